@@ -1,0 +1,3 @@
+module example.com/largeheap
+
+go 1.27

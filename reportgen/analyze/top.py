@@ -1,0 +1,116 @@
+"""top: flat and cum per node, sorted and trimmed exactly like `pprof -top`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
+from reportgen.errors import UsageError
+
+DEFAULT_NODE_FRACTION = 0.005
+
+
+@dataclass
+class TopRow:
+    name: str      # the node's name as pprof prints it
+    flat: int
+    cum: int
+    inline: str = ""  # "", "inline" or "partial-inline"
+    function: str = ""
+    file: str = ""
+    line: int = 0
+
+    def as_dict(self, granularity: str) -> dict:
+        row = {"name": self.name, "flat": self.flat, "cum": self.cum, "function": self.function}
+        if self.inline:
+            row["inline"] = self.inline
+        if granularity in ("lines", "files", "filefunctions"):
+            row["file"] = self.file
+        if granularity == "lines":
+            row["line"] = self.line
+        return row
+
+
+@dataclass
+class TopResult:
+    sample_index: str
+    unit: str
+    total: int
+    granularity: str
+    cum_sort: bool
+    rows: list = field(default_factory=list)
+    nodes_total: int = 0       # nodes left after the cutoff, before the node limit
+    dropped_nodes: int = 0
+    drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
+    diff: bool = False
+
+    @property
+    def shown_flat(self) -> int:
+        return sum(r.flat for r in self.rows)
+
+    def as_dict(self) -> dict:
+        return {
+            "sample_index": self.sample_index,
+            "unit": self.unit,
+            "total": self.total,
+            "granularity": self.granularity,
+            "sort": "cum" if self.cum_sort else "flat",
+            "diff": self.diff,
+            "nodes_total": self.nodes_total,
+            "dropped_nodes": self.dropped_nodes,
+            "drop_cutoff": self.drop_cutoff,
+            "rows": [r.as_dict(self.granularity) for r in self.rows],
+        }
+
+
+def resolve_sample_index(profile, name) -> int:
+    try:
+        return profile.sample_index(name)
+    except KeyError:
+        names = ", ".join(t.type for t in profile.sample_types)
+        raise UsageError(profile.path, f"no sample type {name!r} (it has: {names})") from None
+
+
+def diff_parts(target, base, sample_index=None, diff_base=True) -> list[Part]:
+    """Target plus the negated base, the way pprof merges -diff_base / -base."""
+    ti = resolve_sample_index(target, sample_index)
+    want = target.sample_types[ti]
+    if want not in base.sample_types:
+        raise UsageError(base.path, f"cannot compare: it has no {want.type}/{want.unit} "
+                                    f"samples like {target.path}")
+    bi = base.sample_types.index(want)
+    return [Part(target, ti), Part(base, bi, sign=-1, diff_base=diff_base)]
+
+
+def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = False,
+        node_limit: int | None = None, node_fraction: float = DEFAULT_NODE_FRACTION) -> TopResult:
+    """pprof's top over one profile or a signed combination of profiles."""
+    graph = build_graph(parts, granularity)
+    tot = report_total(parts)
+    first = parts[0]
+    st = first.profile.sample_types[first.sample_index]
+    present = [n for n in range(len(graph.keys)) if graph.flat[n] or graph.cum[n]]
+
+    # pprof's cutoff uses the sum of flat values, its label uses the total.
+    flat_sum = int(graph.flat.sum())
+    cutoff = abs(int(float(flat_sum) * node_fraction))
+    kept = [n for n in present if abs(int(graph.cum[n])) >= cutoff] if cutoff > 0 else present
+    names = {n: graph.keys[n].printable() for n in kept}
+    if cum_sort:
+        kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
+    else:
+        kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
+    shown = kept if node_limit is None else kept[:node_limit]
+    rows = [_row(graph, n, names[n]) for n in shown]
+    return TopResult(
+        sample_index=st.type, unit=st.unit, total=tot, granularity=granularity,
+        cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
+        dropped_nodes=len(present) - len(kept),
+        drop_cutoff=abs(int(float(tot) * node_fraction)),
+        diff=len(parts) > 1)
+
+
+def _row(graph: Graph, n: int, name: str) -> TopRow:
+    key = graph.keys[n]
+    return TopRow(name=name, flat=int(graph.flat[n]), cum=int(graph.cum[n]),
+                  inline=graph.inline_label(n), function=key.name, file=key.file, line=key.line)

@@ -1,0 +1,48 @@
+"""Readers: one per input format, each turning bytes into the model.
+
+The format is told by content, not by file name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportgen.errors import ProfileError
+from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip, parse_pprof
+
+# Leading text of pprof's legacy text formats, which we do not read.
+_LEGACY_TEXT = ("heap profile:", "--- contention", "--- mutex", "threadcreate profile:",
+                "--- heapz", "--- threadz", "binary=")
+
+
+def read_bytes(path) -> bytes:
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ProfileError(path, "is a directory, not a profile") from None
+    except OSError as e:
+        raise ProfileError(path, f"cannot read ({e.strerror})") from None
+
+
+def looks_like_text(data: bytes) -> bool:
+    head = data[:512]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c in "\t\r\n" for c in text)
+
+
+def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
+    """Read one profile file of any supported format."""
+    data = read_bytes(path)
+    if data and not is_gzip(data) and looks_like_text(data):
+        head = data[:64].decode("utf-8", "replace").lstrip()
+        if head.startswith(_LEGACY_TEXT):
+            raise ProfileError(path, "legacy text profile format is not supported; "
+                                     "capture it with debug=0 (protobuf) instead")
+        raise ProfileError(path, "not a profile (a text file in no format reportgen reads)")
+    return parse_pprof(path, data, max_decompressed)
