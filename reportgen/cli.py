@@ -96,8 +96,10 @@ def cmd_top(args) -> int:
         json.dump(result.as_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        duration = sum(p.profile.duration_nanos for p in parts)
-        sys.stdout.write(format_top(profile, result, duration_nanos=duration))
+        profiles = [p.profile for p in parts]
+        duration = sum(p.duration_nanos for p in profiles)
+        when = min((p.time_nanos for p in profiles if p.time_nanos), default=0)
+        sys.stdout.write(format_top(profile, result, duration_nanos=duration, time_nanos=when))
     return 0
 
 

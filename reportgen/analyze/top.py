@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
 from reportgen.errors import UsageError
@@ -71,15 +74,33 @@ def resolve_sample_index(profile, name) -> int:
         raise UsageError(profile.path, f"no sample type {name!r} (it has: {names})") from None
 
 
-def diff_parts(target, base, sample_index=None, diff_base=True) -> list[Part]:
-    """Target plus the negated base, the way pprof merges -diff_base / -base."""
+def diff_parts(target, base, sample_index=None, diff_base=True,
+               normalize=False) -> list[Part]:
+    """Target plus the negated base, the way pprof merges -diff_base / -base.
+
+    With `normalize`, the target is first scaled to the base's total, as
+    pprof's -normalize does, so profiles of different length compare.
+    """
     ti = resolve_sample_index(target, sample_index)
     want = target.sample_types[ti]
     if want not in base.sample_types:
         raise UsageError(base.path, f"cannot compare: it has no {want.type}/{want.unit} "
                                     f"samples like {target.path}")
     bi = base.sample_types.index(want)
+    if normalize:
+        target = _scaled_to(target, ti, int(base.values[:, bi].sum()))
     return [Part(target, ti), Part(base, bi, sign=-1, diff_base=diff_base)]
+
+
+def _scaled_to(profile, index: int, want_total: int):
+    """A copy of `profile` whose values of type `index` sum to about `want_total`."""
+    have = int(profile.values[:, index].sum())
+    ratio = want_total / have if have else 0.0
+    values = profile.values.copy()
+    scaled = values[:, index] * ratio
+    # Go's math.Round: halves away from zero.
+    values[:, index] = (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype(np.int64)
+    return dataclasses.replace(profile, values=values)
 
 
 def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = False,

@@ -9,8 +9,13 @@ from reportgen import units
 
 
 def profile_header(profile, sample_type: str, total: int, sample_unit: str,
-                   out_unit: str, duration_nanos: int | None = None) -> list[str]:
-    """The File/Type/Time/Duration lines pprof prints above a report."""
+                   out_unit: str, duration_nanos: int | None = None,
+                   time_nanos: int | None = None) -> list[str]:
+    """The File/Type/Time/Duration lines pprof prints above a report.
+
+    For merged profiles (diffs) pprof shows the earliest time and the summed
+    durations: pass those as `time_nanos` and `duration_nanos`.
+    """
     lines = []
     if profile.mappings:
         m = profile.mappings[0]
@@ -22,8 +27,9 @@ def profile_header(profile, sample_type: str, total: int, sample_unit: str,
     lines.append("Type: " + sample_type)
     if profile.doc_url:
         lines.append("Doc: " + profile.doc_url)
-    if profile.time_nanos:
-        lines.append("Time: " + format_time(profile.time_nanos))
+    when = profile.time_nanos if time_nanos is None else time_nanos
+    if when:
+        lines.append("Time: " + format_time(when))
     duration = profile.duration_nanos if duration_nanos is None else duration_nanos
     if duration:
         ratio = ""
@@ -40,7 +46,8 @@ def format_time(nanos: int) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def format_top(profile, result, unit: str = "minimum", duration_nanos: int | None = None) -> str:
+def format_top(profile, result, unit: str = "minimum", duration_nanos: int | None = None,
+               time_nanos: int | None = None) -> str:
     """`pprof -top` text for a TopResult."""
     if unit == "minimum":
         unit = units.output_unit([(r.flat, r.cum) for r in result.rows], result.total, result.unit)
@@ -49,7 +56,7 @@ def format_top(profile, result, unit: str = "minimum", duration_nanos: int | Non
         return units.label(v, result.unit, unit)
 
     out = profile_header(profile, result.sample_index, result.total, result.unit, unit,
-                         duration_nanos)
+                         duration_nanos, time_nanos)
     shown = result.shown_flat
     out.append(f"Showing nodes accounting for {fmt(shown)}, "
                f"{units.percentage(shown, result.total).strip()} of {fmt(result.total)} total")

@@ -17,6 +17,7 @@ from google.protobuf.message import DecodeError
 from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
+from reportgen.sources.prune import prune_frames
 
 DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 
@@ -114,7 +115,7 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
     if msg.HasField("period_type"):
         period_type = ValueType(strings(msg.period_type.type, "period_type"),
                                 strings(msg.period_type.unit, "period_type"))
-    return Profile(
+    return prune_frames(Profile(
         path=str(path),
         sample_types=sample_types,
         functions=functions,
@@ -134,7 +135,7 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
         doc_url=strings(msg.doc_url, "doc_url"),
         drop_frames=strings(msg.drop_frames, "drop_frames"),
         keep_frames=strings(msg.keep_frames, "keep_frames"),
-    )
+    ))
 
 
 def _check_id(path, what, ident, seen):
