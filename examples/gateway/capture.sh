@@ -34,6 +34,10 @@ for mode in before after; do
 	"$tmp/gateway" -mode="$mode" -duration="$duration" -clients="$clients" -out="profiles/$mode"
 done
 
+# Escape analysis of the same source, for the "moved to heap" lines next to
+# their allocation cost. -trimpath makes its positions match the profiles'.
+go build -trimpath -gcflags=-m=2 -o "$tmp/gateway-m2" . 2>"profiles/escape.txt"
+
 go test -trimpath -count=1 -run . .
 for mode in before after; do
 	# Same benchmark name in both files, so the two runs pair up.

@@ -31,6 +31,9 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent client goroutines")
 	out := flag.String("out", ".", "directory to write the .pb.gz profiles into")
 	flag.Parse()
+	// A run of a few seconds at the default rate (one sample per 512 KiB)
+	// leaves the in-use heap nearly empty; sample more densely.
+	runtime.MemProfileRate = 64 << 10
 	log.SetFlags(0)
 	log.SetPrefix("gateway: ")
 
@@ -75,12 +78,19 @@ func run(handler http.Handler, duration time.Duration, clients int, dir string) 
 	load := startLoad(ctx, "http://"+ln.Addr().String()+"/v1/orders", clients)
 	time.Sleep(duration)
 
-	// The goroutine snapshot is taken while requests are still in flight,
-	// so it shows the server and client goroutines a live gateway has.
+	// The goroutine and heap snapshots are taken while requests are still
+	// in flight, so they show what a live gateway holds: connections, their
+	// goroutines and buffers, requests being decoded.
 	if err := writeProfile(dir, "goroutine"); err != nil {
 		return err
 	}
 	pprof.StopCPUProfile()
+	// Collect first so the in-use figures describe live memory rather than
+	// garbage the last cycle had not yet swept.
+	runtime.GC()
+	if err := writeHeap(dir); err != nil {
+		return err
+	}
 	stop()
 	served, err := load.wait()
 	if err != nil {
@@ -94,12 +104,6 @@ func run(handler http.Handler, duration time.Duration, clients int, dir string) 
 	fmt.Fprintf(os.Stderr, "gateway: %d requests in %v (%.0f req/s)\n",
 		served, duration, float64(served)/duration.Seconds())
 
-	// Collect first so the heap profile's in-use figures describe live
-	// memory rather than garbage the last cycle had not yet swept.
-	runtime.GC()
-	if err := writeHeap(dir); err != nil {
-		return err
-	}
 	for _, name := range []string{"allocs", "block", "mutex", "threadcreate"} {
 		if err := writeProfile(dir, name); err != nil {
 			return err

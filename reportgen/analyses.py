@@ -1,0 +1,70 @@
+"""Running the manifest's analyses: pure functions from profiles to results.
+
+Each kind maps to one function taking the analysis options and the loaded
+profiles by name; it returns a plain result object and does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.analyze.graph import Part
+from reportgen.analyze.top import TopResult, diff_parts, resolve_sample_index, top
+
+
+@dataclass
+class TopAnalysis:
+    profile: str
+    result: TopResult
+
+
+@dataclass
+class DiffAnalysis:
+    base: str
+    target: str
+    result: TopResult
+    base_total: int
+    target_total: int
+    normalize: bool
+    mode: str
+
+
+def _limit(nodes):
+    return None if nodes == "all" else nodes
+
+
+def run_top(options: dict, profiles: dict, defaults: dict) -> TopAnalysis:
+    name = options["profile"]
+    profile = profiles[name]
+    index = resolve_sample_index(profile, options.get("sample_index") or defaults.get(name))
+    result = top([Part(profile, index)], options.get("granularity", "functions"),
+                 options.get("cum", False), _limit(options.get("nodes", 100)), node_fraction=0.0)
+    return TopAnalysis(name, result)
+
+
+def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffAnalysis:
+    base, target = profiles[options["base"]], profiles[options["target"]]
+    mode = options.get("mode", "diff_base")
+    normalize = options.get("normalize", False)
+    sample_index = options.get("sample_index") or defaults.get(options["target"])
+    parts = diff_parts(target, base, sample_index, diff_base=(mode == "diff_base"),
+                       normalize=normalize)
+    result = top(parts, options.get("granularity", "functions"), options.get("cum", False),
+                 _limit(options.get("nodes", 100)), node_fraction=0.0)
+    target_total = int(parts[0].profile.values[:, parts[0].sample_index].sum())
+    base_total = int(base.values[:, parts[1].sample_index].sum())
+    return DiffAnalysis(options["base"], options["target"], result, base_total, target_total,
+                        normalize, mode)
+
+
+RUNNERS = {"top": run_top, "diff": run_diff}
+
+
+def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):
+    return RUNNERS[kind](options, profiles, defaults)
+
+
+def profile_summary(profile, sample_index=None) -> TopResult:
+    """The short top table shown on a profile's card."""
+    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=10,
+               node_fraction=0.0)

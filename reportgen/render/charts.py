@@ -1,0 +1,53 @@
+"""pygal charts as inline SVG that is deterministic and self-contained.
+
+pygal always writes a <script> with its config (which would carry
+unescaped names into the page) and a random chart id and a dated comment;
+we drop the script and comments and give the chart a stable id.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pygal
+from pygal.style import Style
+
+from reportgen import units
+
+_STYLE = Style(
+    background="transparent", plot_background="transparent",
+    foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
+    colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
+    font_family="system-ui, sans-serif", title_font_size=15, label_font_size=11,
+    major_label_font_size=11, value_font_size=10, tooltip_font_size=11)
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def shorten(name: str, limit: int = 48) -> str:
+    """A function name short enough for a chart axis, keeping its end."""
+    return name if len(name) <= limit else "…" + name[-(limit - 1):]
+
+
+def clean_svg(svg: str, uuid: str, chart_id: str) -> str:
+    svg = _SCRIPT.sub("", svg)
+    svg = _COMMENT.sub("", svg)
+    return svg.replace(uuid, chart_id)
+
+
+def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
+                    unit: str, out_unit: str) -> str:
+    """A bar per name, largest on top, values labelled in human units."""
+    chart = pygal.HorizontalBar(
+        js=[], disable_xml_declaration=True, style=_STYLE, width=640,
+        height=80 + 26 * max(len(names), 1), show_legend=False, print_values=True,
+        print_values_position="top", truncate_label=-1, show_y_guides=False,
+        value_formatter=lambda v: units.label(int(v), unit, out_unit), margin=8,
+        x_label_rotation=0, show_x_labels=False)
+    chart.title = title
+    # pygal draws the first value at the bottom: reverse so the largest is on top.
+    chart.x_labels = [shorten(n) for n in reversed(names)]
+    chart.add("", [{"value": v, "label": n} for n, v in zip(reversed(names), reversed(values))])
+    svg = chart.render(is_unicode=True)
+    return clean_svg(svg, chart.uuid, chart_id)

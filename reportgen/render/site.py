@@ -1,0 +1,141 @@
+"""Writing the report directory: templates in, HTML and JSON out, atomically.
+
+The site is rendered into a temporary directory beside the target and
+swapped in only when every page was written, so a failed build leaves the
+previous report exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import jinja2
+import markdown
+from markupsafe import Markup
+from markdown.treeprocessors import Treeprocessor
+
+from reportgen import __version__, units
+from reportgen.errors import UsageError
+
+MARKER = ".reportgen-site"
+
+
+def anchor(name: str) -> str:
+    """A stable, URL-safe id for a name: readable prefix plus a short hash."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name.rsplit("/", 1)[-1]).strip("-")[:40]
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else digest
+
+
+def script_json(data) -> str:
+    """JSON safe to place inside <script>: no '<', '>' or '&' can end the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def make_env(theme_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(theme_dir)),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["value"] = lambda v, unit, out="auto": units.label(v, unit, out)
+    env.filters["pct"] = lambda v, total: units.percentage(v, total).strip()
+    env.filters["pct_value"] = lambda v, total: f"{abs(v) / total * 100:.4f}" if total else "0"
+    env.filters["bar_width"] = lambda v, total: min(60, round(abs(v) / total * 60)) if total else 0
+    env.filters["sign_class"] = lambda v: " pos" if v > 0 else (" neg" if v < 0 else "")
+    env.filters["anchor"] = anchor
+    env.filters["script_json"] = script_json
+    return env
+
+
+class _LocalOnly(Treeprocessor):
+    """Notes may link anywhere, but must not load anything from outside."""
+
+    def run(self, root):
+        for parent in root.iter():
+            for child in list(parent):
+                if child.tag == "img" and re.match(r"^([a-z]+:)?//", child.get("src", ""), re.I):
+                    parent.remove(child)
+                if child.tag == "a" and child.get("href", "").strip().lower().startswith(
+                        ("javascript:", "data:", "vbscript:")):
+                    child.set("href", "#")
+
+
+def render_notes(text: str) -> str:
+    """Markdown notes as HTML; raw HTML in the notes is shown as text."""
+    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    md.treeprocessors.register(_LocalOnly(md), "local_only", 0)
+    return md.convert(text)
+
+
+class SiteWriter:
+    """Collects pages and data files, then writes them in one go."""
+
+    def __init__(self, theme_dir: Path, title: str):
+        self.env = make_env(theme_dir)
+        self.theme_css = (theme_dir / "style.css").read_text(encoding="utf-8")
+        self.theme_js = (theme_dir / "report.js").read_text(encoding="utf-8")
+        self.title = title
+        self.files: dict[str, str] = {}
+        self.nav: list[dict] = []
+
+    def add_data(self, name: str, data) -> str:
+        self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        return name
+
+    def add_page(self, path: str, template: str, page_title: str, **context):
+        root = "../" * path.count("/")
+        html = self.env.get_template(template).render(
+            site={"title": self.title, "pages": self.nav}, page_title=page_title, root=root,
+            theme_css=Markup(self.theme_css), theme_js=Markup(self.theme_js),
+            version=__version__, **context)
+        self.files[path] = html
+
+    def write(self, target: Path) -> Path:
+        return write_atomically(target, self.files)
+
+
+def check_replaceable(target: Path):
+    """Refuse to replace anything that is not an earlier report of ours."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UsageError(target, "output exists and is not a directory")
+    if any(target.iterdir()) and not (target / MARKER).exists():
+        raise UsageError(target, "output directory is not empty and is not a reportgen "
+                                 "report; refusing to replace it")
+
+
+def write_atomically(target: Path, files: dict[str, str]) -> Path:
+    target = Path(os.path.abspath(target))
+    check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        for rel, text in sorted(files.items()):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        (tmp / MARKER).write_text("This directory is a report written by reportgen; "
+                                  "a new build replaces it whole.\n", encoding="utf-8")
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, old / "site")
+            os.rename(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
