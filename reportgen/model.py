@@ -83,6 +83,8 @@ class Profile:
     drop_frames: str = ""
     keep_frames: str = ""
     kind: str = "pprof"  # which reader produced it
+    # Derived tables that depend only on stacks (see analyze.frames.stack_frames).
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def num_samples(self) -> int:

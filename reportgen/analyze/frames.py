@@ -135,6 +135,42 @@ def stack_occurrences(profile, table: FrameTable, samples: np.ndarray) -> Occurr
     return Occurrences(node, np.repeat(loc_sample, counts), outer)
 
 
+class StackFrames(NamedTuple):
+    """All samples' frames at one granularity, computed once per profile.
+
+    The pair arrays list each distinct (node, sample) once: summing sample
+    values over them gives pprof's cum, which counts a node once per sample
+    however often recursion repeats it.
+    """
+    table: FrameTable
+    occ: Occurrences
+    leaf: np.ndarray         # per sample: index of its leaf frame in occ, -1 if no frames
+    pair_node: np.ndarray
+    pair_sample: np.ndarray
+
+
+def stack_frames(profile, granularity: str = "functions") -> StackFrames:
+    key = ("stack_frames", granularity)
+    cached = profile.cache.get(key)
+    if cached is None:
+        cached = profile.cache[key] = _stack_frames(profile, granularity)
+    return cached
+
+
+def _stack_frames(profile, granularity):
+    table = FrameTable(profile, granularity)
+    nsamples = profile.num_samples
+    occ = stack_occurrences(profile, table, np.arange(nsamples))
+    counts = np.bincount(occ.sample, minlength=nsamples)
+    leaf = np.where(counts > 0, np.cumsum(counts) - counts, -1)
+    width = max(table.num_nodes, 1)
+    keys = np.sort(occ.sample * width + occ.node)
+    distinct = np.ones(len(keys), dtype=bool)
+    distinct[1:] = keys[1:] != keys[:-1]
+    keys = keys[distinct]
+    return StackFrames(table, occ, leaf, keys % width, keys // width)
+
+
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + n) for each (s, n), without a Python loop."""
     total = int(lens.sum())

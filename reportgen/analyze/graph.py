@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reportgen.analyze.frames import FrameTable, NodeKey, stack_occurrences
+from reportgen.analyze.frames import FrameTable, NodeKey, stack_frames
 
 
 @dataclass
@@ -65,40 +65,27 @@ def build_graph(parts: list[Part], granularity: str = "functions") -> Graph:
     space = _KeySpace()
     pieces = []
     for part in parts:
-        table = FrameTable(part.profile, granularity)
-        pieces.append((part, table, space.map_table(table)))
+        frames = stack_frames(part.profile, granularity)
+        pieces.append((part, frames, space.map_table(frames.table)))
     n = len(space.keys)
     flat = np.zeros(n, dtype=np.int64)
     cum = np.zeros(n, dtype=np.int64)
     called = np.zeros(n, dtype=bool)
     intra_pairs, inter_pairs = [], []
-    for part, table, gmap in pieces:
+    for part, frames, gmap in pieces:
         values = sample_values(part)
-        samples = np.flatnonzero(values != 0)
-        occ = stack_occurrences(part.profile, table, samples)
-        node = gmap[occ.node]
-        vals = values[samples]
-        _add_flat(flat, node, occ.sample, vals, len(samples))
-        _add_cum(cum, node, occ.sample, vals, n)
-        _collect_edges(node, occ.sample, occ.outer, n, called, intra_pairs, inter_pairs)
+        has_leaf = (frames.leaf >= 0) & (values != 0)
+        np.add.at(flat, gmap[frames.occ.node[frames.leaf[has_leaf]]], values[has_leaf])
+        np.add.at(cum, gmap[frames.pair_node], values[frames.pair_sample])
+        # pprof skips zero-valued samples entirely, so they draw no call edges.
+        live = values[frames.occ.sample] != 0
+        _collect_edges(gmap[frames.occ.node], frames.occ.sample, frames.occ.outer, live, n,
+                       called, intra_pairs, inter_pairs)
     inline = _inline_targets(intra_pairs, inter_pairs, n)
     return Graph(space.keys, flat, cum, inline, called)
 
 
-def _add_flat(flat, node, sample, vals, nsamples):
-    counts = np.bincount(sample, minlength=nsamples)
-    has_leaf = counts > 0
-    first = (np.cumsum(counts) - counts)[has_leaf]
-    np.add.at(flat, node[first], vals[has_leaf])
-
-
-def _add_cum(cum, node, sample, vals, nnodes):
-    nsamples = max(len(vals), 1)
-    pairs = np.unique(node * nsamples + sample)
-    np.add.at(cum, pairs // nsamples, vals[pairs % nsamples])
-
-
-def _collect_edges(node, sample, outer, n, called, intra_pairs, inter_pairs):
+def _collect_edges(node, sample, outer, live, n, called, intra_pairs, inter_pairs):
     """Record call edges (caller -> callee) between adjacent frames of a stack.
 
     An edge into a frame that is not the outermost line of its location is
@@ -106,7 +93,7 @@ def _collect_edges(node, sample, outer, n, called, intra_pairs, inter_pairs):
     only ever inlined.
     """
     child, parent = node[:-1], node[1:]
-    edge = (sample[:-1] == sample[1:]) & (parent != child)
+    edge = (sample[:-1] == sample[1:]) & (parent != child) & live[:-1]
     real = edge & outer[:-1]
     inl = edge & ~outer[:-1]
     called[child[real]] = True

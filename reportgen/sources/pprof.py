@@ -42,7 +42,11 @@ def gunzip(path, data: bytes, limit: int) -> bytes:
 
 
 def decode_varints(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """All varints in `buf` as uint64, and the byte offset where each ends."""
+    """All varints in `buf` as uint64, and the byte offset where each ends.
+
+    Works one byte position at a time (ids are mostly 1-3 bytes long), so
+    millions of varints cost a few vector operations each.
+    """
     b = np.frombuffer(buf, dtype=np.uint8)
     ends = np.flatnonzero(b < 0x80)
     if len(b) and (len(ends) == 0 or ends[-1] != len(b) - 1):
@@ -52,13 +56,14 @@ def decode_varints(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
     lengths = ends - starts + 1
-    if len(lengths) and lengths.max() > 10:
+    longest = int(lengths.max()) if len(lengths) else 0
+    if longest > 10:
         raise ValueError("varint longer than 10 bytes")
-    pos = np.arange(len(b), dtype=np.int64) - np.repeat(starts, lengths)
-    parts = (b & 0x7F).astype(np.uint64) << (7 * pos).astype(np.uint64)
-    if len(starts) == 0:
-        return np.zeros(0, dtype=np.uint64), ends
-    return np.add.reduceat(parts, starts), ends
+    values = (b[starts] & 0x7F).astype(np.uint64)
+    for k in range(1, longest):
+        rows = np.flatnonzero(lengths > k)
+        values[rows] |= (b[starts[rows] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+    return values, ends
 
 
 def _split_counts(blobs: list, ends: np.ndarray) -> np.ndarray:
@@ -192,14 +197,37 @@ def _locations(path, msg, strings, mapping_index, function_index):
     return locations, np.array(ids, dtype=np.uint64)
 
 
+def _encode_varints(values) -> bytes:
+    """Packed varint encoding (negative int64 as 10-byte two's complement)."""
+    out = bytearray()
+    for v in values:
+        v &= 0xFFFFFFFFFFFFFFFF
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+    return bytes(out)
+
+
+def _repack_unpacked(samples, data, loc_blobs, val_blobs):
+    """Give samples written unpacked the packed bytes the fast path decodes."""
+    need = [i for i, (a, b) in enumerate(zip(loc_blobs, val_blobs)) if not a or not b]
+    if not need:
+        return
+    lists = profile_pb2.SampleLists()
+    lists.ParseFromString(data)
+    for i in need:
+        loc_blobs[i] = loc_blobs[i] or _encode_varints(lists.sample[i].location_id)
+        val_blobs[i] = val_blobs[i] or _encode_varints(lists.sample[i].value)
+
+
 def _samples(path, msg, data, ntypes, location_ids):
     """Sample values and stacks as arrays (see model.Profile)."""
     samples = msg.sample
     n = len(samples)
     loc_blobs = [s.location_id for s in samples]
     val_blobs = [s.value for s in samples]
-    if n and not (all(val_blobs) and all(loc_blobs)):
-        return _samples_unpacked(path, data, ntypes, location_ids)
+    _repack_unpacked(samples, data, loc_blobs, val_blobs)
     try:
         ids, ends = decode_varints(b"".join(loc_blobs))
         stack_lens = _split_counts(loc_blobs, ends)
@@ -217,55 +245,61 @@ def _samples(path, msg, data, ntypes, location_ids):
     return values, offsets, _location_indices(path, ids, location_ids)
 
 
-def _samples_unpacked(path, data, ntypes, location_ids):
-    """Slow path for writers that do not pack repeated ints."""
-    full = profile_pb2.Profile()
-    full.ParseFromString(data)
-    n = len(full.sample)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    ids, values = [], []
-    for i, s in enumerate(full.sample):
-        if len(s.value) != ntypes:
-            raise ProfileError(path, f"sample {i} has {len(s.value)} values, "
-                                     f"expected {ntypes} (one per sample type)")
-        ids.extend(s.location_id)
-        values.extend(s.value)
-        offsets[i + 1] = len(ids)
-    return (np.array(values, dtype=np.int64).reshape(n, ntypes), offsets,
-            _location_indices(path, np.array(ids, dtype=np.uint64), location_ids))
-
-
 def _location_indices(path, ids, location_ids):
     """Map location ids to indices into Profile.locations, rejecting dangling ids."""
-    order = np.argsort(location_ids, kind="stable")
-    sorted_ids = location_ids[order]
-    pos = np.searchsorted(sorted_ids, ids)
-    pos_clipped = np.minimum(pos, max(len(sorted_ids) - 1, 0))
-    if len(ids) and (len(sorted_ids) == 0 or (sorted_ids[pos_clipped] != ids).any()):
-        if len(sorted_ids) == 0:
-            bad = ids[0]
-        else:
-            bad = ids[np.flatnonzero(sorted_ids[pos_clipped] != ids)[0]]
-        raise ProfileError(path, f"sample refers to missing location {int(bad)}")
-    return order[pos_clipped].astype(np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int32)
+    top = int(max(ids.max(), location_ids.max(initial=0)))
+    if top <= 4 * len(location_ids) + 1024:
+        # Ids are nearly always small and dense: a lookup table is O(n).
+        lut = np.full(top + 1, -1, dtype=np.int64)
+        lut[location_ids.astype(np.int64)] = np.arange(len(location_ids))
+        idx = lut[ids.astype(np.int64)]
+        missing = idx < 0
+    else:
+        order = np.argsort(location_ids, kind="stable")
+        sorted_ids = location_ids[order]
+        pos = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
+        missing = sorted_ids[pos] != ids if len(sorted_ids) else np.ones(len(ids), bool)
+        idx = order[pos] if len(sorted_ids) else np.zeros(len(ids), np.int64)
+    if missing.any():
+        bad = int(ids[np.flatnonzero(missing)[0]])
+        raise ProfileError(path, f"sample refers to missing location {bad}")
+    return idx.astype(np.int32)
 
 
 def _labels(msg, strings):
-    """Intern each sample's labels; label_set[i] indexes label_sets."""
-    sets = {(): 0}
+    """Intern each sample's labels; label_set[i] indexes label_sets.
+
+    Labels arrive as raw bytes, so equal label sets are found by comparing
+    bytes and each distinct set is decoded once.
+    """
+    raw_index = {(): 0}
     label_sets = [()]
-    n = len(msg.sample)
-    label_set = np.zeros(n, dtype=np.int32)
-    for i, s in enumerate(msg.sample):
-        if not s.label:
+    decoded = {(): 0}
+    keys = [tuple(s.label) for s in msg.sample]
+    label_set = np.zeros(len(keys), dtype=np.int32)
+    for i, key in enumerate(keys):
+        if not key:
             continue
-        labels = tuple(
-            Label(strings(lb.key, "label key"), strings(lb.str, "label value"), lb.num,
-                  strings(lb.num_unit, "label unit"))
-            for lb in s.label if lb.str or lb.num or lb.num_unit)
-        idx = sets.get(labels)
+        idx = raw_index.get(key)
         if idx is None:
-            idx = sets[labels] = len(label_sets)
-            label_sets.append(labels)
+            try:
+                labels = tuple(_label(strings, profile_pb2.Label.FromString(raw)) for raw in key)
+            except DecodeError:
+                raise ProfileError(strings.path, "malformed sample label") from None
+            labels = tuple(lb for lb in labels if lb is not None)
+            idx = decoded.get(labels)
+            if idx is None:
+                idx = decoded[labels] = len(label_sets)
+                label_sets.append(labels)
+            raw_index[key] = idx
         label_set[i] = idx
     return label_set, label_sets
+
+
+def _label(strings, lb):
+    if not (lb.str or lb.num or lb.num_unit):
+        return None  # pprof drops labels that carry nothing
+    return Label(strings(lb.key, "label key"), strings(lb.str, "label value"), lb.num,
+                 strings(lb.num_unit, "label unit"))

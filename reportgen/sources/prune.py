@@ -80,4 +80,4 @@ def prune_frames(profile):
     return dataclasses.replace(
         profile, locations=locations,
         stack_locations=np.array(stacks, dtype=np.int32),
-        stack_offsets=np.array(offsets, dtype=np.int64))
+        stack_offsets=np.array(offsets, dtype=np.int64), cache={})
