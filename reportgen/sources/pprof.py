@@ -225,8 +225,9 @@ def _samples(path, msg, data, ntypes, location_ids):
     """Sample values and stacks as arrays (see model.Profile)."""
     samples = msg.sample
     n = len(samples)
-    loc_blobs = [s.location_id for s in samples]
-    val_blobs = [s.value for s in samples]
+    join = b"".join
+    loc_blobs = [join(s.location_id) for s in samples]
+    val_blobs = [join(s.value) for s in samples]
     _repack_unpacked(samples, data, loc_blobs, val_blobs)
     try:
         ids, ends = decode_varints(b"".join(loc_blobs))
