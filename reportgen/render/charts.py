@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pygal
+from markupsafe import Markup
 from pygal.style import Style
 
 from reportgen import units
@@ -30,14 +31,18 @@ def shorten(name: str, limit: int = 48) -> str:
     return name if len(name) <= limit else "…" + name[-(limit - 1):]
 
 
-def clean_svg(svg: str, uuid: str, chart_id: str) -> str:
+def clean_svg(svg: str, uuid: str, chart_id: str) -> Markup:
+    """pygal's SVG minus its script and comments, with a stable id.
+
+    pygal built it with an XML serializer, so every name in it is escaped.
+    """
     svg = _SCRIPT.sub("", svg)
     svg = _COMMENT.sub("", svg)
-    return svg.replace(uuid, chart_id)
+    return Markup(svg.replace(uuid, chart_id))
 
 
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
-                    unit: str, out_unit: str) -> str:
+                    unit: str, out_unit: str) -> Markup:
     """A bar per name, largest on top, values labelled in human units."""
     chart = pygal.HorizontalBar(
         js=[], disable_xml_declaration=True, style=_STYLE, width=640,
