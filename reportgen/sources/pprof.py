@@ -66,9 +66,12 @@ def decode_varints(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     return values, ends
 
 
-def _split_counts(blobs: list, ends: np.ndarray) -> np.ndarray:
-    """How many varints each blob holds, given where every varint ends."""
+def _split_counts(buf: bytes, blobs: list, ends: np.ndarray) -> np.ndarray:
+    """How many varints each blob of the concatenation `buf` holds."""
     blob_ends = np.cumsum(np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)))
+    last = blob_ends[np.fromiter(map(len, blobs), dtype=bool, count=len(blobs))] - 1
+    if len(last) and (np.frombuffer(buf, dtype=np.uint8)[last] >= 0x80).any():
+        raise ValueError("truncated varint")
     idx = np.searchsorted(ends, blob_ends, side="left")
     return np.diff(np.concatenate(([0], idx)))
 
@@ -100,7 +103,9 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
         msg.ParseFromString(data)
     except DecodeError:
         raise ProfileError(path, "not a pprof profile (protobuf decoding failed)") from None
-    strings = _Strings(path, list(msg.string_table))
+    strings = _Strings(path, [raw.decode("utf-8", "replace") for raw in msg.string_table])
+    if sum(1 for t in msg.time_nanos if t) > 1:
+        raise ProfileError(path, "two profiles concatenated in one file")
     if not strings.table or strings.table[0] != "":
         raise ProfileError(path, "not a pprof profile (string_table[0] must be the empty string)")
     sample_types = [ValueType(strings(t.type, "sample_type"), strings(t.unit, "sample_type"))
@@ -134,7 +139,7 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
         default_sample_type=strings(msg.default_sample_type, "default_sample_type"),
         period_type=period_type,
         period=msg.period,
-        time_nanos=msg.time_nanos,
+        time_nanos=msg.time_nanos[-1] if msg.time_nanos else 0,
         duration_nanos=msg.duration_nanos,
         comments=[strings(c, "comment") for c in msg.comment],
         doc_url=strings(msg.doc_url, "doc_url"),
@@ -209,13 +214,16 @@ def _encode_varints(values) -> bytes:
     return bytes(out)
 
 
-def _repack_unpacked(samples, data, loc_blobs, val_blobs):
+def _repack_unpacked(path, data, loc_blobs, val_blobs):
     """Give samples written unpacked the packed bytes the fast path decodes."""
     need = [i for i, (a, b) in enumerate(zip(loc_blobs, val_blobs)) if not a or not b]
     if not need:
         return
     lists = profile_pb2.SampleLists()
-    lists.ParseFromString(data)
+    try:
+        lists.ParseFromString(data)
+    except DecodeError:
+        raise ProfileError(path, "malformed sample (protobuf decoding failed)") from None
     for i in need:
         loc_blobs[i] = loc_blobs[i] or _encode_varints(lists.sample[i].location_id)
         val_blobs[i] = val_blobs[i] or _encode_varints(lists.sample[i].value)
@@ -228,12 +236,14 @@ def _samples(path, msg, data, ntypes, location_ids):
     join = b"".join
     loc_blobs = [join(s.location_id) for s in samples]
     val_blobs = [join(s.value) for s in samples]
-    _repack_unpacked(samples, data, loc_blobs, val_blobs)
+    _repack_unpacked(path, data, loc_blobs, val_blobs)
     try:
-        ids, ends = decode_varints(b"".join(loc_blobs))
-        stack_lens = _split_counts(loc_blobs, ends)
-        raw_values, ends = decode_varints(b"".join(val_blobs))
-        value_lens = _split_counts(val_blobs, ends)
+        buf = b"".join(loc_blobs)
+        ids, ends = decode_varints(buf)
+        stack_lens = _split_counts(buf, loc_blobs, ends)
+        buf = b"".join(val_blobs)
+        raw_values, ends = decode_varints(buf)
+        value_lens = _split_counts(buf, val_blobs, ends)
     except ValueError as e:
         raise ProfileError(path, f"malformed sample ({e})") from None
     if n and (value_lens != ntypes).any():

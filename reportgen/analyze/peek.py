@@ -1,0 +1,236 @@
+"""peek: callers and callees of matching nodes, exactly like `pprof -peek`.
+
+pprof draws an edge parent -> child between adjacent frames of a sample
+(root to leaf, inlined lines included) and adds the sample's value to it
+once per sample. Only the first occurrence of a pair in a sample (the one
+nearest the root) counts, for the weight and for the inline mark: an edge
+is "(inline)" when every counted occurrence was a call inside one location.
+Zero-valued samples draw no edges; self-edges (recursion) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from reportgen.analyze.frames import stack_frames
+from reportgen.analyze.graph import Graph, _KeySpace, build_graph, sample_values
+from reportgen.analyze.graph import total as report_total
+from reportgen.errors import UsageError
+
+
+class CallEdges(NamedTuple):
+    """All call edges of a graph, one entry per (caller, callee)."""
+    src: np.ndarray     # caller node id
+    dst: np.ndarray     # callee node id
+    weight: np.ndarray  # int64
+    inline: np.ndarray  # bool
+
+
+class PeekEdge(NamedTuple):
+    name: str
+    value: int
+    inline: bool
+
+
+@dataclass
+class PeekNode:
+    name: str
+    flat: int
+    cum: int
+    inline: str  # "", "inline" or "partial-inline", as top labels the node
+    callers: list = field(default_factory=list)  # of PeekEdge, pprof's order
+    callees: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        def edges(es):
+            return [{"name": e.name, "value": e.value, "inline": e.inline} for e in es]
+        return {"name": self.name, "flat": self.flat, "cum": self.cum, "inline": self.inline,
+                "callers": edges(self.callers), "callees": edges(self.callees)}
+
+
+@dataclass
+class PeekResult:
+    pattern: str
+    sample_index: str
+    unit: str
+    total: int
+    granularity: str
+    cum_sort: bool
+    shown_total: int  # sum of flat over the whole graph ("Showing nodes accounting for")
+    smallest: int     # smallest |flat| (else |cum|) of any node: picks pprof's output unit
+    nodes: list = field(default_factory=list)  # of PeekNode
+    diff: bool = False
+
+    def as_dict(self) -> dict:
+        return {"pattern": self.pattern, "sample_index": self.sample_index, "unit": self.unit,
+                "total": self.total, "granularity": self.granularity,
+                "sort": "cum" if self.cum_sort else "flat", "diff": self.diff,
+                "shown_total": self.shown_total,
+                "nodes": [n.as_dict() for n in self.nodes]}
+
+
+def _profile_pairs(profile, granularity):
+    """Per profile: the counted (sample, caller, callee) occurrences, value-independent.
+
+    Cached because it depends only on stacks; the sample values (and so
+    which samples are live) are applied per Part.
+    """
+    key = ("call_pairs", granularity)
+    cached = profile.cache.get(key)
+    if cached is not None:
+        return cached
+    frames = stack_frames(profile, granularity)
+    occ = frames.occ
+    child, parent = occ.node[:-1], occ.node[1:]
+    at = np.flatnonzero((occ.sample[:-1] == occ.sample[1:]) & (parent != child))
+    sample = occ.sample[at]
+    width = max(frames.table.num_nodes, 1)
+    _, code = np.unique(parent[at] * width + child[at], return_inverse=True)
+    code = code.reshape(-1)
+    key_arr = sample * (int(code.max()) + 1 if len(code) else 1) + code
+    # occ is leaf first, so the last occurrence of a key is the one nearest
+    # the root: the one pprof meets first and counts.
+    _, first_rev = np.unique(key_arr[::-1], return_index=True)
+    keep = at[len(at) - 1 - first_rev]
+    cached = (occ.node[keep + 1], occ.node[keep], occ.sample[keep], ~occ.outer[keep])
+    profile.cache[key] = cached
+    return cached
+
+
+def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, CallEdges]:
+    """build_graph's nodes plus every call edge, with ids matching graph.keys."""
+    graph = build_graph(parts, granularity)
+    space = _KeySpace()
+    space.keys = list(graph.keys)
+    space.index = {k: i for i, k in enumerate(graph.keys)}
+    srcs, dsts, ws, inls = [], [], [], []
+    for part in parts:
+        gmap = space.map_table(stack_frames(part.profile, granularity).table)
+        parent, child, sample, inline = _profile_pairs(part.profile, granularity)
+        values = sample_values(part)
+        live = values[sample] != 0
+        srcs.append(gmap[parent[live]])
+        dsts.append(gmap[child[live]])
+        ws.append(values[sample[live]])
+        inls.append(inline[live])
+    n = max(len(graph.keys), 1)
+    codes, inv = np.unique(np.concatenate(srcs) * n + np.concatenate(dsts), return_inverse=True)
+    inv = inv.reshape(-1)
+    weight = np.zeros(len(codes), dtype=np.int64)
+    np.add.at(weight, inv, np.concatenate(ws))
+    # An edge stays inline only while no counted occurrence is a real call.
+    real_calls = np.bincount(inv[~np.concatenate(inls)], minlength=len(codes))
+    edges = CallEdges(codes // n, codes % n, weight, real_calls == 0)
+    return graph, edges
+
+
+def node_inline_labels(graph: Graph, edges: CallEdges) -> list[str]:
+    """pprof's (inline) / (partial-inline) node marks, from the edges into each node."""
+    n = len(graph.keys)
+    inline = np.zeros(n, dtype=bool)
+    called = np.zeros(n, dtype=bool)
+    inline[edges.dst[edges.inline]] = True
+    called[edges.dst[~edges.inline]] = True
+    return ["" if not i else ("partial-inline" if c else "inline")
+            for i, c in zip(inline.tolist(), called.tolist())]
+
+
+def compile_pattern(pattern: str):
+    """The peek/list regex; Go's RE2 syntax is close enough to Python's for names."""
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise UsageError(pattern, f"parsing argument regexp: {e}") from None
+
+
+def _name_rank(names: list[str]) -> np.ndarray:
+    # Python orders str by code point, which is Go's UTF-8 byte order.
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names), dtype=np.int64)
+    return rank
+
+
+def _grouped(by: np.ndarray, other: np.ndarray, edges: CallEdges, rank: np.ndarray):
+    """Edge indices grouped by `by`, each group in pprof's edge order:
+    |weight| descending, then the other end's name."""
+    order = np.lexsort((rank[other], -np.abs(edges.weight), by))
+    starts = np.searchsorted(by[order], np.arange(len(rank) + 1))
+    return order, starts
+
+
+class _Adjacency:
+    """Callers and callees of every node, in pprof's order."""
+
+    def __init__(self, graph: Graph, edges: CallEdges):
+        self.names = [k.printable() for k in graph.keys]
+        self.rank = _name_rank(self.names)
+        self.edges = edges
+        self.in_order, self.in_starts = _grouped(edges.dst, edges.src, edges, self.rank)
+        self.out_order, self.out_starts = _grouped(edges.src, edges.dst, edges, self.rank)
+
+    def _list(self, order, starts, ends, n, limit):
+        idx = order[starts[n]:starts[n + 1]]
+        if limit is not None:
+            idx = idx[:limit]
+        e = self.edges
+        return [PeekEdge(self.names[o], w, inl) for o, w, inl in
+                zip(ends[idx].tolist(), e.weight[idx].tolist(), e.inline[idx].tolist())]
+
+    def callers(self, n, limit=None):
+        return self._list(self.in_order, self.in_starts, self.edges.src, n, limit)
+
+    def callees(self, n, limit=None):
+        return self._list(self.out_order, self.out_starts, self.edges.dst, n, limit)
+
+
+def _sorted_nodes(graph: Graph, names: list[str], rank: np.ndarray, cum_sort: bool):
+    """Nodes pprof keeps (flat or cum nonzero) in its FlatNameOrder / CumNameOrder."""
+    flat, cum = np.abs(graph.flat), np.abs(graph.cum)
+    present = np.flatnonzero((graph.flat != 0) | (graph.cum != 0))
+    first, second = (cum, flat) if cum_sort else (flat, cum)
+    order = np.lexsort((-second[present], rank[present], -first[present]))
+    return present[order]
+
+
+def peek(parts: list, pattern: str, granularity: str = "functions",
+         cum_sort: bool = False) -> PeekResult:
+    """pprof -peek REGEX: the nodes whose printable name matches, with their edges."""
+    rx = compile_pattern(pattern)
+    graph, edges = call_graph(parts, granularity)
+    adj = _Adjacency(graph, edges)
+    labels = node_inline_labels(graph, edges)
+    kept = _sorted_nodes(graph, adj.names, adj.rank, cum_sort)
+    nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), labels[n],
+                      adj.callers(n), adj.callees(n))
+             for n in kept.tolist() if rx.search(adj.names[n])]
+    probe = np.where(graph.flat[kept] != 0, np.abs(graph.flat[kept]), np.abs(graph.cum[kept]))
+    first = parts[0]
+    st = first.profile.sample_types[first.sample_index]
+    return PeekResult(pattern=pattern, sample_index=st.type, unit=st.unit,
+                      total=report_total(parts), granularity=granularity, cum_sort=cum_sort,
+                      shown_total=int(graph.flat.sum()),
+                      smallest=int(probe[probe > 0].min()) if (probe > 0).any() else 0,
+                      nodes=nodes, diff=len(parts) > 1)
+
+
+def callers_callees(parts: list, granularity: str = "functions",
+                    max_edges: int | None = None, names=None) -> dict:
+    """{name: {"callers": [[name, value, inline], ...], "callees": [...]}} for the
+    HTML report: every node with nonzero cum (or only `names`), pprof's edge order,
+    at most `max_edges` per side."""
+    graph, edges = call_graph(parts, granularity)
+    adj = _Adjacency(graph, edges)
+    wanted = None if names is None else set(names)
+    out = {}
+    for n in np.flatnonzero(graph.cum != 0).tolist():
+        name = adj.names[n]
+        if name in out or (wanted is not None and name not in wanted):
+            continue
+        out[name] = {"callers": [list(e) for e in adj.callers(n, max_edges)],
+                     "callees": [list(e) for e in adj.callees(n, max_edges)]}
+    return out

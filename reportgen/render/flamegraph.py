@@ -1,0 +1,316 @@
+"""A flame graph as one self-contained SVG, written by hand.
+
+The SVG carries a static picture (frames at least 1 px wide, for viewers
+that run no script) plus the whole pruned tree as one escaped JSON object;
+themes/default/flame.js redraws from that data and adds zoom, search,
+tooltips, keyboard control and the flame/icicle toggle. Every id, CSS rule
+and script state is scoped by the graph id, so several graphs share a page.
+
+Sizes: node structure and values are packed into one base64-alphabet VLQ
+string (about 9 bytes a node) instead of per-frame markup, so a 50k-node
+tree stays well under 2 MB.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+
+from reportgen import units
+from reportgen.analyze.flame import ROOT_NAME, FlameTree
+from reportgen.render.site import script_json
+
+THEME_DIR = Path(__file__).resolve().parents[2] / "themes" / "default"
+WIDTH, PAD, ROW, TOP = 1200, 10, 16, 64
+FRAMES_WIDTH = WIDTH - 2 * PAD
+CHAR_WIDTH = 6.7        # 11px monospace; flame.js uses the same numbers
+STATIC_MIN_PX = 1.0     # the no-script picture; the script draws down to JS_MIN_PX
+JS_MIN_PX = 0.3
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_VLQ = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                     dtype=np.uint8)
+
+# Hue family per kind of code: (hue from, hue span, saturation, lightness).
+FAMILIES = {
+    "app": (0, 48, (0.70, 0.85), (0.56, 0.66)),        # warm: the program's own code
+    "std": (185, 45, (0.45, 0.62), (0.62, 0.72)),      # blue: standard library
+    "runtime": (255, 45, (0.32, 0.50), (0.66, 0.76)),  # violet: Go runtime
+    "other": (70, 40, (0.22, 0.38), (0.60, 0.70)),     # olive: native, unknown
+}
+FAMILY_LABELS = {"app": "program code", "std": "standard library", "runtime": "Go runtime",
+                 "other": "native / unknown"}
+
+
+def xml_text(s: str) -> str:
+    """Escape for XML/HTML text and attributes; drop characters XML forbids."""
+    return html.escape(_XML_BAD.sub("\ufffd", s), quote=True)
+
+
+def safe_json(data) -> str:
+    """script_json plus escapes for characters an XML document may not hold."""
+    return _XML_BAD.sub(lambda m: "\\u%04x" % ord(m.group()), script_json(data))
+
+
+# --- names: packages, families, short forms
+
+def _head(name: str) -> str:
+    """The part of a Go name before receivers, type arguments or a file suffix."""
+    return re.split(r"[(\[ ]", name, maxsplit=1)[0]
+
+
+def package_of(name: str, file: str = "") -> str:
+    """Import path of a Go function name ("" if it has none): net/http.(*conn).serve -> net/http."""
+    head = _head(name)
+    slash = head.rfind("/")
+    dot = head.find(".", slash + 1)
+    if dot > 0:
+        return head[:dot]
+    # Assembly without a package (gogo, memeqbody): its directory under src/.
+    m = re.search(r"/src/((?:[^/]+/)*?[^/.]+)/[^/]+$", file or "")
+    return m.group(1) if m else ""
+
+
+def family(package: str) -> str:
+    if not package:
+        return "other"
+    if package == "runtime" or package.startswith(("runtime/", "internal/runtime")):
+        return "runtime"
+    if package != "main" and "." not in package.split("/", 1)[0]:
+        return "std"
+    return "app"
+
+
+def colour(package: str, fam: str) -> str:
+    """A colour stable across runs: FNV-1a of the package picks a shade in its family."""
+    h = 0x811C9DC5
+    for b in package.encode("utf-8"):
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    hue, span, (s0, s1), (l0, l1) = FAMILIES[fam]
+    hue_v = (hue + (h % 1000) / 1000 * span) % 360
+    sat = s0 + ((h >> 10) % 100) / 100 * (s1 - s0)
+    light = l0 + ((h >> 20) % 100) / 100 * (l1 - l0)
+    r, g, b = colorsys.hls_to_rgb(hue_v / 360, light, sat)
+    return "#%02x%02x%02x" % (round(r * 255), round(g * 255), round(b * 255))
+
+
+def short_forms(name: str) -> list:
+    """Ever shorter forms of a name: full, without import path, without package."""
+    forms = [name]
+    head = _head(name)
+    cut = head.rfind("/") + 1
+    if cut:
+        forms.append(name[cut:])
+    head = head[cut:]
+    dot = head.find(".")
+    if dot > 0:
+        forms.append(name[cut + dot + 1:])
+    return forms
+
+
+def fit_name(name: str, chars: int) -> str:
+    """The longest short form that fits in `chars`, else a truncation with '…'."""
+    for form in short_forms(name):
+        if len(form) <= chars:
+            return form
+    return form[:chars - 1] + "…" if chars >= 3 else ""
+
+
+# --- packing the tree
+
+def vlq(values: np.ndarray) -> str:
+    """Non-negative ints as base64-alphabet VLQ: 5 bits a character, bit 6 = more follows."""
+    v = np.asarray(values, dtype=np.uint64)
+    if len(v) == 0:
+        return ""
+    bits = np.zeros(len(v), dtype=np.int64)
+    nz = v > 0
+    bits[nz] = np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64) + 1
+    # float log2 can be off by one near powers of two: fix it exactly.
+    bits[nz] += (v[nz] >> np.minimum(bits[nz], 63).astype(np.uint64)) > 0
+    bits[nz] -= (bits[nz] > 1) & ((v[nz] >> (bits[nz] - 1).astype(np.uint64)) == 0)
+    ndig = np.maximum(1, (bits + 4) // 5)
+    k = np.arange(int(ndig.max()))
+    digits = (v[:, None] >> (5 * k[None, :]).astype(np.uint64)) & np.uint64(31)
+    digits = digits.astype(np.int64) | np.where(k[None, :] < ndig[:, None] - 1, 32, 0)
+    keep = k[None, :] < ndig[:, None]
+    return _VLQ[digits[keep]].tobytes().decode("ascii")
+
+
+def zigzag(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.int64)
+    return np.where(v < 0, -2 * v - 1, 2 * v).astype(np.uint64)
+
+
+def unit_scale(unit: str) -> list:
+    """[[name, factor], ...] of the unit's family, in sample units; [] for counts."""
+    out = []
+    for name in ("B", "kB", "MB", "GB", "TB", "PB", "ns", "us", "ms", "s", "hrs"):
+        value, got = units.scale(1.0, unit, name)
+        if got == name and value:
+            out.append([name, 1 / value])
+    return out
+
+
+def _frame_table(tree: FlameTree, used: np.ndarray):
+    """Names, files, lines and colour class of the frames the tree uses."""
+    names = [tree.frame_names[f] for f in used]
+    files = [tree.frame_files[f] for f in used]
+    lines = [int(tree.frame_lines[f]) for f in used]
+    classes, rules = {}, []
+    cls = []
+    for name, file in zip(names, files):
+        pkg = package_of(name, file)
+        fam = family(pkg)
+        c = classes.get((fam, pkg))
+        if c is None:
+            c = classes[(fam, pkg)] = len(rules)
+            rules.append(colour(pkg, fam))
+        cls.append(c)
+    return names, files, lines, cls, rules
+
+
+def tree_data(tree: FlameTree, orientation: str) -> tuple[dict, list, np.ndarray]:
+    """The JSON object flame.js reads, the colour rules and the class per node."""
+    used, local = np.unique(tree.frame[1:], return_inverse=True)
+    names, files, lines, cls, rules = _frame_table(tree, used)
+    frame = np.concatenate([[len(names)], local])  # the root gets its own frame slot
+    names.append(ROOT_NAME)
+    files.append("")
+    lines.append(0)
+    cls.append(len(rules))
+    rules.append("#c8c8c8")
+    q = int(np.gcd.reduce(np.concatenate([np.abs(tree.weight), np.abs(tree.self),
+                                          np.abs(tree.total), [0]])))
+    q = q or 1
+    up = np.concatenate([[0], tree.depth[:-1] - tree.depth[1:] + 1])
+    signed = bool(np.any(tree.total != tree.weight))
+    cols = [up, frame, tree.weight // q, zigzag(tree.self // q)]
+    if signed:
+        cols.append(zigzag(tree.total // q))
+    packed = vlq(np.stack([np.asarray(c, dtype=np.uint64) for c in cols], axis=1).ravel())
+    data = {
+        "v": 1, "n": len(tree), "fields": len(cols), "q": q, "signed": signed,
+        "enc": packed, "names": names, "files": files, "lines": lines, "cls": cls,
+        "total": int(tree.total_value), "type": tree.sample_type, "unit": tree.unit,
+        "scale": unit_scale(tree.unit), "pruned": [tree.pruned_nodes, int(tree.pruned_value)],
+        "reverse": tree.reverse, "orient": orientation, "maxd": int(tree.depth.max(initial=0)),
+        "W": WIDTH, "pad": PAD, "top": TOP, "row": ROW, "cw": CHAR_WIDTH, "minpx": JS_MIN_PX,
+    }
+    return data, rules, np.asarray(cls)[frame]
+
+
+# --- the SVG
+
+def _row_y(depth, max_depth: int, orientation: str):
+    return TOP + (depth if orientation == "icicle" else max_depth - depth) * ROW
+
+
+def _static_frames(tree: FlameTree, node_cls, orientation: str) -> str:
+    total = float(tree.weight[0]) or 1.0
+    px = tree.weight / total * FRAMES_WIDTH
+    x = PAD + tree.offset / total * FRAMES_WIDTH
+    y = _row_y(tree.depth, int(tree.depth.max(initial=0)), orientation)
+    out = []
+    for n in np.flatnonzero(px >= STATIC_MIN_PX):
+        out.append(f'<rect x="{x[n]:.1f}" y="{y[n]}" width="{px[n]:.1f}" height="{ROW - 1}" '
+                   f'class="c{node_cls[n]}"/>')
+    names = tree.frame_names
+    for n in np.flatnonzero(px >= 3 * CHAR_WIDTH + 6):
+        name = names[tree.frame[n]] if tree.frame[n] >= 0 else ROOT_NAME
+        label = fit_name(name, int((px[n] - 6) // CHAR_WIDTH))
+        if label:
+            out.append(f'<text x="{x[n] + 3:.1f}" y="{y[n] + 11}">{xml_text(label)}</text>')
+    return "\n".join(out)
+
+
+def _legend(y: int) -> str:
+    out, x = [], PAD
+    for fam, label in FAMILY_LABELS.items():
+        out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" '
+                   f'style="fill:{colour(fam, fam)}"/><text x="{x + 16}" y="{y}">{label}</text>')
+        x += 30 + int(len(label) * 7)
+    out.append(f'<text x="{x}" y="{y}" class="muted">shades: one per package, '
+               'the same in every report; matches: magenta</text>')
+    return "".join(out)
+
+
+def _pruned_note(tree: FlameTree) -> str:
+    if not tree.pruned_nodes:
+        return "Every frame is drawn."
+    share = units.percentage(tree.pruned_value, int(tree.weight[0])).strip()
+    value = units.label(int(tree.pruned_value), tree.unit)
+    return (f"Not drawn: {tree.pruned_nodes:,} frames narrower than 1/12000 of the width "
+            f"(~0.1 px); the stacks reaching them hold {value} ({share}).")
+
+
+def read_theme(theme_dir: Path | None) -> tuple[str, str]:
+    theme = Path(theme_dir) if theme_dir else THEME_DIR
+    js = (theme / "flame.js").read_text(encoding="utf-8")
+    css = (theme / "flame.css").read_text(encoding="utf-8")
+    if "]]>" in js or "]]>" in css:
+        raise ValueError("flame.js/flame.css must not contain ']]>'")
+    return js, css
+
+
+def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = False,
+              orientation: str | None = None, theme_dir: Path | None = None) -> str:
+    """The flame graph of `tree` as SVG markup.
+
+    standalone=True: a complete .svg document; False: an <svg> element to
+    inline into HTML. `orientation` is "flame" (root at the bottom) or
+    "icicle" (root on top); the default is icicle for a reverse tree.
+    """
+    if not _ID.match(graph_id):
+        raise ValueError(f"graph id must match {_ID.pattern}: {graph_id!r}")
+    orientation = orientation or ("icicle" if tree.reverse else "flame")
+    if orientation not in ("flame", "icicle"):
+        raise ValueError(orientation)
+    js, css = read_theme(theme_dir)
+    data, rules, node_cls = tree_data(tree, orientation)
+    gid = graph_id
+    max_depth = int(tree.depth.max(initial=0))
+    frames_bottom = TOP + (max_depth + 1) * ROW
+    height = frames_bottom + 44
+    css = css.replace("#FLAME", f"#{gid}") + "".join(
+        f"#{gid} .c{i}{{fill:{c}}}" for i, c in enumerate(rules))
+    summary = (f"{tree.sample_type} · total {units.label(int(tree.total_value), tree.unit)}"
+               + (" · callers of each leaf (reverse)" if tree.reverse else ""))
+    size = (f'width="{WIDTH}" height="{height}"' if standalone
+            else 'width="100%" style="max-width:100%;height:auto"')
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n' if standalone else ""
+    toggle = "Flame" if orientation == "icicle" else "Icicle"
+    parts = [
+        f'{head}<svg xmlns="http://www.w3.org/2000/svg" id="{gid}" class="rgflame" '
+        f'viewBox="0 0 {WIDTH} {height}" {size} aria-labelledby="{gid}-title">',
+        f'<title id="{gid}-title">{xml_text(title)}</title>',
+        f"<style><![CDATA[{css}]]></style>",
+        f'<rect class="bg" width="{WIDTH}" height="{height}"/>',
+        f'<text x="{PAD}" y="20" class="ttl">{xml_text(title)}</text>',
+        f'<text x="{WIDTH - PAD}" y="20" class="muted end">{xml_text(summary)}</text>',
+        _button(gid, "reset", PAD, 86, "Reset zoom"),
+        _button(gid, "orient", PAD + 94, 70, toggle),
+        f'<foreignObject x="{PAD + 172}" y="30" width="260" height="24">'
+        f'<input xmlns="http://www.w3.org/1999/xhtml" id="{gid}-q" type="search" '
+        f'placeholder="Search regex  ( / )" aria-label="Search frames by regular expression" '
+        f'spellcheck="false" autocomplete="off"/></foreignObject>',
+        f'<text x="{PAD + 442}" y="46" id="{gid}-matched" aria-live="polite"></text>',
+        f'<g id="{gid}-frames" class="frames">{_static_frames(tree, node_cls, orientation)}</g>',
+        f'<text x="{PAD}" y="{frames_bottom + 16}" class="muted" id="{gid}-pruned">'
+        f'{xml_text(_pruned_note(tree))}</text>',
+        f'<g class="legend">{_legend(frames_bottom + 36)}</g>',
+        f'<script type="application/json" id="{gid}-data">{safe_json(data)}</script>',
+        f'<script><![CDATA[{js}\nwindow.reportgenFlame({script_json(gid)});]]></script>',
+        "</svg>\n",
+    ]
+    return "\n".join(parts)
+
+
+def _button(gid: str, name: str, x: int, width: int, label: str) -> str:
+    return (f'<g id="{gid}-{name}" class="btn" tabindex="0" role="button">'
+            f'<rect x="{x}" y="30" width="{width}" height="22" rx="4"/>'
+            f'<text x="{x + width / 2:g}" y="45">{label}</text></g>')
