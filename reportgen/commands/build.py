@@ -1,0 +1,21 @@
+"""`reportgen build`: a report site from a manifest or from profile files."""
+
+from __future__ import annotations
+
+
+def register(sub, common):
+    b = sub.add_parser("build", parents=[common], help="build a report site",
+                       description="Build a report from a site.yml manifest or from profile files.")
+    b.add_argument("inputs", nargs="*", metavar="site.yml | PROFILE",
+                   help="a manifest, or profile files (default: ./site.yml)")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: site/, "
+                                                          "or the manifest's output)")
+    b.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from reportgen.build import build_from_args
+
+    out = build_from_args(args.inputs, args.output, args.max_decompressed)
+    print(f"wrote {out}")
+    return 0

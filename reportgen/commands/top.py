@@ -1,0 +1,66 @@
+"""`reportgen top`: the top nodes of a profile, like go tool pprof -top."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _nodes(text: str):
+    if text == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number or 'all'") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return n
+
+
+def register(sub, common):
+    t = sub.add_parser("top", parents=[common], help="print the top nodes of a profile",
+                       description="Like go tool pprof -top.")
+    t.add_argument("profile")
+    t.add_argument("--sample-index", metavar="NAME", help="sample type (default: pprof's)")
+    t.add_argument("--granularity", default="functions",
+                   choices=["functions", "filefunctions", "lines", "files"])
+    t.add_argument("--cum", action="store_true", help="sort by cumulative value")
+    t.add_argument("--nodes", type=_nodes, default=False, metavar="N|all",
+                   help="show at most N nodes; 'all' shows every node, untrimmed "
+                        "(default: the nodes that pass pprof's cutoff)")
+    t.add_argument("--node-fraction", type=float, default=None, metavar="F",
+                   help="drop nodes with cum below F of the total "
+                        "(default 0.005, or 0 with --nodes all)")
+    t.add_argument("--diff-base", metavar="BASE", help="show target minus BASE, "
+                                                       "with BASE's total as 100%%")
+    t.add_argument("--format", choices=["text", "json"], default="text")
+    t.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from reportgen.analyze.graph import Part
+    from reportgen.analyze.top import DEFAULT_NODE_FRACTION, diff_parts, resolve_sample_index, top
+    from reportgen.render.text import format_top
+    from reportgen.sources import load_profile
+
+    profile = load_profile(args.profile, args.max_decompressed)
+    if args.diff_base:
+        base = load_profile(args.diff_base, args.max_decompressed)
+        parts = diff_parts(profile, base, args.sample_index)
+    else:
+        parts = [Part(profile, resolve_sample_index(profile, args.sample_index))]
+    fraction = args.node_fraction
+    if fraction is None:
+        fraction = 0.0 if args.nodes is None else DEFAULT_NODE_FRACTION
+    result = top(parts, args.granularity, args.cum, args.nodes or None, fraction)
+    if args.format == "json":
+        json.dump(result.as_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        profiles = [p.profile for p in parts]
+        duration = sum(p.duration_nanos for p in profiles)
+        when = min((p.time_nanos for p in profiles if p.time_nanos), default=0)
+        sys.stdout.write(format_top(profile, result, duration_nanos=duration, time_nanos=when))
+    return 0
