@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen.analyze.graph import Part
-from reportgen.analyze.top import TopResult, diff_parts, resolve_sample_index, top
+from reportgen.analyze.diff import DiffResult, compare
+from reportgen.analyze.top import TopResult, resolve_sample_index, top
 
 
 @dataclass
@@ -18,19 +19,8 @@ class TopAnalysis:
     result: TopResult
 
 
-@dataclass
-class DiffAnalysis:
-    base: str
-    target: str
-    result: TopResult
-    base_total: int
-    target_total: int
-    normalize: bool
-    mode: str
-
-
 def _limit(nodes):
-    return None if nodes == "all" else nodes
+    return None if nodes in ("all", None) else nodes
 
 
 def run_top(options: dict, profiles: dict, defaults: dict) -> TopAnalysis:
@@ -42,19 +32,12 @@ def run_top(options: dict, profiles: dict, defaults: dict) -> TopAnalysis:
     return TopAnalysis(name, result)
 
 
-def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffAnalysis:
-    base, target = profiles[options["base"]], profiles[options["target"]]
-    mode = options.get("mode", "diff_base")
-    normalize = options.get("normalize", False)
-    sample_index = options.get("sample_index") or defaults.get(options["target"])
-    parts = diff_parts(target, base, sample_index, diff_base=(mode == "diff_base"),
-                       normalize=normalize)
-    result = top(parts, options.get("granularity", "functions"), options.get("cum", False),
-                 _limit(options.get("nodes", 100)), node_fraction=0.0)
-    target_total = int(parts[0].profile.values[:, parts[0].sample_index].sum())
-    base_total = int(base.values[:, parts[1].sample_index].sum())
-    return DiffAnalysis(options["base"], options["target"], result, base_total, target_total,
-                        normalize, mode)
+def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
+    return compare(profiles[options["base"]], profiles[options["target"]], options["base"],
+                   options["target"], options.get("sample_index") or defaults.get(options["target"]),
+                   mode=options.get("mode", "diff_base"), normalize=options.get("normalize", False),
+                   granularity=options.get("granularity", "functions"),
+                   nodes=_limit(options.get("nodes", 100)))
 
 
 RUNNERS = {"top": run_top, "diff": run_diff}

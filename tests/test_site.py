@@ -40,7 +40,8 @@ def test_example_site_has_index_pages_and_data(example_site):
         stem = Path(page).stem
         assert f"data/{stem}.json" in names
         data = json.loads((example_site / "data" / f"{stem}.json").read_text())
-        assert {"sample_index", "unit", "total", "rows"} <= data.keys()
+        table = data["table"] if data["kind"] == "diff" else data
+        assert {"sample_index", "unit", "total", "rows"} <= table.keys()
 
 
 class _Refs(HTMLParser):

@@ -73,32 +73,65 @@ class PeekResult:
                 "nodes": [n.as_dict() for n in self.nodes]}
 
 
-def _profile_pairs(profile, granularity):
-    """Per profile: the counted (sample, caller, callee) occurrences, value-independent.
+class _Pairs(NamedTuple):
+    """One profile's counted edge occurrences, independent of sample values."""
+    parent: np.ndarray  # per distinct local (parent, child) pair
+    child: np.ndarray
+    pair: np.ndarray    # per counted occurrence: its pair
+    sample: np.ndarray  # per counted occurrence: its sample
+    inline: np.ndarray  # per counted occurrence: a call within one location
 
-    Cached because it depends only on stacks; the sample values (and so
-    which samples are live) are applied per Part.
-    """
+
+def _profile_pairs(profile, granularity) -> _Pairs:
+    """Cached per profile and granularity: stacks only, values come per Part."""
     key = ("call_pairs", granularity)
     cached = profile.cache.get(key)
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = profile.cache[key] = _count_pairs(profile, granularity)
+    return cached
+
+
+def _count_pairs(profile, granularity) -> _Pairs:
     frames = stack_frames(profile, granularity)
-    occ = frames.occ
+    occ, width = frames.occ, max(frames.table.num_nodes, 1)
     child, parent = occ.node[:-1], occ.node[1:]
     at = np.flatnonzero((occ.sample[:-1] == occ.sample[1:]) & (parent != child))
-    sample = occ.sample[at]
-    width = max(frames.table.num_nodes, 1)
-    _, code = np.unique(parent[at] * width + child[at], return_inverse=True)
-    code = code.reshape(-1)
-    key_arr = sample * (int(code.max()) + 1 if len(code) else 1) + code
-    # occ is leaf first, so the last occurrence of a key is the one nearest
-    # the root: the one pprof meets first and counts.
-    _, first_rev = np.unique(key_arr[::-1], return_index=True)
-    keep = at[len(at) - 1 - first_rev]
-    cached = (occ.node[keep + 1], occ.node[keep], occ.sample[keep], ~occ.outer[keep])
-    profile.cache[key] = cached
-    return cached
+    # A pair can repeat in a sample only if a node does (recursion), so only
+    # those samples need the costly dedupe.
+    nsamples = profile.num_samples
+    repeats = (np.bincount(frames.pair_sample, minlength=nsamples)
+               < np.bincount(occ.sample, minlength=nsamples))
+    in_rec = repeats[occ.sample[at]]
+    keep = np.concatenate([at[~in_rec], _first_from_root(at[in_rec], occ, width)])
+    codes, pair = _distinct(occ.node[keep + 1] * width + occ.node[keep], width * width)
+    return _Pairs(codes // width, codes % width, pair, occ.sample[keep], ~occ.outer[keep])
+
+
+def _distinct(code: np.ndarray, size: int):
+    """(sorted distinct codes, index of each code among them), all codes < size."""
+    if size > 1 << 23:
+        # Faster than np.unique(return_inverse=True), which argsorts.
+        distinct = np.unique(code)
+        return distinct, np.searchsorted(distinct, code)
+    # Small code space: a dense table beats sorting millions of codes.
+    seen = np.zeros(size, dtype=bool)
+    seen[code] = True
+    distinct = np.flatnonzero(seen)
+    lookup = np.zeros(size, dtype=np.int64)
+    lookup[distinct] = np.arange(len(distinct))
+    return distinct, lookup[code]
+
+
+def _first_from_root(at, occ, width):
+    """Of the edge positions `at`, one per distinct (sample, parent, child):
+    the one nearest the root, which pprof meets first."""
+    if len(at) == 0:
+        return at
+    _, code = _distinct(occ.node[at + 1] * width + occ.node[at], width * width)
+    key = occ.sample[at] * (int(code.max()) + 1) + code
+    # occ is leaf first: the last position of a key is the root-most.
+    _, first_rev = np.unique(key[::-1], return_index=True)
+    return at[len(at) - 1 - first_rev]
 
 
 def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, CallEdges]:
@@ -107,25 +140,29 @@ def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, Call
     space = _KeySpace()
     space.keys = list(graph.keys)
     space.index = {k: i for i, k in enumerate(graph.keys)}
-    srcs, dsts, ws, inls = [], [], [], []
+    n = max(len(graph.keys), 1)
+    codes, weights, reals = [], [], []
     for part in parts:
         gmap = space.map_table(stack_frames(part.profile, granularity).table)
-        parent, child, sample, inline = _profile_pairs(part.profile, granularity)
+        pairs = _profile_pairs(part.profile, granularity)
         values = sample_values(part)
-        live = values[sample] != 0
-        srcs.append(gmap[parent[live]])
-        dsts.append(gmap[child[live]])
-        ws.append(values[sample[live]])
-        inls.append(inline[live])
-    n = max(len(graph.keys), 1)
-    codes, inv = np.unique(np.concatenate(srcs) * n + np.concatenate(dsts), return_inverse=True)
+        live = values[pairs.sample] != 0
+        npairs = len(pairs.parent)
+        weight = np.zeros(npairs, dtype=np.int64)
+        np.add.at(weight, pairs.pair[live], values[pairs.sample[live]])
+        exists = np.bincount(pairs.pair[live], minlength=npairs) > 0
+        real = np.bincount(pairs.pair[live & ~pairs.inline], minlength=npairs)
+        codes.append(gmap[pairs.parent[exists]] * n + gmap[pairs.child[exists]])
+        weights.append(weight[exists])
+        reals.append(real[exists])
+    distinct, inv = np.unique(np.concatenate(codes), return_inverse=True)
     inv = inv.reshape(-1)
-    weight = np.zeros(len(codes), dtype=np.int64)
-    np.add.at(weight, inv, np.concatenate(ws))
+    weight = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(weight, inv, np.concatenate(weights))
+    real = np.zeros(len(distinct), dtype=np.int64)
+    np.add.at(real, inv, np.concatenate(reals))
     # An edge stays inline only while no counted occurrence is a real call.
-    real_calls = np.bincount(inv[~np.concatenate(inls)], minlength=len(codes))
-    edges = CallEdges(codes // n, codes % n, weight, real_calls == 0)
-    return graph, edges
+    return graph, CallEdges(distinct // n, distinct % n, weight, real == 0)
 
 
 def node_inline_labels(graph: Graph, edges: CallEdges) -> list[str]:

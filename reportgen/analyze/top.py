@@ -84,8 +84,9 @@ def diff_parts(target, base, sample_index=None, diff_base=True,
     ti = resolve_sample_index(target, sample_index)
     want = target.sample_types[ti]
     if want not in base.sample_types:
-        raise UsageError(base.path, f"cannot compare: it has no {want.type}/{want.unit} "
-                                    f"samples like {target.path}")
+        raise UsageError(base.path, f"cannot compare with {target.path}: a "
+                                    f"{base.profile_type} profile has no {want.type}/{want.unit} "
+                                    f"samples (the two profiles are of different kinds)")
     bi = base.sample_types.index(want)
     if normalize:
         target = _scaled_to(target, ti, int(base.values[:, bi].sum()))

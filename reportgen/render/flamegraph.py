@@ -29,7 +29,7 @@ WIDTH, PAD, ROW, TOP = 1200, 10, 16, 64
 FRAMES_WIDTH = WIDTH - 2 * PAD
 CHAR_WIDTH = 6.7        # 11px monospace; flame.js uses the same numbers
 STATIC_MIN_PX = 1.0     # the no-script picture; the script draws down to JS_MIN_PX
-JS_MIN_PX = 0.3
+JS_MIN_PX = 0.5
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _VLQ = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
@@ -39,7 +39,7 @@ _VLQ = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 FAMILIES = {
     "app": (0, 48, (0.70, 0.85), (0.56, 0.66)),        # warm: the program's own code
     "std": (185, 45, (0.45, 0.62), (0.62, 0.72)),      # blue: standard library
-    "runtime": (255, 45, (0.32, 0.50), (0.66, 0.76)),  # violet: Go runtime
+    "runtime": (250, 32, (0.30, 0.48), (0.66, 0.76)),  # violet: Go runtime
     "other": (70, 40, (0.22, 0.38), (0.60, 0.70)),     # olive: native, unknown
 }
 FAMILY_LABELS = {"app": "program code", "std": "standard library", "runtime": "Go runtime",
@@ -127,13 +127,11 @@ def vlq(values: np.ndarray) -> str:
     v = np.asarray(values, dtype=np.uint64)
     if len(v) == 0:
         return ""
-    bits = np.zeros(len(v), dtype=np.int64)
-    nz = v > 0
-    bits[nz] = np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64) + 1
-    # float log2 can be off by one near powers of two: fix it exactly.
-    bits[nz] += (v[nz] >> np.minimum(bits[nz], 63).astype(np.uint64)) > 0
-    bits[nz] -= (bits[nz] > 1) & ((v[nz] >> (bits[nz] - 1).astype(np.uint64)) == 0)
-    ndig = np.maximum(1, (bits + 4) // 5)
+    ndig = np.ones(len(v), dtype=np.int64)
+    rest = v >> np.uint64(5)
+    while rest.any():
+        ndig += rest > 0
+        rest >>= np.uint64(5)
     k = np.arange(int(ndig.max()))
     digits = (v[:, None] >> (5 * k[None, :]).astype(np.uint64)) & np.uint64(31)
     digits = digits.astype(np.int64) | np.where(k[None, :] < ndig[:, None] - 1, 32, 0)

@@ -6,7 +6,7 @@ Views format numbers the analyzers produced; they never compute new ones.
 from __future__ import annotations
 
 from reportgen import units
-from reportgen.analyses import DiffAnalysis, TopAnalysis
+from reportgen.analyses import TopAnalysis
 from reportgen.render.charts import horizontal_bars
 from reportgen.render.site import anchor
 from reportgen.render.text import format_time
@@ -67,37 +67,59 @@ def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, entr
     return summary
 
 
-def diff_page(writer, slug: str, title: str, analysis: DiffAnalysis, profiles: dict):
-    result = analysis.result
-    unit = table_unit(result)
-    data = writer.add_data(f"{slug}.json", {
-        "kind": "diff", "base": analysis.base, "target": analysis.target,
-        "base_total": analysis.base_total, "target_total": analysis.target_total,
-        "normalize": analysis.normalize, "mode": analysis.mode, **result.as_dict()})
-    change = analysis.target_total - analysis.base_total
-    pct = f"{change / analysis.base_total * 100:+.1f}%" if analysis.base_total else "n/a"
-    info = [("Base", analysis.base), ("Target", analysis.target),
-            ("Sample", f"{result.sample_index} ({result.unit})"),
-            ("Base total", units.label(analysis.base_total, result.unit)),
-            ("Target total", units.label(analysis.target_total, result.unit)),
-            ("Change", f"{units.label(change, result.unit)} ({pct})")]
-    answer = ""
-    if result.rows:
-        mover = max(result.rows, key=lambda r: abs(r.flat))
-        direction = "grew" if mover.flat > 0 else "shrank"
-        answer = (f"Largest change: {mover.name} {direction} by "
-                  f"{units.label(abs(mover.flat), result.unit)} "
-                  f"({units.percentage(mover.flat, result.total).strip()} of the base total).")
-    summary = ("Target minus base; percentages are of the base's total "
-               "(pprof -diff_base)." if analysis.mode == "diff_base" else
-               "Target minus base with equal stacks cancelled; percentages of both totals "
-               "(pprof -base).")
-    if analysis.normalize:
+def diff_answer(diff) -> str:
+    """Total change first, then the function paths that moved most."""
+    change = diff.target_total - diff.base_total
+    pct = f" ({change / diff.base_total * 100:+.1f}%)" if diff.base_total else ""
+    parts = [f"Total {diff.sample_index}: {units.label(diff.base_total, diff.unit)} → "
+             f"{units.label(diff.target_total, diff.unit)}{pct}."]
+    # Roots (runtime.main, main.main) carry every change; name the deepest big movers.
+    biggest = max(abs(diff.base_total), abs(diff.target_total), 1)
+    inner = [m for m in diff.movers if max(abs(m.base_cum), abs(m.target_cum)) < 0.9 * biggest]
+    for label, sign in (("Biggest drop", -1), ("Biggest rise", 1)):
+        cands = [m for m in inner if m.delta_cum * sign > 0]
+        if cands:
+            m = max(cands, key=lambda m: (abs(m.delta_cum), m.name))
+            state = " (gone)" if not m.target_cum else " (new)" if not m.base_cum else ""
+            parts.append(f"{label}: {m.name} {signed_label(m.delta_cum, diff.unit)}{state}.")
+    return " ".join(parts)
+
+
+def signed_label(v: int, unit: str, out: str = "auto") -> str:
+    text = units.label(v, unit, out)
+    return text if v <= 0 else "+" + text
+
+
+def mover_chart(slug: str, diff):
+    movers = sorted(diff.movers, key=lambda m: (-abs(m.delta_cum), m.name))[:12]
+    movers = [m for m in movers if m.delta_cum]
+    if not movers:
+        return []
+    return [horizontal_bars(f"{slug}-movers", "Largest changes by cum (after − before)",
+                            [m.name for m in movers], [m.delta_cum for m in movers],
+                            diff.unit, "auto")]
+
+
+def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None):
+    unit = table_unit(diff.table)
+    data = writer.add_data(f"{slug}.json", diff.as_dict())
+    change = diff.target_total - diff.base_total
+    pct = f"{change / diff.base_total * 100:+.1f}%" if diff.base_total else "n/a"
+    info = [("Base", diff.base), ("Target", diff.target),
+            ("Sample", f"{diff.sample_index} ({diff.unit})"),
+            ("Base total", units.label(diff.base_total, diff.unit)),
+            ("Target total", units.label(diff.target_total, diff.unit)),
+            ("Change", f"{signed_label(change, diff.unit)} ({pct})")]
+    summary = ("The table is target minus base; its percentages are of the base's total "
+               "(pprof -diff_base)." if diff.mode == "diff_base" else
+               "The table is target minus base with equal stacks cancelled; its percentages "
+               "are of both totals (pprof -base).")
+    if diff.normalize:
         summary += " The target was scaled to the base's total first (-normalize)."
-    writer.add_page(f"pages/{slug}.html", "top.html.j2", title, info=info, answer=answer,
-                    summary=summary, top=result, unit=unit,
-                    charts=top_charts(slug, result, unit), data=data)
-    return f"{analysis.base} → {analysis.target}: {pct}"
+    writer.add_page(f"pages/{slug}.html", "diff.html.j2", title, info=info,
+                    answer=diff_answer(diff), summary=summary, diff=diff, unit=unit,
+                    charts=mover_chart(slug, diff), flame=flame, data=data)
+    return f"{diff.base} → {diff.target}: {pct}"
 
 
 def profile_card(name: str, entry, profile, result, links: list[dict]) -> dict:

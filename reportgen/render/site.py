@@ -50,6 +50,10 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     env.filters["pct_value"] = lambda v, total: f"{abs(v) / total * 100:.4f}" if total else "0"
     env.filters["bar_width"] = lambda v, total: min(60, round(abs(v) / total * 60)) if total else 0
     env.filters["sign_class"] = lambda v: " pos" if v > 0 else (" neg" if v < 0 else "")
+    env.filters["signed_value"] = lambda v, unit, out="auto": (
+        ("+" if v > 0 else "") + units.label(v, unit, out))
+    env.filters["change"] = lambda d, base: f"{d / abs(base) * 100:+.1f}%" if base else "new"
+    env.filters["change_value"] = lambda d, base: f"{d / abs(base) * 100:.4f}" if base else "1e9"
     env.filters["anchor"] = anchor
     env.filters["script_json"] = script_json
     return env
