@@ -91,3 +91,28 @@ def test_diff_base_equals_pprof(run_cli, target, base, sample_index):
     for granularity in ("functions", "lines"):
         expected = pprof_top(go, target, sample_index, unit, granularity, base=base)
         assert reportgen_top(run_cli, target, sample_index, granularity, base=base) == expected
+
+
+@pytest.mark.parametrize("target,base,sample_index", list(diff_pairs()))
+def test_base_normalize_equals_pprof(run_cli, target, base, sample_index):
+    """reportgen diff --mode base --normalize vs pprof -base -normalize."""
+    go = go_binary()
+    unit = unit_flag(load_profile(target), sample_index)
+    cmd = [go, "tool", "pprof", "-top", "-nodecount=1000000", "-nodefraction=0",
+           "-edgefraction=0", f"-unit={unit}", f"-sample_index={sample_index}",
+           f"-base={base}", "-normalize", str(target)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["flat", "flat%"])
+    expected = []
+    for line in lines[header + 1:]:
+        m = ROW.match(line)
+        expected.append((m.group(3), int(float(m.group(1))), int(float(m.group(2)))))
+    proc = run_cli("diff", base, target, "--mode", "base", "--normalize",
+                   "--sample-index", sample_index, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(proc.stdout)["table"]
+    got = [(r["name"] + (f" ({r['inline']})" if r.get("inline") else ""), r["flat"], r["cum"])
+           for r in table["rows"]]
+    assert got == expected
+    assert table["total"] == int(float(TOTAL.search(out).group(1)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.analyze.frames import FrameTable, NodeKey, stack_frames
+from reportgen.analyze.merge import merged_abs_total
 
 
 @dataclass
@@ -118,8 +119,16 @@ def _inline_targets(intra_pairs, inter_pairs, n):
 
 
 def total(parts: list[Part]) -> int:
-    """pprof's report total: sum of |value|; with a diff base, the base's alone."""
+    """pprof's report total: sum of |value|; with a diff base, the base's alone.
+
+    With -base (a negated base that is not a diff base), equal samples
+    cancel first, as pprof merges the two profiles before summing.
+    """
     def abs_sum(group):
         return sum(int(np.abs(sample_values(p)).sum()) for p in group)
     base_total = abs_sum([p for p in parts if p.diff_base])
-    return base_total if base_total > 0 else abs_sum(parts)
+    if base_total > 0:
+        return base_total
+    if any(p.sign < 0 for p in parts):
+        return merged_abs_total(parts)
+    return abs_sum(parts)
