@@ -16,6 +16,7 @@ which is what a differential flame graph needs for its base.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,15 +52,15 @@ class FlameTree:
     def __len__(self) -> int:
         return len(self.frame)
 
-    @property
+    @cached_property
     def name(self) -> list:
         return [self.frame_names[f] if f >= 0 else ROOT_NAME for f in self.frame]
 
-    @property
+    @cached_property
     def file(self) -> list:
         return [self.frame_files[f] if f >= 0 else "" for f in self.frame]
 
-    @property
+    @cached_property
     def line(self) -> np.ndarray:
         lines = np.asarray(list(self.frame_lines) + [0], dtype=np.int64)
         return lines[self.frame]  # frame -1 picks the trailing 0

@@ -9,12 +9,13 @@ is merged in negated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from reportgen.analyze.frames import FrameTable, NodeKey, stack_frames
-from reportgen.analyze.merge import merged_abs_total
+from reportgen.analyze.merge import cancelled_samples, merged_abs_total
 
 
 @dataclass
@@ -33,6 +34,17 @@ class Graph:
     cum: np.ndarray     # int64 per node
     inline: np.ndarray  # bool: some call edge into the node is an inlined call
     called: np.ndarray  # bool: some call edge into the node is a real call
+    pieces: list = field(default_factory=list, repr=False)  # (part, frames, global ids)
+
+    def trim(self, kept: np.ndarray | None, edge_cutoff: int):
+        """Redraw the call edges as pprof does after dropping nodes and weak edges.
+
+        A dropped frame is skipped, so its caller and callee become adjacent,
+        and edges lighter than the cutoff are removed; both can change which
+        edges into a node are inlined, and so its (inline) mark.
+        """
+        edges = call_edges(self.pieces, len(self.keys), kept)
+        self.inline, self.called = _inline_marks(edges, len(self.keys), edge_cutoff)
 
     def inline_label(self, n: int) -> str:
         if not self.inline[n]:
@@ -71,51 +83,82 @@ def build_graph(parts: list[Part], granularity: str = "functions") -> Graph:
     n = len(space.keys)
     flat = np.zeros(n, dtype=np.int64)
     cum = np.zeros(n, dtype=np.int64)
-    called = np.zeros(n, dtype=bool)
-    intra_pairs, inter_pairs = [], []
     for part, frames, gmap in pieces:
         values = sample_values(part)
         has_leaf = (frames.leaf >= 0) & (values != 0)
         np.add.at(flat, gmap[frames.occ.node[frames.leaf[has_leaf]]], values[has_leaf])
         np.add.at(cum, gmap[frames.pair_node], values[frames.pair_sample])
-        # pprof skips zero-valued samples entirely, so they draw no call edges.
-        live = values[frames.occ.sample] != 0
-        _collect_edges(gmap[frames.occ.node], frames.occ.sample, frames.occ.outer, live, n,
-                       called, intra_pairs, inter_pairs)
-    inline = _inline_targets(intra_pairs, inter_pairs, n)
-    return Graph(space.keys, flat, cum, inline, called)
+    inline, called = _inline_marks(call_edges(pieces, n), n)
+    return Graph(space.keys, flat, cum, inline, called, pieces)
 
 
-def _collect_edges(node, sample, outer, live, n, called, intra_pairs, inter_pairs):
-    """Record call edges (caller -> callee) between adjacent frames of a stack.
+class Edges(NamedTuple):
+    """Call edges caller -> callee, one entry per distinct pair, as pprof's graph."""
+    src: np.ndarray     # caller node id
+    dst: np.ndarray     # callee node id
+    weight: np.ndarray  # int64: each sample's value once
+    inline: np.ndarray  # bool: every counted occurrence is a call within one location
 
-    An edge into a frame that is not the outermost line of its location is
-    an inlined call; pprof marks a node "(inline)" when some edge into it is
-    only ever inlined.
+
+def call_edges(pieces, n, kept=None) -> Edges:
+    """The edges between adjacent frames of every stack.
+
+    pprof walks each sample root to leaf and counts a (caller, callee) pair
+    once per sample, at its occurrence nearest the root; that occurrence
+    also decides whether the call was inlined. Zero-valued samples, samples
+    that a -base merge cancels, and self-calls draw no edge; frames of
+    dropped nodes (`kept` False) are skipped, joining their neighbours.
     """
-    child, parent = node[:-1], node[1:]
-    edge = (sample[:-1] == sample[1:]) & (parent != child) & live[:-1]
-    real = edge & outer[:-1]
-    inl = edge & ~outer[:-1]
-    called[child[real]] = True
-    if not inl.any():
-        return
-    intra_pairs.append(parent[inl] * n + child[inl])
-    inline_child = np.zeros(n, dtype=bool)
-    inline_child[child[inl]] = True
-    keep = real & inline_child[child]
-    inter_pairs.append(parent[keep] * n + child[keep])
+    cancelled = cancelled_samples([piece[0] for piece in pieces])
+    codes, weights, reals = [], [], []
+    for (part, frames, gmap), gone in zip(pieces, cancelled):
+        values = sample_values(part)
+        occ = frames.occ
+        node = gmap[occ.node]
+        keep = ((values != 0) & ~gone)[occ.sample]
+        if kept is not None:
+            keep &= kept[node]
+        node, sample, outer = node[keep], occ.sample[keep], occ.outer[keep]
+        at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
+        at = _first_from_root(at, node, sample, frames, n)
+        codes.append(node[at + 1] * n + node[at])
+        weights.append(values[sample[at]])
+        reals.append(outer[at])
+    code, inverse = np.unique(np.concatenate(codes), return_inverse=True)
+    weight = np.zeros(len(code), dtype=np.int64)
+    np.add.at(weight, inverse.reshape(-1), np.concatenate(weights))
+    real = np.zeros(len(code), dtype=bool)
+    real[inverse.reshape(-1)[np.concatenate(reals)]] = True
+    return Edges(code // n, code % n, weight, ~real)
 
 
-def _inline_targets(intra_pairs, inter_pairs, n):
+def _first_from_root(at, node, sample, frames, n):
+    """Of edge positions `at`, one per (sample, pair): the one nearest the root.
+
+    A pair repeats within a sample only if a node does (recursion), so only
+    those samples need the sort.
+    """
+    nsamples = len(frames.leaf)
+    repeats = (np.bincount(frames.pair_sample, minlength=nsamples)
+               < np.bincount(frames.occ.sample, minlength=nsamples))
+    in_repeat = repeats[sample[at]]
+    if not in_repeat.any():
+        return at
+    rec = at[in_repeat]
+    key = sample[rec] * (n * n) + node[rec + 1] * n + node[rec]
+    # Frames are leaf first: the last position of a key is the root-most.
+    _, last = np.unique(key[::-1], return_index=True)
+    return np.sort(np.concatenate([at[~in_repeat], rec[len(rec) - 1 - last]]))
+
+
+def _inline_marks(edges: Edges, n: int, cutoff: int = 0):
+    """pprof's (inline) marks, from the edges that survive the edge cutoff."""
+    strong = np.abs(edges.weight) >= cutoff
     inline = np.zeros(n, dtype=bool)
-    if not intra_pairs:
-        return inline
-    intra = np.unique(np.concatenate(intra_pairs))
-    inter = np.unique(np.concatenate(inter_pairs)) if inter_pairs else np.zeros(0, np.int64)
-    only_inline = intra[~np.isin(intra, inter)]
-    inline[only_inline % n] = True
-    return inline
+    called = np.zeros(n, dtype=bool)
+    inline[edges.dst[strong & edges.inline]] = True
+    called[edges.dst[strong & ~edges.inline]] = True
+    return inline, called
 
 
 def total(parts: list[Part]) -> int:

@@ -36,15 +36,37 @@ def _label_key(labels) -> tuple:
     return tuple(sorted(labels))
 
 
-def merged_abs_total(parts) -> int:
-    """Sum of |value| after merging equal samples across all parts."""
+def _merged(parts):
+    """Per part, each sample's merge key; and the summed value per key."""
     sums: dict = defaultdict(int)
+    keys = []
     for part in parts:
         profile = part.profile
         loc_keys = _location_keys(profile)
         label_keys = [_label_key(ls) for ls in profile.label_sets]
-        values = profile.values[:, part.sample_index] * part.sign
-        for i in np.flatnonzero(values != 0):
-            stack = tuple(loc_keys[j] for j in profile.stack(i).tolist())
-            sums[(stack, label_keys[profile.label_set[i]])] += int(values[i])
-    return sum(abs(v) for v in sums.values())
+        values = (profile.values[:, part.sample_index] * part.sign).tolist()
+        part_keys = []
+        for i in range(profile.num_samples):
+            key = (tuple(loc_keys[j] for j in profile.stack(i).tolist()),
+                   label_keys[profile.label_set[i]])
+            sums[key] += values[i]
+            part_keys.append(key)
+        keys.append(part_keys)
+    return keys, sums
+
+
+def merged_abs_total(parts) -> int:
+    """Sum of |value| after merging equal samples across all parts."""
+    return sum(abs(v) for v in _merged(parts)[1].values())
+
+
+def cancelled_samples(parts) -> list:
+    """Per part, a bool per sample: does pprof's -base merge cancel it to zero?
+
+    Only -base merges target and base samples (a -diff_base base carries a
+    label that keeps its samples apart); a cancelled stack draws no edges.
+    """
+    if not any(p.sign < 0 for p in parts) or any(p.diff_base for p in parts):
+        return [np.zeros(p.profile.num_samples, dtype=bool) for p in parts]
+    keys, sums = _merged(parts)
+    return [np.array([sums[k] == 0 for k in ks], dtype=bool).reshape(-1) for ks in keys]

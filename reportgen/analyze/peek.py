@@ -16,18 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reportgen.analyze.frames import stack_frames
-from reportgen.analyze.graph import Graph, _KeySpace, build_graph, sample_values
+from reportgen.analyze.graph import Edges, Graph, build_graph, call_edges
 from reportgen.analyze.graph import total as report_total
 from reportgen.errors import UsageError
-
-
-class CallEdges(NamedTuple):
-    """All call edges of a graph, one entry per (caller, callee)."""
-    src: np.ndarray     # caller node id
-    dst: np.ndarray     # callee node id
-    weight: np.ndarray  # int64
-    inline: np.ndarray  # bool
 
 
 class PeekEdge(NamedTuple):
@@ -73,107 +64,10 @@ class PeekResult:
                 "nodes": [n.as_dict() for n in self.nodes]}
 
 
-class _Pairs(NamedTuple):
-    """One profile's counted edge occurrences, independent of sample values."""
-    parent: np.ndarray  # per distinct local (parent, child) pair
-    child: np.ndarray
-    pair: np.ndarray    # per counted occurrence: its pair
-    sample: np.ndarray  # per counted occurrence: its sample
-    inline: np.ndarray  # per counted occurrence: a call within one location
-
-
-def _profile_pairs(profile, granularity) -> _Pairs:
-    """Cached per profile and granularity: stacks only, values come per Part."""
-    key = ("call_pairs", granularity)
-    cached = profile.cache.get(key)
-    if cached is None:
-        cached = profile.cache[key] = _count_pairs(profile, granularity)
-    return cached
-
-
-def _count_pairs(profile, granularity) -> _Pairs:
-    frames = stack_frames(profile, granularity)
-    occ, width = frames.occ, max(frames.table.num_nodes, 1)
-    child, parent = occ.node[:-1], occ.node[1:]
-    at = np.flatnonzero((occ.sample[:-1] == occ.sample[1:]) & (parent != child))
-    # A pair can repeat in a sample only if a node does (recursion), so only
-    # those samples need the costly dedupe.
-    nsamples = profile.num_samples
-    repeats = (np.bincount(frames.pair_sample, minlength=nsamples)
-               < np.bincount(occ.sample, minlength=nsamples))
-    in_rec = repeats[occ.sample[at]]
-    keep = np.concatenate([at[~in_rec], _first_from_root(at[in_rec], occ, width)])
-    codes, pair = _distinct(occ.node[keep + 1] * width + occ.node[keep], width * width)
-    return _Pairs(codes // width, codes % width, pair, occ.sample[keep], ~occ.outer[keep])
-
-
-def _distinct(code: np.ndarray, size: int):
-    """(sorted distinct codes, index of each code among them), all codes < size."""
-    if size > 1 << 23:
-        # Faster than np.unique(return_inverse=True), which argsorts.
-        distinct = np.unique(code)
-        return distinct, np.searchsorted(distinct, code)
-    # Small code space: a dense table beats sorting millions of codes.
-    seen = np.zeros(size, dtype=bool)
-    seen[code] = True
-    distinct = np.flatnonzero(seen)
-    lookup = np.zeros(size, dtype=np.int64)
-    lookup[distinct] = np.arange(len(distinct))
-    return distinct, lookup[code]
-
-
-def _first_from_root(at, occ, width):
-    """Of the edge positions `at`, one per distinct (sample, parent, child):
-    the one nearest the root, which pprof meets first."""
-    if len(at) == 0:
-        return at
-    _, code = _distinct(occ.node[at + 1] * width + occ.node[at], width * width)
-    key = occ.sample[at] * (int(code.max()) + 1) + code
-    # occ is leaf first: the last position of a key is the root-most.
-    _, first_rev = np.unique(key[::-1], return_index=True)
-    return at[len(at) - 1 - first_rev]
-
-
-def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, CallEdges]:
+def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, Edges]:
     """build_graph's nodes plus every call edge, with ids matching graph.keys."""
     graph = build_graph(parts, granularity)
-    space = _KeySpace()
-    space.keys = list(graph.keys)
-    space.index = {k: i for i, k in enumerate(graph.keys)}
-    n = max(len(graph.keys), 1)
-    codes, weights, reals = [], [], []
-    for part in parts:
-        gmap = space.map_table(stack_frames(part.profile, granularity).table)
-        pairs = _profile_pairs(part.profile, granularity)
-        values = sample_values(part)
-        live = values[pairs.sample] != 0
-        npairs = len(pairs.parent)
-        weight = np.zeros(npairs, dtype=np.int64)
-        np.add.at(weight, pairs.pair[live], values[pairs.sample[live]])
-        exists = np.bincount(pairs.pair[live], minlength=npairs) > 0
-        real = np.bincount(pairs.pair[live & ~pairs.inline], minlength=npairs)
-        codes.append(gmap[pairs.parent[exists]] * n + gmap[pairs.child[exists]])
-        weights.append(weight[exists])
-        reals.append(real[exists])
-    distinct, inv = np.unique(np.concatenate(codes), return_inverse=True)
-    inv = inv.reshape(-1)
-    weight = np.zeros(len(distinct), dtype=np.int64)
-    np.add.at(weight, inv, np.concatenate(weights))
-    real = np.zeros(len(distinct), dtype=np.int64)
-    np.add.at(real, inv, np.concatenate(reals))
-    # An edge stays inline only while no counted occurrence is a real call.
-    return graph, CallEdges(distinct // n, distinct % n, weight, real == 0)
-
-
-def node_inline_labels(graph: Graph, edges: CallEdges) -> list[str]:
-    """pprof's (inline) / (partial-inline) node marks, from the edges into each node."""
-    n = len(graph.keys)
-    inline = np.zeros(n, dtype=bool)
-    called = np.zeros(n, dtype=bool)
-    inline[edges.dst[edges.inline]] = True
-    called[edges.dst[~edges.inline]] = True
-    return ["" if not i else ("partial-inline" if c else "inline")
-            for i, c in zip(inline.tolist(), called.tolist())]
+    return graph, call_edges(graph.pieces, len(graph.keys))
 
 
 def compile_pattern(pattern: str):
@@ -192,7 +86,7 @@ def _name_rank(names: list[str]) -> np.ndarray:
     return rank
 
 
-def _grouped(by: np.ndarray, other: np.ndarray, edges: CallEdges, rank: np.ndarray):
+def _grouped(by: np.ndarray, other: np.ndarray, edges: Edges, rank: np.ndarray):
     """Edge indices grouped by `by`, each group in pprof's edge order:
     |weight| descending, then the other end's name."""
     order = np.lexsort((rank[other], -np.abs(edges.weight), by))
@@ -203,7 +97,7 @@ def _grouped(by: np.ndarray, other: np.ndarray, edges: CallEdges, rank: np.ndarr
 class _Adjacency:
     """Callers and callees of every node, in pprof's order."""
 
-    def __init__(self, graph: Graph, edges: CallEdges):
+    def __init__(self, graph: Graph, edges: Edges):
         self.names = [k.printable() for k in graph.keys]
         self.rank = _name_rank(self.names)
         self.edges = edges
@@ -225,7 +119,7 @@ class _Adjacency:
         return self._list(self.out_order, self.out_starts, self.edges.dst, n, limit)
 
 
-def _sorted_nodes(graph: Graph, names: list[str], rank: np.ndarray, cum_sort: bool):
+def _sorted_nodes(graph: Graph, rank: np.ndarray, cum_sort: bool):
     """Nodes pprof keeps (flat or cum nonzero) in its FlatNameOrder / CumNameOrder."""
     flat, cum = np.abs(graph.flat), np.abs(graph.cum)
     present = np.flatnonzero((graph.flat != 0) | (graph.cum != 0))
@@ -240,9 +134,8 @@ def peek(parts: list, pattern: str, granularity: str = "functions",
     rx = compile_pattern(pattern)
     graph, edges = call_graph(parts, granularity)
     adj = _Adjacency(graph, edges)
-    labels = node_inline_labels(graph, edges)
-    kept = _sorted_nodes(graph, adj.names, adj.rank, cum_sort)
-    nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), labels[n],
+    kept = _sorted_nodes(graph, adj.rank, cum_sort)
+    nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), graph.inline_label(n),
                       adj.callers(n), adj.callees(n))
              for n in kept.tolist() if rx.search(adj.names[n])]
     probe = np.where(graph.flat[kept] != 0, np.abs(graph.flat[kept]), np.abs(graph.cum[kept]))

@@ -180,7 +180,7 @@ class _Reader:
             return None, None, "source not found: tried " + ", ".join(shown) + more
         try:
             if os.path.getsize(path) > MAX_SOURCE_BYTES:
-                return None, None, f"source not shown: {path} is larger than {MAX_SOURCE_BYTES} bytes"
+                return None, None, f"source not shown: {path} is over {MAX_SOURCE_BYTES} bytes"
             # newline="": split on \n only, as Go's bufio.Scanner does, so
             # stray \r or form feeds never shift line numbers.
             with open(path, encoding="utf-8", errors="replace", newline="") as f:

@@ -11,6 +11,7 @@ from reportgen.analyze.graph import Graph, Part, build_graph, total as report_to
 from reportgen.errors import UsageError
 
 DEFAULT_NODE_FRACTION = 0.005
+DEFAULT_EDGE_FRACTION = 0.001
 
 
 @dataclass
@@ -105,7 +106,8 @@ def _scaled_to(profile, index: int, want_total: int):
 
 
 def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = False,
-        node_limit: int | None = None, node_fraction: float = DEFAULT_NODE_FRACTION) -> TopResult:
+        node_limit: int | None = None, node_fraction: float = DEFAULT_NODE_FRACTION,
+        edge_fraction: float = 0.0) -> TopResult:
     """pprof's top over one profile or a signed combination of profiles."""
     graph = build_graph(parts, granularity)
     tot = report_total(parts)
@@ -117,6 +119,11 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
     flat_sum = int(graph.flat.sum())
     cutoff = abs(int(float(flat_sum) * node_fraction))
     kept = [n for n in present if abs(int(graph.cum[n])) >= cutoff] if cutoff > 0 else present
+    edge_cutoff = abs(int(float(flat_sum) * edge_fraction))
+    if len(kept) < len(present) or edge_cutoff > 0:
+        mask = np.zeros(len(graph.keys), dtype=bool)
+        mask[kept] = True
+        graph.trim(mask if len(kept) < len(present) else None, edge_cutoff)
     names = {n: graph.keys[n].printable() for n in kept}
     if cum_sort:
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))

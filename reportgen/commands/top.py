@@ -41,7 +41,8 @@ def register(sub, common):
 
 def run(args) -> int:
     from reportgen.analyze.graph import Part
-    from reportgen.analyze.top import DEFAULT_NODE_FRACTION, diff_parts, resolve_sample_index, top
+    from reportgen.analyze.top import (DEFAULT_EDGE_FRACTION, DEFAULT_NODE_FRACTION, diff_parts,
+                                       resolve_sample_index, top)
     from reportgen.render.text import format_top
     from reportgen.sources import load_profile
 
@@ -51,10 +52,13 @@ def run(args) -> int:
         parts = diff_parts(profile, base, args.sample_index)
     else:
         parts = [Part(profile, resolve_sample_index(profile, args.sample_index))]
+    # `--nodes all` means every node and edge, like -nodefraction=0 -edgefraction=0.
+    everything = args.nodes is None
     fraction = args.node_fraction
     if fraction is None:
-        fraction = 0.0 if args.nodes is None else DEFAULT_NODE_FRACTION
-    result = top(parts, args.granularity, args.cum, args.nodes or None, fraction)
+        fraction = 0.0 if everything else DEFAULT_NODE_FRACTION
+    edge_fraction = 0.0 if everything else DEFAULT_EDGE_FRACTION
+    result = top(parts, args.granularity, args.cum, args.nodes or None, fraction, edge_fraction)
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")

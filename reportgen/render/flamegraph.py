@@ -85,17 +85,25 @@ def family(package: str) -> str:
     return "app"
 
 
+def _shade(fam: str, t_hue: float, t_sat: float, t_light: float) -> str:
+    """A colour of a family; each t in [0, 1] picks within the family's range."""
+    hue, span, (s0, s1), (l0, l1) = FAMILIES[fam]
+    r, g, b = colorsys.hls_to_rgb((hue + t_hue * span) % 360 / 360, l0 + t_light * (l1 - l0),
+                                  s0 + t_sat * (s1 - s0))
+    return "#%02x%02x%02x" % (round(r * 255), round(g * 255), round(b * 255))
+
+
 def colour(package: str, fam: str) -> str:
     """A colour stable across runs: FNV-1a of the package picks a shade in its family."""
     h = 0x811C9DC5
     for b in package.encode("utf-8"):
         h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    hue, span, (s0, s1), (l0, l1) = FAMILIES[fam]
-    hue_v = (hue + (h % 1000) / 1000 * span) % 360
-    sat = s0 + ((h >> 10) % 100) / 100 * (s1 - s0)
-    light = l0 + ((h >> 20) % 100) / 100 * (l1 - l0)
-    r, g, b = colorsys.hls_to_rgb(hue_v / 360, light, sat)
-    return "#%02x%02x%02x" % (round(r * 255), round(g * 255), round(b * 255))
+    return _shade(fam, (h % 1000) / 1000, ((h >> 10) % 100) / 100, ((h >> 20) % 100) / 100)
+
+
+def family_colour(fam: str) -> str:
+    """The middle shade of a family, for the legend."""
+    return _shade(fam, 0.5, 0.5, 0.5)
 
 
 def short_forms(name: str) -> list:
@@ -208,6 +216,11 @@ def _row_y(depth, max_depth: int, orientation: str):
     return TOP + (depth if orientation == "icicle" else max_depth - depth) * ROW
 
 
+def _num(v: float) -> str:
+    text = f"{v:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _static_frames(tree: FlameTree, node_cls, orientation: str) -> str:
     total = float(tree.weight[0]) or 1.0
     px = tree.weight / total * FRAMES_WIDTH
@@ -215,14 +228,14 @@ def _static_frames(tree: FlameTree, node_cls, orientation: str) -> str:
     y = _row_y(tree.depth, int(tree.depth.max(initial=0)), orientation)
     out = []
     for n in np.flatnonzero(px >= STATIC_MIN_PX):
-        out.append(f'<rect x="{x[n]:.1f}" y="{y[n]}" width="{px[n]:.1f}" height="{ROW - 1}" '
-                   f'class="c{node_cls[n]}"/>')
+        out.append(f'<rect x="{_num(x[n])}" y="{y[n]}" width="{_num(px[n])}" '
+                   f'height="{ROW - 1}" class="c{node_cls[n]}"/>')
     names = tree.frame_names
     for n in np.flatnonzero(px >= 3 * CHAR_WIDTH + 6):
         name = names[tree.frame[n]] if tree.frame[n] >= 0 else ROOT_NAME
         label = fit_name(name, int((px[n] - 6) // CHAR_WIDTH))
         if label:
-            out.append(f'<text x="{x[n] + 3:.1f}" y="{y[n] + 11}">{xml_text(label)}</text>')
+            out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}">{xml_text(label)}</text>')
     return "\n".join(out)
 
 
@@ -230,7 +243,7 @@ def _legend(y: int) -> str:
     out, x = [], PAD
     for fam, label in FAMILY_LABELS.items():
         out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" '
-                   f'style="fill:{colour(fam, fam)}"/><text x="{x + 16}" y="{y}">{label}</text>')
+                   f'style="fill:{family_colour(fam)}"/><text x="{x + 16}" y="{y}">{label}</text>')
         x += 30 + int(len(label) * 7)
     out.append(f'<text x="{x}" y="{y}" class="muted">shades: one per package, '
                'the same in every report; matches: magenta</text>')
@@ -290,8 +303,8 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
         f'<rect class="bg" width="{WIDTH}" height="{height}"/>',
         f'<text x="{PAD}" y="20" class="ttl">{xml_text(title)}</text>',
         f'<text x="{WIDTH - PAD}" y="20" class="muted end">{xml_text(summary)}</text>',
-        _button(gid, "reset", PAD, 86, "Reset zoom"),
-        _button(gid, "orient", PAD + 94, 70, toggle),
+        _button(gid, "reset", PAD, 86, "Reset zoom", "Show everything, clear the search (Esc)"),
+        _button(gid, "orient", PAD + 94, 70, toggle, "Root at the bottom or on top"),
         f'<foreignObject x="{PAD + 172}" y="30" width="260" height="24">'
         f'<input xmlns="http://www.w3.org/1999/xhtml" id="{gid}-q" type="search" '
         f'placeholder="Search regex  ( / )" aria-label="Search frames by regular expression" '
@@ -308,7 +321,7 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
     return "\n".join(parts)
 
 
-def _button(gid: str, name: str, x: int, width: int, label: str) -> str:
-    return (f'<g id="{gid}-{name}" class="btn" tabindex="0" role="button">'
+def _button(gid: str, name: str, x: int, width: int, label: str, hint: str) -> str:
+    return (f'<g id="{gid}-{name}" class="btn" tabindex="0" role="button"><title>{hint}</title>'
             f'<rect x="{x}" y="30" width="{width}" height="22" rx="4"/>'
             f'<text x="{x + width / 2:g}" y="45">{label}</text></g>')

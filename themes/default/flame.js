@@ -93,7 +93,9 @@
     var S = { zoom: 0, focus: 0, orient: D.orient, match: null, rects: {} };
 
     function isMatch(n) { return n > 0 && S.match !== null && S.match[frame[n]] === 1; }
-    function frameClass(n, extra) { return "c" + D.cls[frame[n]] + (isMatch(n) ? " m" : "") + extra; }
+    function frameClass(n, extra) {
+      return "c" + D.cls[frame[n]] + (isMatch(n) ? " m" : "") + extra;
+    }
     function rowY(d) { return D.top + (S.orient === "icicle" ? d : D.maxd - d) * ROW; }
 
     function addFrame(n, x, px, extra, frag) {
@@ -148,13 +150,11 @@
     }
 
     function search(query) {
-      var re = null;
-      if (query) {
-        try {
-          // Smart case: a lower-case query matches either case.
-          re = new RegExp(query, query.toLowerCase() === query ? "i" : "");
-        } catch (e) { S.match = null; draw(); showMatched(true); return; }
-      }
+      var re = null, bad = false;
+      try {
+        // Smart case: a lower-case query matches either case.
+        if (query) re = new RegExp(query, query.toLowerCase() === query ? "i" : "");
+      } catch (e) { bad = true; }
       S.match = re ? new Uint8Array(D.names.length) : null;
       if (re) D.names.forEach(function (name, k) { S.match[k] = re.test(name) ? 1 : 0; });
       // Only colours change: recolour the drawn frames instead of redrawing.
@@ -162,7 +162,7 @@
       Object.keys(S.rects).forEach(function (key) {
         S.rects[key].setAttribute("class", frameClass(+key, +key < S.zoom ? " a" : ""));
       });
-      showMatched(false);
+      showMatched(bad);
     }
 
     function readHash() {
@@ -213,7 +213,9 @@
       if (file) lines.push(file + (D.lines[frame[n]] ? ":" + D.lines[frame[n]] : ""));
       lines.push("total " + label(tot[n], D.scale) + " (" + pct(tot[n], D.total) + ")   self " +
                  label(self[n], D.scale) + " (" + pct(self[n], D.total) + ")");
-      if (S.zoom && n >= S.zoom && n < end[S.zoom]) lines.push(pct(w[n], w[S.zoom]) + " of the zoomed frame");
+      if (S.zoom && n >= S.zoom && n < end[S.zoom]) {
+        lines.push(pct(w[n], w[S.zoom]) + " of the zoomed frame");
+      }
       return lines;
     }
 
@@ -240,7 +242,8 @@
       var width = tipW, height = tipH;
       var tx = Math.max(PAD, Math.min(x + 12, W - PAD - width));
       var ty = y + 18 + height > svg.viewBox.baseVal.height ? y - height - 8 : y + 18;
-      tip.setAttribute("transform", "translate(" + tx.toFixed(1) + "," + Math.max(0, ty).toFixed(1) + ")");
+      tip.setAttribute("transform",
+                       "translate(" + tx.toFixed(1) + "," + Math.max(0, ty).toFixed(1) + ")");
     }
     function hideTip() { tip.setAttribute("visibility", "hidden"); tipNode = -1; }
 
@@ -271,6 +274,7 @@
       var n = nodeOf(e.target);
       if (n < 0) return;
       S.focus = n;
+      e.target.setAttribute("aria-label", tipLines(n).join("; "));  // for screen readers
       showTip(n, +e.target.getAttribute("x"), +e.target.getAttribute("y"));
     });
     group.addEventListener("focusout", hideTip);

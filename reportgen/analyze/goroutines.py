@@ -1,0 +1,286 @@
+"""Goroutine overview: states, groups of identical stacks, and whose code they run.
+
+A group is goroutines with the same frames (by function), the same state
+and the same creator. Groups running the program's own code come first,
+standard-library-only groups last; background goroutines every Go program
+has (signal loops, accept loops, GC workers ...) are marked so that the leak
+analysis never suspects them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from reportgen.errors import UsageError
+from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot
+
+TIERS = ("own", "lib", "std")  # display order
+
+# Goroutines that are normal in a healthy program (after goleak's defaults),
+# matched against any frame's function. Each comes with the reason shown.
+BACKGROUND = [
+    (r"^os/signal\.(signal_recv|loop|NotifyContext\.func1|Notify\.func1(\.1)?)$", "signal handling"),
+    (r"^net/http\.\(\*Server\)\.(Serve|ListenAndServe(TLS)?)$", "HTTP accept loop"),
+    (r"^testing\.(RunTests|runTests|\(\*M\)\.Run|\(\*T\)\.Run)$", "test runner"),
+    (r"^runtime\.ReadTrace$|^runtime/trace\.Start\.func1$", "execution tracer"),
+    (r"^runtime/pprof\.(writeGoroutineStacks|profileWriter)$", "profiler"),
+    (r"lumberjack.*\.\(\*Logger\)\.millRun$", "log rotation"),
+    (r"(glog|klog).*\.flushDaemon$", "log flushing"),
+    (r"^go\.opencensus\.io/stats/view\.\(\*worker\)\.start$", "metrics worker"),
+]
+_BACKGROUND = [(re.compile(p), why) for p, why in BACKGROUND]
+
+# From the leaf: the first frame that tells what a goroutine waits on, for
+# formats that print no state (debug=1, debug=0).
+_STATE_BY_FRAME = [
+    ("runtime.chanrecv", "chan receive"), ("runtime.chansend", "chan send"),
+    ("runtime.selectgo", "select"), ("runtime.block", "select (no cases)"),
+    ("runtime.netpollblock", "IO wait"), ("internal/poll.runtime_pollWait", "IO wait"),
+    ("time.Sleep", "sleep"), ("sync.(*WaitGroup).Wait", "sync.WaitGroup.Wait"),
+    ("sync.(*Mutex).Lock", "sync.Mutex.Lock"), ("sync.(*RWMutex).RLock", "sync.RWMutex.RLock"),
+    ("sync.(*RWMutex).Lock", "sync.RWMutex.Lock"), ("sync.(*Cond).Wait", "sync.Cond.Wait"),
+    ("sync.runtime_Semacquire", "semacquire"), ("os/signal.signal_recv", "syscall"),
+    ("syscall.", "syscall"), ("internal/runtime/syscall.", "syscall"),
+]
+RUNNING_STATES = ("running", "runnable", "syscall", "")
+
+
+def package_of(func: str) -> str:
+    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main`."""
+    slash = func.rfind("/")
+    dot = func.find(".", slash + 1)
+    return func[:dot] if dot > 0 else ""
+
+
+def is_runtime(func: str) -> bool:
+    pkg = package_of(func)
+    return (pkg == "runtime" or pkg.startswith(("internal/runtime", "runtime/internal"))
+            or func in ("panic", "goexit") or func.startswith("0x") or not pkg)
+
+
+def tier_of(func: str, own: tuple = ()) -> str:
+    """own (package main or the main module), lib (another module), std, or runtime."""
+    if is_runtime(func):
+        return "runtime"
+    pkg = package_of(func)
+    if pkg == "main" or (own and pkg.startswith(own)):
+        return "own"
+    return "std" if "." not in pkg.split("/", 1)[0] else "lib"
+
+
+def own_prefixes(snapshot: Snapshot) -> tuple:
+    """The main module's path, when -trimpath file names give it away."""
+    out = set()
+    for frames in _all_stacks(snapshot):
+        for fr in frames:
+            if package_of(fr.func) == "main" and "/" in fr.file and not fr.file.startswith("/") \
+                    and not re.match(r"^[A-Za-z]:", fr.file) and "." in fr.file.split("/", 1)[0]:
+                out.add(fr.file.rsplit("/", 1)[0] + "/")
+    return tuple(sorted(out))
+
+
+def _all_stacks(snapshot):
+    if snapshot.aggregated:
+        return (r.frames for r in snapshot.records)
+    return (g.frames for g in snapshot.goroutines)
+
+
+def normalize(frames: list) -> list:
+    """Drop leading runtime frames (park, chanrecv ...) and runtime.goexit, which
+    debug=0 shows and debug=1 and debug=2 hide, so stacks compare across formats."""
+    frames = [f for f in frames if f.func != "runtime.goexit"]
+    i = 0
+    while i < len(frames) - 1 and is_runtime(frames[i].func):
+        i += 1
+    return frames[i:]
+
+
+def infer_state(frames: list) -> str:
+    for fr in frames:
+        for prefix, state in _STATE_BY_FRAME:
+            if fr.func.startswith(prefix):
+                return state
+    return ""
+
+
+@dataclass
+class Group:
+    key: tuple                   # (function names, state, creator function)
+    frames: list                 # of Frame, leaf first, from the first goroutine seen
+    state: str
+    created_by: Creator | None
+    count: int = 0
+    ids: list = field(default_factory=list)
+    max_wait: int = 0            # minutes
+    min_wait: int = 0
+    leaked: int = 0
+    locked: int = 0
+    truncated: int = 0
+    labels: Counter = field(default_factory=Counter)   # (key, value) -> goroutines
+    tier: str = "std"
+    user_frame: Frame | None = None  # the code to change: see locate_user_code
+    user_via: str = ""               # "stack", "creator" or "ancestry"
+    background: str = ""             # why it is normal, or ""
+
+    @property
+    def funcs(self) -> tuple:
+        return self.key[0]
+
+    @property
+    def signature(self) -> str:
+        leaf = self.frames[0].func if self.frames else "?"
+        text = f"{leaf} [{self.state or 'unknown state'}]"
+        return text + (f" created by {self.created_by.func}" if self.created_by else "")
+
+
+def group_key(frames, state, creator) -> tuple:
+    return (tuple(f.func for f in frames), state, creator.func if creator else "")
+
+
+def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = None) -> list:
+    """Groups of one snapshot, unordered; `ignore` adds background regexes."""
+    own = own_prefixes(snapshot) if own is None else own
+    groups: dict[tuple, Group] = {}
+    if snapshot.aggregated:
+        items = [(r.frames, infer_state(r.frames), None, r.count, r.labels, None)
+                 for r in snapshot.records]
+    else:
+        items = [(g.frames, g.state, g.created_by, 1, g.labels, g) for g in snapshot.goroutines]
+    for raw, state, creator, count, labels, g in items:
+        frames = normalize(raw)
+        key = group_key(frames, state, creator)
+        grp = groups.get(key)
+        if grp is None:
+            grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
+            grp.tier = _group_tier(frames, creator, own)
+            grp.user_frame, grp.user_via = locate_user_code(frames, creator, g, own)
+            grp.background = background_reason(grp, ignore)
+        grp.count += count
+        for kv in labels.items():
+            grp.labels[kv] += count
+        if g is not None:
+            if len(grp.ids) < 20:
+                grp.ids.append(g.id)
+            grp.max_wait = max(grp.max_wait, g.wait_minutes)
+            grp.min_wait = min(grp.min_wait, g.wait_minutes)
+            grp.leaked += g.leaked
+            grp.locked += g.locked
+            grp.truncated += g.truncated
+    for grp in groups.values():
+        grp.min_wait = min(grp.min_wait, grp.max_wait)
+    return list(groups.values())
+
+
+def _group_tier(frames, creator, own) -> str:
+    tiers = {tier_of(f.func, own) for f in frames}
+    if creator:
+        tiers.add(tier_of(creator.func, own))
+    return next((t for t in TIERS if t in tiers), "std")
+
+
+def locate_user_code(frames, creator, goroutine, own) -> tuple:
+    """The frame the reader must change: the program's own code nearest the leaf,
+    else its creator, else what GODEBUG=tracebackancestors recorded; another
+    module's code only when the program's own is nowhere."""
+    for want in ("own", "lib"):
+        for fr in frames:
+            if tier_of(fr.func, own) == want:
+                return fr, "stack"
+        if creator and tier_of(creator.func, own) == want:
+            return Frame(creator.func, creator.file, creator.line), "creator"
+        for anc in getattr(goroutine, "ancestors", None) or ():
+            for fr in anc.frames:
+                if tier_of(fr.func, own) == want:
+                    return fr, "ancestry"
+    return None, ""
+
+
+def background_reason(group: Group, ignore=()) -> str:
+    funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
+    for rx, why in _BACKGROUND:
+        if any(rx.search(f) for f in group.funcs):
+            return why
+    for rx in ignore:
+        if any(re.search(rx, f) for f in funcs):
+            return f"ignored ({rx})"
+    if group.funcs and all(is_runtime(f) for f in group.funcs):
+        return "runtime worker"
+    if group.funcs == ("main.main",):
+        return "the main goroutine"
+    if group.state == "running" and any(f.startswith("net/http/pprof.") for f in group.funcs):
+        return "the dump's own request"
+    return ""
+
+
+def order_groups(groups: list) -> list:
+    """Own code first, standard library last; larger groups first within a tier."""
+    return sorted(groups, key=lambda g: (bool(g.background), TIERS.index(g.tier), -g.count,
+                                         g.signature))
+
+
+@dataclass
+class Overview:
+    path: str
+    format: str
+    kind: str
+    total: int
+    states: list        # (state, goroutines), most first
+    groups: list        # ordered
+    waits: list         # groups with the longest waits, longest first
+    labels: list        # ((key, value), goroutines), most first
+    warnings: list
+    message: str = ""
+
+
+def overview(snapshot: Snapshot, ignore=()) -> Overview:
+    groups = order_groups(group_goroutines(snapshot, ignore))
+    states, labels = Counter(), Counter()
+    for g in groups:
+        states[g.state or "unknown"] += g.count
+        labels.update(g.labels)
+    waits = sorted((g for g in groups if g.max_wait), key=lambda g: (-g.max_wait, -g.count))[:8]
+    total = snapshot.total or sum(g.count for g in groups)
+    return Overview(snapshot.path, snapshot.format, snapshot.kind, total,
+                    sorted(states.items(), key=lambda kv: (-kv[1], kv[0])), groups, waits,
+                    labels.most_common(12), list(snapshot.warnings), snapshot.message)
+
+
+GOROUTINE_KINDS = ("goroutine", "goroutineleak", "threadcreate")
+
+
+def snapshot_from_profile(profile) -> Snapshot:
+    """A debug=0 (pprof) goroutine profile as aggregated records."""
+    kind = profile.sample_types[0].type if len(profile.sample_types) == 1 else ""
+    if kind not in GOROUTINE_KINDS:
+        raise UsageError(profile.path, f"not a goroutine dump (a {profile.profile_type} profile)")
+    snap = Snapshot(profile.path, "debug=0", kind, time_nanos=profile.time_nanos)
+    for i in range(profile.num_samples):
+        frames = []
+        for li in profile.stack(i):
+            for ln in profile.locations[li].lines:  # innermost (inlined) first
+                fn = profile.functions[ln.function] if ln.function >= 0 else None
+                frames.append(Frame(fn.name if fn else hex(profile.locations[li].address),
+                                    fn.filename if fn else "", ln.line))
+        labels = {lb.key: lb.str or str(lb.num) for lb in profile.label_sets[profile.label_set[i]]}
+        snap.records.append(Record(int(profile.values[i, 0]), frames, labels))
+    snap.total = sum(r.count for r in snap.records)
+    return snap
+
+
+def as_snapshot(profile) -> Snapshot:
+    snap = getattr(profile, "snapshot", None)
+    return snap if snap is not None else snapshot_from_profile(profile)
+
+
+@dataclass
+class GoroutinesAnalysis:
+    profile: str
+    overview: Overview
+
+
+def run_goroutines(options: dict, profiles: dict, defaults: dict) -> GoroutinesAnalysis:
+    name = options["profile"]
+    snap = as_snapshot(profiles[name])
+    return GoroutinesAnalysis(name, overview(snap, options.get("ignore") or ()))
