@@ -116,3 +116,16 @@ def test_base_normalize_equals_pprof(run_cli, target, base, sample_index):
            for r in table["rows"]]
     assert got == expected
     assert table["total"] == int(float(TOTAL.search(out).group(1)))
+
+
+@pytest.mark.skipif(not EXAMPLE_PROFILES, reason="no example profiles")
+@pytest.mark.parametrize("path", EXAMPLE_PROFILES,
+                         ids=[str(p.relative_to(ROOT / "examples")) for p in EXAMPLE_PROFILES])
+def test_default_top_text_is_byte_identical(run_cli, path):
+    """`reportgen top FILE` prints exactly what `go tool pprof -top FILE` prints."""
+    go = go_binary()
+    expected = subprocess.run([go, "tool", "pprof", "-top", str(path)], capture_output=True,
+                              text=True, check=True).stdout
+    proc = run_cli("top", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == expected
