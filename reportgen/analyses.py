@@ -44,10 +44,12 @@ RUNNERS = {"top": run_top, "diff": run_diff}
 
 
 def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):
-    return RUNNERS[kind](options, profiles, defaults)
+    """The kind's result; None for kinds whose page runs its own analyzer (flame, peek...)."""
+    runner = RUNNERS.get(kind)
+    return runner(options, profiles, defaults) if runner else None
 
 
 def profile_summary(profile, sample_index=None) -> TopResult:
     """The short top table shown on a profile's card."""
-    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=10,
+    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=100,
                node_fraction=0.0)

@@ -7,16 +7,59 @@ from pathlib import Path
 from markupsafe import Markup
 
 from reportgen.analyses import profile_summary, run_analysis
+from reportgen.analyze.graph import Part
+from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
-from reportgen.manifest import default_manifest, load_manifest
-from reportgen.render import pages
+from reportgen.manifest import default_analysis, default_manifest, load_manifest
+from reportgen.render import pages, profile_pages
 from reportgen.render.site import SiteWriter, render_notes
 from reportgen.sources import load_profile
 
+
+def _part(profiles, manifest, options) -> list[Part]:
+    name = options["profile"]
+    sample = options.get("sample_index") or manifest.profiles[name].sample_index
+    return [Part(profiles[name], resolve_sample_index(profiles[name], sample))]
+
+
+def _top_page(w, slug, title, result, profiles, manifest, analysis):
+    o = analysis.options
+    calls = profile_pages.calls_page(
+        w, f"pages/{slug}-calls.html", f"{title}: callers and callees",
+        _part(profiles, manifest, o), o["granularity"], [r.name for r in result.result.rows],
+        back=f"{slug}.html")
+    return pages.top_page(w, slug, title, result, profiles[result.profile],
+                          calls=calls.rsplit("/", 1)[-1])
+
+
+def _flame_page(w, slug, title, _result, profiles, manifest, analysis):
+    parts = _part(profiles, manifest, analysis.options)
+    st = parts[0].profile.sample_types[parts[0].sample_index]
+    figures = profile_pages.flame_figures(w, slug, parts, st.type)
+    w.add_page(f"pages/{slug}.html", "flame.html.j2", title, flames=figures)
+    return "flame graph and its reverse (callers of hot functions)"
+
+
+def _peek_page(w, slug, title, _result, profiles, manifest, analysis):
+    o = analysis.options
+    profile_pages.peek_page(w, f"pages/{slug}.html", title, _part(profiles, manifest, o),
+                            o["granularity"], o["pattern"])
+    return f"callers and callees of functions matching {o['pattern']}"
+
+
+def _source_page(w, slug, title, _result, profiles, manifest, analysis):
+    o = analysis.options
+    return profile_pages.source_page(w, slug, title, _part(profiles, manifest, o),
+                                     o["pattern"], manifest.sources)
+
+
 PAGE_BUILDERS = {
-    "top": lambda w, slug, title, a, profiles, m: pages.top_page(
-        w, slug, title, a, profiles[a.profile], m.profiles[a.profile].title),
-    "diff": lambda w, slug, title, a, profiles, m: pages.diff_page(w, slug, title, a, profiles),
+    "top": _top_page,
+    "diff": lambda w, slug, title, result, profiles, m, a: pages.diff_page(
+        w, slug, title, result, profiles),
+    "flame": _flame_page,
+    "peek": _peek_page,
+    "source": _source_page,
 }
 
 
@@ -46,13 +89,28 @@ def analysis_title(analysis, manifest) -> str:
     extra = [o[k] for k in ("sample_index",) if o.get(k)]
     if o.get("granularity", "functions") != "functions":
         extra.append("by " + o["granularity"])
-    return f"Top: {what}" + (f" ({', '.join(extra)})" if extra else "")
+    kind = {"top": "Top", "flame": "Flame graph", "peek": "Callers/callees",
+            "source": "Source"}[analysis.kind]
+    return f"{kind}: {what}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def same_kind_diffs(manifest, profiles) -> list:
+    """For bare files: a diff of the first and last profile of each kind given twice."""
+    groups: dict = {}
+    for name, profile in profiles.items():
+        groups.setdefault(tuple(profile.sample_types), []).append(name)
+    start = len(manifest.analyses)
+    pairs = [(names[0], names[-1]) for names in groups.values() if len(names) > 1]
+    return [default_analysis("diff", start + i, base=a, target=b)
+            for i, (a, b) in enumerate(pairs)]
 
 
 def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     # Read every input before writing anything: bad input fails fast.
     profiles = {name: load_profile(entry.path, max_decompressed)
                 for name, entry in manifest.profiles.items()}
+    if manifest.path is None:
+        manifest.analyses.extend(same_kind_diffs(manifest, profiles))
     defaults = {name: entry.sample_index for name, entry in manifest.profiles.items()}
     results = [run_analysis(a.kind, a.options, profiles, defaults) for a in manifest.analyses]
 
@@ -66,15 +124,20 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
 
     page_list, links = [], {name: [] for name in profiles}
     for slug, title, analysis, result in planned:
-        summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles, manifest)
+        summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles, manifest,
+                                               analysis)
         page_list.append({"href": f"pages/{slug}.html", "title": title, "summary": summary})
         for name in _profiles_of(analysis):
             links[name].append({"href": f"pages/{slug}.html", "title": title})
 
     cards = []
     for name, entry in manifest.profiles.items():
-        summary = profile_summary(profiles[name], entry.sample_index)
-        card = pages.profile_card(name, entry, profiles[name], summary, links[name])
+        profile = profiles[name]
+        summary = profile_summary(profile, entry.sample_index)
+        parts = [Part(profile, resolve_sample_index(profile, entry.sample_index))]
+        home = profile_pages.profile_page(writer, name, entry, profile, summary, parts)
+        links[name].insert(0, {"href": home, "title": "Flame graph and top functions"})
+        card = pages.profile_card(name, entry, profile, summary, links[name])
         writer.add_data(card["data"], {"name": name, "title": entry.title,
                                        "labels": entry.labels, "path": Path(entry.path).name,
                                        "facts": dict(card["facts"]), **summary.as_dict()})
@@ -88,3 +151,4 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
 def _profiles_of(analysis) -> list[str]:
     o = analysis.options
     return [o[k] for k in ("profile", "base", "target") if k in o]
+

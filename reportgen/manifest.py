@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,21 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "normalize": Opt("boolean", False),
         "mode": Opt(("diff_base", "base"), "diff_base"),
     },
+    "flame": {
+        "profile": Opt("profile", required=True),
+        "sample_index": Opt("sample_index"),
+    },
+    "peek": {
+        "profile": Opt("profile", required=True),
+        "sample_index": Opt("sample_index"),
+        "pattern": Opt("regex", "."),
+        "granularity": Opt(GRANULARITIES, "functions"),
+    },
+    "source": {
+        "profile": Opt("profile", required=True),
+        "sample_index": Opt("sample_index"),
+        "pattern": Opt("regex", required=True),
+    },
 }
 _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
             "labels": Opt("labels"), "sample_index": Opt("sample_index")}
@@ -59,7 +74,8 @@ _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
 _TOP = {"title": Opt("string", "Profile report"), "notes": Opt("string"),
         "notes_file": Opt("text_file"), "theme": Opt("theme", THEMES_DIR / "default"),
         "output": Opt("directory"), "max_decompressed": Opt("size", DEFAULT_MAX_DECOMPRESSED),
-        "profiles": Opt("profiles"), "analyses": Opt("analyses")}
+        "sources": Opt("source_roots"), "profiles": Opt("profiles"),
+        "analyses": Opt("analyses")}
 
 
 @dataclass
@@ -92,6 +108,7 @@ class Manifest:
     max_decompressed: int
     profiles: dict[str, ProfileEntry]
     analyses: list[Analysis]
+    sources: list = field(default_factory=list)  # [{"root": Path, "strip": str}]
 
 
 _T = "tag:yaml.org,2002:"
@@ -230,6 +247,30 @@ class _Checker:
         # Need not exist; render.site refuses to replace a directory that is not a report.
         return self.resolve(self.string(node, where))
 
+    def regex(self, node, where) -> str:
+        text = self.string(node, where)
+        try:
+            re.compile(text)
+        except re.error as e:
+            self.fail(node, f"{where}: expected a regular expression ({e})")
+        return text
+
+    def source_roots(self, node, where) -> list[dict]:
+        """Where to find source files: profiles carry paths from the build machine."""
+        if not isinstance(node, SequenceNode):
+            self.fail(node, f"{where}: expected a list of {{root, strip}} (got {_got(node)})")
+        out = []
+        for i, item in enumerate(node.value):
+            at = f"{where}[{i}]"
+            keys = self.mapping(item, at, ["root", "strip"], required=["root"])
+            root = self.resolve(self.string(keys["root"][1], f"{at}.root"))
+            if not root.is_dir():
+                self.fail(keys["root"][1], f"{at}.root: expected an existing directory "
+                                           f"(got {root})")
+            strip = self.string(keys["strip"][1], f"{at}.strip") if "strip" in keys else ""
+            out.append({"root": str(root), "strip": strip})
+        return out
+
     def labels(self, node, where) -> dict[str, str]:
         out = {}
         for key, (_k, value) in self.mapping(node, where).items():
@@ -302,11 +343,17 @@ def load_manifest(path) -> Manifest:
         path=p.absolute(), base_dir=check.base_dir, title=o["title"],
         notes=o["notes_file"] if "notes_file" in keys else o["notes"], theme_dir=o["theme"],
         output=o["output"] or check.base_dir / "site", max_decompressed=o["max_decompressed"],
-        profiles=o["profiles"] or {}, analyses=o["analyses"] or [])
+        profiles=o["profiles"] or {}, analyses=o["analyses"] or [], sources=o["sources"] or [])
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).lstrip("_.-").rstrip("-.")
+
+
+def default_analysis(kind: str, index: int, **options) -> Analysis:
+    """An analysis of `kind` with every option defaulted except those given."""
+    defaults = {k: opt.default for k, opt in ANALYSES[kind].items()}
+    return Analysis(kind, None, {**defaults, **options}, None, index)
 
 
 def default_manifest(profile_paths: list[str], output: str | None = None) -> Manifest:
@@ -329,10 +376,10 @@ def default_manifest(profile_paths: list[str], output: str | None = None) -> Man
             name, n = f"{stem}-{n}", n + 1
         profiles[name] = ProfileEntry(name, Path(os.path.normpath(p.absolute())), name, {},
                                       None, None)
-    top = {k: opt.default for k, opt in ANALYSES["top"].items()}
-    pages = [(name, g) for name in profiles for g in ("functions", "lines")]
-    analyses = [Analysis("top", None, {**top, "profile": name, "granularity": g}, None, i)
-                for i, (name, g) in enumerate(pages)]
+    # Each profile also gets its own page (flame graphs, top functions) from build.py,
+    # which adds a diff for each kind of profile given more than once.
+    analyses = [default_analysis("top", i, profile=name, granularity="lines")
+                for i, name in enumerate(profiles)]
     base = Path.cwd()
     return Manifest(
         path=None, base_dir=base, title="Profile report", notes=None,

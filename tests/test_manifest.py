@@ -150,7 +150,7 @@ def test_error_message_format(site):
   - kind: flme
 """)
     e = error(p)
-    assert str(e) == (f"{p}:9: analyses[1].kind: expected one of top, diff (got 'flme')")
+    assert str(e) == (f"{p}:9: analyses[1].kind: expected one of {', '.join(ANALYSES)} (got 'flme')")
     assert e.path == str(p) and e.line == 9
 
 
@@ -189,7 +189,7 @@ def test_error_message_format(site):
     # Missing required keys: the line of the mapping that lacks them.
     ("profiles:\n  a:\n    title: A\n", 3, ["profiles.a: missing required key 'path'"]),
     (PROFILES + "analyses:\n  - title: x\n", 7, ["analyses[0]: missing required key 'kind'",
-                                                 "one of top, diff"]),
+                                                 "one of " + ", ".join(ANALYSES)]),
     (PROFILES + "analyses:\n  - kind: diff\n    base: before\n", 7,
      ["analyses[0]: missing required key 'target' for kind diff"]),
     # Missing files, relative to the manifest's directory.
@@ -286,12 +286,12 @@ def test_default_manifest(tmp_path, monkeypatch):
     assert m.title == "Profile report" and m.path is None
     assert m.theme_dir == THEMES_DIR / "default"
     assert m.output == tmp_path / "site"
+    # Each profile's own page shows its functions; the manifest adds its lines.
     assert [(a.kind, a.options["profile"], a.options["granularity"], a.index)
-            for a in m.analyses[:2]] == [("top", "before-cpu", "functions", 0),
-                                         ("top", "before-cpu", "lines", 1)]
-    assert len(m.analyses) == 6
+            for a in m.analyses] == [("top", name, "lines", i)
+                                     for i, name in enumerate(m.profiles)]
     assert m.analyses[0].options == {"profile": "before-cpu", "sample_index": None,
-                                     "granularity": "functions", "cum": False, "nodes": 100}
+                                     "granularity": "lines", "cum": False, "nodes": 100}
     assert default_manifest(paths, "out").output == tmp_path / "out"
     # The same file twice, or clashing names in same-named directories, still get unique names.
     names = list(default_manifest(["x/cpu.pb.gz"] * 3).profiles)

@@ -34,13 +34,21 @@ def site_files(site: Path):
 def test_example_site_has_index_pages_and_data(example_site):
     names = {p.relative_to(example_site).as_posix() for p in site_files(example_site)}
     assert "index.html" in names
-    pages = [n for n in names if n.startswith("pages/")]
-    assert len(pages) == 6
-    for page in pages:
+    analyses = sorted(n for n in names if re.fullmatch(r"pages/\d\d-[a-z]+\.html", n))
+    assert [Path(n).stem.split("-")[1] for n in analyses] == ["diff", "diff"] + ["top"] * 4
+    profiles = sorted(n for n in names if re.fullmatch(r"pages/profile-[^/]*[0-9a-f]\.html", n))
+    assert len(profiles) == 6  # one per profile in site.yml
+    for page in profiles:
+        stem = Path(page).stem
+        assert {f"flame/{stem}.svg", f"flame/{stem}-reverse.svg",
+                f"pages/{stem}-calls.html"} <= names
+    for page in [n for n in analyses if n.endswith("-top.html")]:
+        assert page.replace(".html", "-calls.html") in names
+    for page in analyses + profiles:
         stem = Path(page).stem
         assert f"data/{stem}.json" in names
         data = json.loads((example_site / "data" / f"{stem}.json").read_text())
-        table = data["table"] if data["kind"] == "diff" else data
+        table = data["table"] if data.get("kind") == "diff" else data
         assert {"sample_index", "unit", "total", "rows"} <= table.keys()
 
 
@@ -88,7 +96,10 @@ def test_bare_profiles_get_a_default_report(run_cli, tmp_path):
     build(run_cli, before, after, "-o", out)
     index = (out / "index.html").read_text()
     assert "before-heap" in index and "after-heap" in index
-    assert len(list((out / "pages").glob("*.html"))) >= 2
+    # Two profiles of one kind: the default report compares them.
+    diff = json.loads(next((out / "data").glob("*-diff.json")).read_text())
+    assert (diff["base"], diff["target"]) == ("before-heap", "after-heap")
+    assert len(list((out / "flame").glob("*.svg"))) == 4
 
 
 def test_rebuild_replaces_only_an_earlier_report(run_cli, tmp_path):
@@ -134,8 +145,11 @@ def test_hostile_names_render_as_text(run_cli, tmp_path, hostile_profile):
             continue
         for bad in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
             assert bad not in text, (path, bad)
-        # Our own scripts are the only ones: one per page, ours.
-        assert text.count("<script>") == text.count("</script>") <= 1, path
+        # Every script element is one of ours: the page's code and, in a flame
+        # graph, its code and its data; a name never opens or closes one.
+        opened = len(re.findall(r"<script\b", text))
+        assert opened == text.count("</script>"), path
+        assert opened <= 1 + 2 * text.count('class="rgflame"') + 2, path
     index = (out / "index.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index
     assert "main.render{{ 7*7 }}" in index  # template syntax in a name is not evaluated

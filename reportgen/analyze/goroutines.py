@@ -129,9 +129,16 @@ class Group:
         return self.key[0]
 
     @property
+    def headline(self) -> str:
+        """The frame that names the group: the program's code nearest the leaf, else
+        the function the goroutine started in (readLoop, conn.serve ...)."""
+        if self.user_frame and self.user_via == "stack":
+            return self.user_frame.func
+        return self.frames[-1].func if self.frames else "?"
+
+    @property
     def signature(self) -> str:
-        leaf = self.frames[0].func if self.frames else "?"
-        text = f"{leaf} [{self.state or 'unknown state'}]"
+        text = f"{self.headline} [{self.state or 'unknown state'}]"
         return text + (f" created by {self.created_by.func}" if self.created_by else "")
 
 

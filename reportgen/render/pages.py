@@ -53,7 +53,7 @@ def top_charts(page_id: str, result, unit: str) -> list[str]:
     return charts
 
 
-def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, entry_title: str):
+def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, calls=None):
     result = analysis.result
     unit = table_unit(result)
     data = writer.add_data(f"{slug}.json", {"kind": "top", "profile": analysis.profile,
@@ -63,7 +63,7 @@ def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, entr
                f"sorted by {'cum' if result.cum_sort else 'flat'}.")
     writer.add_page(f"pages/{slug}.html", "top.html.j2", title, info=profile_facts(profile, result),
                     answer=headline(result), summary=summary, top=result, unit=unit,
-                    charts=top_charts(slug, result, unit), data=data)
+                    charts=top_charts(slug, result, unit), data=data, calls=calls)
     return summary
 
 

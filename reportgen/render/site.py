@@ -85,6 +85,7 @@ class SiteWriter:
     """Collects pages and data files, then writes them in one go."""
 
     def __init__(self, theme_dir: Path, title: str):
+        self.theme_dir = theme_dir
         self.env = make_env(theme_dir)
         self.theme_css = (theme_dir / "style.css").read_text(encoding="utf-8")
         self.theme_js = (theme_dir / "report.js").read_text(encoding="utf-8")

@@ -1,0 +1,411 @@
+"""Escape hints: which lines allocate most, what the compiler said there, and the fix.
+
+Attribution walks each sample's stack from the leaf (inlined lines included):
+the *site* is the first frame outside the runtime, so runtime.growslice,
+makeslice, concatstrings, convT*, mapassign ... count for the line that
+called them (the *helper*); the *owner* is the first frame outside the
+runtime and the standard library, so bytes allocated inside fmt or
+encoding/json count for the user line that made the call (the *via*).
+Everything is numpy over the profile's frame arrays: 10^6 frames are cheap.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reportgen.analyze.frames import clean_path, stack_frames
+from reportgen.analyze.top import resolve_sample_index
+from reportgen.errors import UsageError
+
+ALLOC_TYPES = ("alloc_space", "alloc_objects", "inuse_space", "inuse_objects")
+_RUNTIME_FILE = re.compile(r"(^|/src/)(runtime/[^/]+|runtime/internal/.+|internal/runtime/.+)$")
+_STDLIB = set("""archive bufio bytes cmp compress container context crypto database debug embed
+encoding errors expvar flag fmt go hash html image index internal io iter log maps math mime net
+os path plugin reflect regexp runtime slices sort strconv strings structs sync syscall testing text
+time unicode unique unsafe vendor weak arena simd cmd""".split())
+
+
+def is_runtime(name: str, file: str) -> bool:
+    """Runtime code, also under a linkname (reflect.growslice lives in runtime/slice.go)."""
+    return name.startswith(("runtime.", "internal/runtime/")) or bool(_RUNTIME_FILE.search(file))
+
+
+def package_of(name: str) -> str:
+    head = re.split(r"[\[(]", name, maxsplit=1)[0]
+    slash = head.rfind("/")
+    dot = head.find(".", slash + 1)
+    return head[:dot] if dot > 0 else head
+
+
+def is_library(name: str, file: str = "") -> bool:
+    """Standard-library (or generated) code: not where a user can fix things."""
+    if name.startswith(("type:", "go:", "go.")) or file.endswith("_testmain.go"):
+        return True
+    root = package_of(name).split("/", 1)[0]
+    return "." not in root and root in _STDLIB
+
+
+@dataclass
+class LineCost:
+    """What one line allocated: itself, through runtime helpers, through library calls."""
+    function: str
+    file: str
+    line: int
+    value: int
+    flat: int                       # the line is the leaf: pprof -lines flat
+    helpers: dict = field(default_factory=dict)   # runtime helper -> value
+    via: dict = field(default_factory=dict)       # library function it called -> value
+    user: bool = True               # False when no user frame was on the stack
+
+
+def line_costs(profile, sample_index: int) -> list[LineCost]:
+    """Allocation cost per owner line, largest first."""
+    sf = stack_frames(profile, "lines")
+    keys, occ = sf.table.keys, sf.occ
+    rt = np.array([is_runtime(k.name, k.file) for k in keys], dtype=bool)
+    lib = np.array([is_library(k.name, k.file) for k in keys], dtype=bool) | rt
+    values = profile.values[:, sample_index]
+    counts = np.bincount(occ.sample, minlength=profile.num_samples)
+    live = (counts > 0) & (values != 0)
+    start = sf.leaf
+    site = _first(~rt[occ.node], start, counts)
+    site = np.where(site < 0, start, site)           # all-runtime stacks stay at their leaf
+    owner = _first(~lib[occ.node], start, counts)
+    owner = np.where(owner < 0, site, owner)
+    helper = np.where((site > start) & ~rt[occ.node[np.maximum(site, 0)]], site - 1, -1)
+    via = np.where(owner > site, owner - 1, -1)
+
+    s = np.flatnonzero(live)
+    v = values[s]
+    onode = occ.node[owner[s]]
+    n = max(len(keys), 1)
+    total = np.zeros(n, np.int64)
+    np.add.at(total, onode, v)
+    flat = np.zeros(n, np.int64)
+    leaf = owner[s] == start[s]
+    np.add.at(flat, onode[leaf], v[leaf])
+    helpers = _pairs(onode, helper[s], occ.node, v, n, (helper[s] >= 0) & (owner[s] == site[s]))
+    vias = _pairs(onode, via[s], occ.node, v, n, via[s] >= 0)
+    out = []
+    for node in np.flatnonzero(total):
+        k = keys[node]
+        out.append(LineCost(k.name, k.file, k.line, int(total[node]), int(flat[node]),
+                            _named(helpers.get(node, {}), keys), _named(vias.get(node, {}), keys),
+                            user=not lib[node]))
+    out.sort(key=lambda c: (-abs(c.value), c.file, c.line, c.function))
+    return out
+
+
+def _first(mask, start, counts):
+    """Per sample, the index into the frames of its first (leaf-most) frame in mask, or -1."""
+    out = np.full(len(counts), -1, dtype=np.int64)
+    nonempty = np.flatnonzero(counts > 0)
+    if len(nonempty):
+        big = len(mask)
+        idx = np.where(mask, np.arange(big), big)
+        first = np.minimum.reduceat(idx, start[nonempty])
+        out[nonempty] = np.where(first < big, first, -1)
+    return out
+
+
+def _pairs(owner_node, frame_idx, occ_node, values, n, mask) -> dict:
+    """{owner node: {other node: value}} for the samples in mask."""
+    if not mask.any():
+        return {}
+    key = owner_node[mask] * n + occ_node[frame_idx[mask]]
+    uniq, inv = np.unique(key, return_inverse=True)
+    sums = np.zeros(len(uniq), np.int64)
+    np.add.at(sums, inv, values[mask])
+    out: dict = {}
+    for k, total in zip(uniq.tolist(), sums.tolist()):
+        out.setdefault(k // n, {})[k % n] = total
+    return out
+
+
+def _named(by_node: dict, keys) -> dict:
+    named: dict = {}
+    for node, value in by_node.items():
+        named[keys[node].name] = named.get(keys[node].name, 0) + value
+    return dict(sorted(named.items(), key=lambda kv: (-abs(kv[1]), kv[0])))
+
+
+# --- matching compiler positions to profile lines
+
+def _parts(path: str) -> list[str]:
+    return [p for p in posixpath.normpath(path.replace("\\", "/")).split("/")
+            if p not in ("", ".", "..")]
+
+
+class LogIndex:
+    """Compiler verdicts by line, found from a profile's file name by trailing components.
+
+    Profiles name files absolutely or as module paths (-trimpath); the log
+    names them relative to where go build ran (./f.go, ../pkg/f.go) or as
+    module paths too. `path_map` rewrites log prefixes first (FROM, TO).
+    """
+
+    def __init__(self, log, path_map=()):
+        self.by_line: dict[tuple, list] = {}
+        for v in log.verdicts if log else ():
+            name = v.file
+            for old, new in path_map:
+                if name.startswith(old):
+                    name = new + name[len(old):]
+                    break
+            forms = [_parts(name)]
+            if v.package and (name.startswith("./") or "/" not in name):
+                forms.append(_parts(v.package) + forms[0])   # ./f.go is in its package's dir
+            self.by_line.setdefault((forms[0][-1] if forms[0] else "", v.line), []).append(
+                (forms, v))
+
+    def verdicts(self, file: str, line: int) -> list:
+        want = _parts(clean_path(file))
+        return self._best(want, self.by_line.get((want[-1] if want else "", line), []))
+
+    def before(self, file: str, line: int, span: int = 40) -> list:
+        """Verdicts in the same file up to `span` lines above `line`, nearest first."""
+        want = _parts(clean_path(file))
+        base = want[-1] if want else ""
+        found = [x for n in range(line - 1, max(line - span, 0), -1)
+                 for x in self.by_line.get((base, n), [])]
+        return self._best(want, found)
+
+    @staticmethod
+    def _best(want, found) -> list:
+        scored = [(max(_tail(want, f) for f in forms), v) for forms, v in found]
+        best = max((s for s, _ in scored), default=0)
+        return [v for s, v in scored if s == best and s > 0]
+
+
+def _tail(a: list, b: list) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+# --- hints
+
+@dataclass
+class Hint:
+    """One line worth changing: its cost, the evidence, and the category it points to."""
+    file: str
+    line: int
+    function: str
+    value: int
+    share: float | None       # of the profile's total; None without a profile
+    flat: int
+    helpers: dict
+    via: dict
+    category: str
+    verdicts: list            # the compiler's verdicts at this line
+    primary: object = None    # the verdict that explains the allocation best
+    start: object = None      # slice growth: the make([]T, 0, small) the slice starts from
+    text: str = ""            # the source line, when a source root has it
+    snippet: object = None    # sources.escapes.Snippet
+
+
+@dataclass
+class EscapeResult:
+    profile: str | None
+    compiler_log: str | None
+    sample_index: str
+    unit: str
+    total: int
+    hints: list = field(default_factory=list)
+    unmatched: list = field(default_factory=list)   # escapes on lines that allocated nothing
+    outside: int = 0          # allocated with no user frame on the stack (runtime, testing ...)
+    notes: list = field(default_factory=list)
+
+
+def alloc_sample_index(profile, name=None) -> int:
+    types = [t.type for t in profile.sample_types]
+    if not any(t in ALLOC_TYPES for t in types):
+        raise UsageError(profile.path, f"not a heap or allocs profile (it has: {', '.join(types)})")
+    return resolve_sample_index(profile, name)
+
+
+def escape_hints(profile=None, log=None, sample_index=None, sources=None, path_map=(),
+                 limit: int | None = 50) -> EscapeResult:
+    """Hints ranked by allocation cost; with only a compiler log, its escapes by position.
+
+    `sources` is anything with snippet(file, line) (sources.escapes.SourceTree).
+    """
+    if profile is None and log is None:
+        raise UsageError("escapes", "give an allocation profile, a compiler log, or both")
+    index = LogIndex(log, path_map)
+    if profile is None:
+        return _log_only(log, sources)
+    si = alloc_sample_index(profile, sample_index)
+    st = profile.sample_types[si]
+    costs = line_costs(profile, si)
+    total = int(np.abs(profile.values[:, si]).sum())
+    result = EscapeResult(profile.path, log.path if log else None, st.type, st.unit, total)
+    mine = [c for c in costs if c.user] or costs
+    result.outside = sum(c.value for c in costs if not c.user) if mine is not costs else 0
+    used = set()
+    for c in mine[:limit] if limit else mine:
+        verdicts = index.verdicts(c.file, c.line)
+        used.update(id(v) for v in verdicts)
+        hint = _hint(c, total, verdicts, sources.snippet(c.file, c.line) if sources else None)
+        if hint.category == "growth" and log is not None:
+            hint.start = small_make(index, c)
+        result.hints.append(hint)
+    if log:
+        result.unmatched = [v for v in log.escapes if id(v) not in used and v.kind != "leak"]
+    else:
+        result.notes.append("No compiler log: categories come from runtime helpers, library "
+                            "calls and the source text. Add go build -gcflags=-m=2 output "
+                            "for the compiler's reasons.")
+    return result
+
+
+def _hint(c: LineCost, total: int, verdicts: list, snippet) -> Hint:
+    text = dict(snippet.lines).get(c.line, "") if snippet else ""
+    parts: dict = {}   # category -> value, from each piece of evidence
+    if c.flat or not (c.helpers or c.via):
+        cat = verdict_category(verdicts) or source_category(text) or "other"
+        parts[cat] = parts.get(cat, 0) + c.flat
+    for name, value in c.helpers.items():
+        parts[helper_category(name)] = parts.get(helper_category(name), 0) + value
+    for name, value in c.via.items():
+        parts[library_category(name)] = parts.get(library_category(name), 0) + value
+    category = max(parts.items(), key=lambda kv: (abs(kv[1]), kv[0] != "other"))[0]
+    return Hint(clean_path(c.file), c.line, c.function, c.value,
+                c.value / total if total else 0.0, c.flat, c.helpers, c.via, category,
+                verdicts, primary(verdicts, category), text=text, snippet=snippet)
+
+
+def _log_only(log, sources) -> EscapeResult:
+    result = EscapeResult(None, log.path, "", "", 0)
+    result.notes.append("No profile: these are the compiler's escapes in file order, "
+                        "unranked. Add an allocs profile to rank them by cost.")
+    by_line: dict = {}
+    for v in log.escapes:
+        if v.kind != "leak":
+            by_line.setdefault((v.file, v.line), []).append(v)
+    for (file, line), verdicts in sorted(by_line.items()):
+        category = verdict_category(verdicts) or "other"
+        lead = primary(verdicts, category)
+        snippet = sources.snippet(file, line) if sources else None
+        text = dict(snippet.lines).get(line, "") if snippet else ""
+        result.hints.append(Hint(file, line, lead.function, 0, None, 0, {}, {}, category,
+                                 verdicts, lead, text=text, snippet=snippet))
+    return result
+
+# --- categories: what kind of allocation the evidence points to
+
+_PRIORITY = ["growth", "size", "closure", "map", "concat", "conversion", "interface", "address"]
+_HELPERS = [("map", r"mapassign|makemap|hashGrow|growWork|evacuate|internal/runtime/maps"),
+            ("growth", r"growslice"), ("concat", r"concatstring|concatbyte"),
+            ("conversion", r"slicebytetostring|stringtoslice|slicerunetostring|rawstring|"
+                           r"rawbyteslice|rawruneslice|intstring"),
+            ("interface", r"\.conv[TI]"), ("size", r"makeslice|unsafe_NewArray|newarray"),
+            ("address", r"newobject|mallocgc|unsafe_New")]
+_LIBRARIES = [("interface", r"^(fmt|log|log/slog|encoding/.*|reflect)$"),
+              ("concat", r"^(strconv|strings)$"),
+              ("growth", r"^(bytes|bufio|io)$"), ("map", r"^maps$")]
+_SOURCE = [("growth", r"\bappend\("), ("map", r"\bmake\(\s*map\b|\bmap\[[^\]]*\][\w.*]+\{"),
+           ("size", r"\bmake\(\s*\[\]"), ("closure", r"\bfunc\s*\("),
+           ("interface", r"\b(fmt|json|log|slog)\.\w+\("),
+           ("conversion", r"\bstring\(|\[\](byte|rune)\("), ("concat", r"\"\s*\+|\+\s*\"|\+="),
+           ("address", r"&\w[\w.]*\s*\{|\bnew\("),
+           ("map", r"^\s*[\w.]+\[[^\]]+\]\s*[-+*/|&^]?=[^=]")]   # only a map store allocates
+_SMALL_MAKE = re.compile(r"^make\(\[\](?P<elem>.+), \d+, (?P<cap>\d+)\)$|"
+                         r"^make\(\[\](?P<elem2>.+), (?P<len>\d+)\)$")
+
+
+def helper_category(name: str) -> str:
+    return next((c for c, rx in _HELPERS if re.search(rx, name)), "other")
+
+
+def library_category(name: str) -> str:
+    pkg = package_of(name)
+    return next((c for c, rx in _LIBRARIES if re.match(rx, pkg)), "other")
+
+
+def source_category(text: str) -> str | None:
+    code = re.sub(r"//.*$", "", text or "")
+    return next((c for c, rx in _SOURCE if re.search(rx, code)), None)
+
+
+def _nonconstant_make(v) -> bool:
+    """make([]T, n) with a run-time size: on the stack only while small (walk/builtin.go)."""
+    if not v.value.startswith("make(["):
+        return False
+    return not all(a.strip().isdigit() for a in v.value[v.value.find(",") + 1:-1].split(","))
+
+
+def _verdict_category(v) -> str:
+    why = {s.why for f in (v.chains[0] if v.chains else []) for s in f.steps}
+    value = v.value
+    if "captured by a closure" in why or value.startswith("func literal"):
+        return "closure"
+    if why & {"too large for stack", "non-constant size"}:
+        return "size"
+    if v.kind == "moved":
+        return "interface" if "interface-converted" in why else "address"
+    if value == "append" or value.startswith("append("):
+        return "growth"
+    if value.startswith("make([]"):
+        return "size" if _nonconstant_make(v) else "address"
+    if value.startswith(("make(map", "map[")):
+        return "map"
+    if value.startswith(("string(", "([]byte)(", "([]rune)(")):
+        return "conversion"
+    if " + " in value and re.search(r"\"|~r\d", value):
+        return "concat"
+    if "interface-converted" in why or "slice-literal-element" in why:
+        return "interface"
+    return "address" if value.startswith(("&", "new(")) or v.kind == "leak" else "other"
+
+
+def _telling(verdicts) -> list:
+    """Verdicts that explain an allocation; a run-time-sized make counts even when it
+    "does not escape", since past a small size it is heap-allocated anyway."""
+    return [v for v in verdicts if v.escaping or (v.kind == "no_escape" and _nonconstant_make(v))]
+
+
+def verdict_category(verdicts) -> str | None:
+    found = {_verdict_category(v) for v in _telling(verdicts)}
+    return next((c for c in _PRIORITY + ["other"] if c in found), None)
+
+
+def primary(verdicts, category):
+    """The verdict that explains the hint best: of its category, moved before escapes,
+    values before constants (boxing a constant does not allocate)."""
+    telling = _telling(verdicts)
+    fitting = [v for v in telling if _verdict_category(v) == category] or telling
+    order = {"moved": 0, "escapes": 1, "leak": 3, "no_escape": 4}
+    literal = re.compile(r'^("|`|\d)')
+    return min(fitting, key=lambda v: order[v.kind] + bool(literal.match(v.value)),
+               default=None)
+
+
+def small_make(index: LogIndex, c: LineCost):
+    """The make([]T, 0, SMALL) nearest above an append: where the slice starts too small."""
+    for v in index.before(c.file, c.line):
+        m = _SMALL_MAKE.match(v.value)
+        if m and int(m["cap"] or m["len"]) <= 64:
+            return v
+    return None
+
+
+def run_escapes(options: dict, profiles: dict, defaults: dict) -> EscapeResult:
+    """The manifest's `escapes` analysis: reads the compiler log and sources it names."""
+    from reportgen.sources.escapes import SourceTree, read_compiler_log
+
+    name = options.get("profile")
+    log = read_compiler_log(options["compiler_log"]) if options.get("compiler_log") else None
+    roots = options.get("source_root") or []
+    sources = SourceTree([roots] if isinstance(roots, (str, bytes)) or hasattr(roots, "parts")
+                         else roots)
+    limit = options.get("limit", 50)
+    return escape_hints(profiles[name] if name else None, log,
+                        options.get("sample_index") or defaults.get(name), sources,
+                        sorted((options.get("path_map") or {}).items(), key=lambda m: -len(m[0])),
+                        None if limit == "all" else limit)

@@ -1,0 +1,414 @@
+"""Leak suspects: goroutine groups that grow, pile up or can never wake.
+
+Every group of the last snapshot earns points for each piece of evidence
+(growth across the series, goroutines the runtime marked leaked, blocks that
+can never end, many parked at one place, long waits, a known signature);
+the score is their sum, capped at 100. Groups at or above THRESHOLD are
+suspects; the evidence is kept as sentences so the reader can check it.
+Background goroutines (analyze.goroutines.BACKGROUND) are never scored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reportgen.analyze.goroutines import Group, as_snapshot, group_goroutines, own_prefixes, tier_of
+from reportgen.analyze.graph import Part
+from reportgen.analyze.top import top
+from reportgen.errors import UsageError
+from reportgen.sources.goroutines import Frame
+
+THRESHOLD = 30   # a suspect from here up
+WATCH = 10       # worth a look from here up
+NEVER_WAKE = ("chan receive (nil chan)", "chan send (nil chan)", "select (no cases)")
+
+
+@dataclass(frozen=True)
+class Known:
+    id: str
+    title: str
+    cause: str
+    fix: str
+    weight: int  # causes weigh more than symptoms
+
+
+KNOWN = {k.id: k for k in (
+    Known("grpc-clientconn-per-call", "a grpc.ClientConn per call, never closed",
+          "each grpc.Dial/NewClient keeps a balancer watcher, a loopy writer and a reader "
+          "running until Close", "dial once and share the ClientConn (or a fixed-size pool); "
+          "Close every one you create", 25),
+    Known("http-transport-per-call", "an http.Transport per request, or bodies not closed",
+          "every Transport keeps its keep-alive connections, each with a readLoop and a "
+          "writeLoop goroutine", "share one http.Client; close resp.Body; call "
+          "CloseIdleConnections on a Transport you drop", 20),
+    Known("goroutine-per-alert", "a goroutine per log line or alert",
+          "a `go` statement per message spawns without bound while the receiver is slow",
+          "send through a bounded queue drained by a fixed number of workers; drop or batch "
+          "when it is full; give the client a timeout", 25),
+    Known("timer-waiter-per-item", "a goroutine per item waiting on a timer or channel",
+          "per-item goroutines that only wait (like `<-time.After(d)`) outlive the work",
+          "use one expiry goroutine or time.AfterFunc, and stop waiting on ctx.Done()", 20),
+    Known("idle-server-connections", "server connections held open by idle clients",
+          "keep-alive connections that clients never reuse or close (often a Transport per "
+          "call in the client)", "set Server.IdleTimeout and ReadTimeout; fix the client", 5),
+)}
+
+_GRPC = re.compile(r"grpc.*\.\(\*(ccBalancerWrapper|ccResolverWrapper|addrConn|loopyWriter|"
+                   r"http2Client|CallbackSerializer)\)\.")
+_PERSIST = re.compile(r"^net/http\.\(\*persistConn\)\.(readLoop|writeLoop)$|"
+                      r"http2.*\(\*(http2)?ClientConn\)\.readLoop$")
+_NETWORK = re.compile(r"^net/http\.\(\*(Client|Transport)\)\.|^net\.\(\*Dialer\)\.|grpc\.")
+_ALERT = re.compile(r"(?i)(log|alert|notif|webhook|slack|chat|page|errorf|warnf|infof|debugf)")
+_CLOSURE = re.compile(r"\.(func|gowrap)\d+(\.\d+)*$")
+
+_BY_STATE = {  # (cause, fix) when no signature is known
+    "chan send": ("senders nobody receives from: the receiver gave up (a timeout, a return)",
+                  "give the channel a buffer of 1, or select on ctx.Done() when sending"),
+    "chan receive": ("receivers waiting for a value or a close that never comes",
+                     "close the channel when the producer is done, or select on ctx.Done()"),
+    "select": ("waiting in a select none of whose cases will fire",
+               "add a ctx.Done() case, and make sure every loop has a way out"),
+    "IO wait": ("network reads on connections nobody closes", "close connections and set "
+                                                              "deadlines or timeouts"),
+    "sleep": ("sleeping loops started per item", "stop them with a context or a ticker you "
+                                                  "stop"),
+}
+_LOCKED = ("a lock, WaitGroup or condition that is never released",
+           "check that every path unlocks, calls Done or signals")
+_NEVER = ("blocked forever: the runtime proved nothing can wake them (the other end is gone)",
+          "let the goroutine finish when its partner leaves: a buffer of 1 or a ctx.Done() case")
+
+
+def known_signature(group: Group, own=()) -> Known | None:
+    funcs = group.funcs
+    creator = group.created_by.func if group.created_by else ""
+    if any(_GRPC.search(f) for f in funcs):
+        return KNOWN["grpc-clientconn-per-call"]
+    if any(_PERSIST.search(f) for f in funcs):
+        return KNOWN["http-transport-per-call"]
+    own_names = [f for f in (*funcs, creator) if f and tier_of(f, own) == "own"]
+    if any(_ALERT.search(f.rsplit("/", 1)[-1].split(".", 1)[-1]) for f in own_names) \
+            and any(_NETWORK.search(f) for f in funcs):
+        return KNOWN["goroutine-per-alert"]
+    if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
+            and _CLOSURE.search(funcs[0]) and tier_of(funcs[0], own) == "own":
+        return KNOWN["timer-waiter-per-item"]
+    if "net/http.(*conn).serve" in funcs and group.state in ("IO wait", ""):
+        return KNOWN["idle-server-connections"]
+    return None
+
+
+@dataclass
+class Suspect:
+    group: Group             # as in the last snapshot
+    counts: list             # one per snapshot
+    score: int
+    evidence: list
+    known: Known | None
+    cause: str
+    fix: str
+    growth: int = 0
+    per_snapshot: float = 0.0
+    share: float = 0.0       # of all goroutine growth
+    rising: int = 0          # steps in which it grew
+    steps: int = 0
+    companions: list = field(default_factory=list)
+    rank: int = 0
+
+    @property
+    def hint(self) -> str:
+        return f"{self.cause[:1].upper()}{self.cause[1:]}. Fix: {self.fix}."
+
+    def as_dict(self) -> dict:
+        g = self.group
+        uf = g.user_frame
+        return {
+            "rank": self.rank, "score": self.score, "signature": g.signature,
+            "known": self.known.id if self.known else None,
+            "title": self.known.title if self.known else None,
+            "frames": [f.func for f in g.frames],
+            "stack": [{"func": f.func, "file": f.file, "line": f.line} for f in g.frames],
+            "created_by": g.created_by.func if g.created_by else None,
+            "created_at": f"{g.created_by.file}:{g.created_by.line}" if g.created_by else None,
+            "user_code": {"func": uf.func, "file": uf.file, "line": uf.line,
+                          "via": g.user_via} if uf else None,
+            "counts": self.counts, "state": g.state, "hint": self.hint, "cause": self.cause,
+            "fix": self.fix, "evidence": self.evidence, "growth": self.growth,
+            "growth_per_snapshot": round(self.per_snapshot, 2), "share_of_growth":
+                round(self.share, 3), "rising_steps": self.rising, "steps": self.steps,
+            "max_wait_minutes": g.max_wait, "leaked": g.leaked, "companions": self.companions,
+            "labels": sorted([k, v, n] for (k, v), n in g.labels.items()),
+        }
+
+
+@dataclass
+class HeapSite:
+    func: str
+    values: list             # inuse_space per heap profile
+    growth: int
+    share: float
+    rising: int
+    steps: int
+    caller: object = None    # Frame of the program's code that allocates, if found
+
+
+@dataclass
+class LeakReport:
+    names: list              # snapshot names, in time order
+    formats: list
+    totals: list
+    suspects: list
+    watch: list
+    background: int          # goroutines in background groups, last snapshot
+    states: list             # {state: goroutines} per snapshot
+    series: list             # (Suspect, counts) to chart
+    heap_names: list = field(default_factory=list)
+    heap_totals: list = field(default_factory=list)
+    heap_sites: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)   # (snapshot name, text)
+    threshold: int = THRESHOLD
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": "leaks", "snapshots": self.names, "formats": self.formats,
+            "totals": self.totals, "threshold": self.threshold,
+            "suspects": [s.as_dict() for s in self.suspects],
+            "watch": [s.as_dict() for s in self.watch],
+            "background_goroutines": self.background, "states": self.states,
+            "heap": {"profiles": self.heap_names, "totals": self.heap_totals, "sites": [
+                {"function": h.func, "inuse_space": h.values, "growth": h.growth,
+                 "share_of_growth": round(h.share, 3), "rising_steps": h.rising,
+                 "steps": h.steps, "caller": h.caller.func if h.caller else None}
+                for h in self.heap_sites]},
+            "warnings": [{"snapshot": n, "text": t} for n, t in self.warnings],
+        }
+
+
+def find_leaks(snapshots: list, names: list, ignore=(), heaps=(), heap_names=()) -> LeakReport:
+    """Rank leak suspects over snapshots given in time order (one is enough)."""
+    coarse = any(s.aggregated for s in snapshots)
+    own = tuple(sorted({p for s in snapshots for p in own_prefixes(s)}))
+    per_snap = []
+    for snap in snapshots:
+        by_key: dict = {}
+        for g in group_goroutines(snap, ignore, own):
+            by_key.setdefault((g.funcs,) if coarse else g.key, []).append(g)
+        per_snap.append(by_key)
+    last = per_snap[-1]
+    keys = list(dict.fromkeys(k for snap in per_snap for k in snap))
+    counts = {k: [sum(g.count for g in snap.get(k, ())) for snap in per_snap] for k in keys}
+    live = [k for k in last if not last[k][0].background]
+    pos_growth = sum(max(0, counts[k][-1] - counts[k][0]) for k in live) or 1
+    scored = [_score(_merged(last[k]), counts[k], pos_growth, own) for k in live]
+    scored.sort(key=lambda s: (-s.score, -s.counts[-1], s.group.signature))
+    _companions(scored)
+    suspects = [s for s in scored if s.score >= THRESHOLD]
+    watch = [s for s in scored if WATCH <= s.score < THRESHOLD]
+    for i, s in enumerate(suspects + watch, start=1):
+        s.rank = i
+    states = []
+    for snap in per_snap:
+        st: dict = {}
+        for groups in snap.values():
+            for g in groups:
+                st[g.state or "unknown"] = st.get(g.state or "unknown", 0) + g.count
+        states.append(dict(sorted(st.items(), key=lambda kv: (-kv[1], kv[0]))))
+    report = LeakReport(
+        list(names), [s.format for s in snapshots],
+        [s.total or sum(r.count for r in s.records) for s in snapshots], suspects, watch,
+        sum(g.count for groups in last.values() for g in groups if g.background), states,
+        [(s, s.counts) for s in (suspects + watch)[:8]],
+        warnings=[(n, w) for n, s in zip(names, snapshots) for w in s.warnings])
+    if heaps:
+        report.heap_names = list(heap_names)
+        report.heap_totals, report.heap_sites = heap_growth(list(heaps), own)
+    return report
+
+
+def _merged(groups: list) -> Group:
+    """Groups that fall under one key when formats are mixed, as one."""
+    if len(groups) == 1:
+        return groups[0]
+    first = max(groups, key=lambda g: g.count)
+    merged = Group(first.key, first.frames, first.state, first.created_by, tier=first.tier,
+                   user_frame=first.user_frame, user_via=first.user_via)
+    for g in groups:
+        merged.count += g.count
+        merged.leaked += g.leaked
+        merged.max_wait = max(merged.max_wait, g.max_wait)
+        merged.labels.update(g.labels)
+    return merged
+
+
+def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
+    points, evidence = 0.0, []
+
+    def add(p, text):
+        nonlocal points
+        points += p
+        evidence.append(text)
+
+    last, steps = counts[-1], len(counts) - 1
+    growth = last - counts[0]
+    diffs = [b - a for a, b in zip(counts, counts[1:])]
+    rising, falling = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    rate = growth / steps if steps else 0.0
+    share = max(0, growth) / pos_growth
+    if steps and growth > 0:
+        trend = max(0.0, (rising - falling) / steps)
+        add(45 * min(1.0, rate / 4) * trend,
+            f"grew {counts[0]} → {last} ({rate:+.1f} per snapshot, rising in {rising} of "
+            f"{steps} steps)")
+        add(15 * share, f"{share:.0%} of all goroutine growth")
+    if g.leaked:
+        add(45, f"{g.leaked} marked (leaked) by the runtime: no other goroutine can wake them")
+    if g.state in NEVER_WAKE and g.funcs != ("main.main",):
+        add(40, f"blocked in {g.state}, which never ends")
+    if g.state not in ("running", "runnable") and last > 5:
+        add(25 * min(1.0, (last - 5) / 100), f"{last} goroutines parked at the same place"
+                                             f"{' (' + g.state + ')' if g.state else ''}")
+    if g.max_wait and last >= 2:
+        add(15 * min(1.0, g.max_wait / 5) * min(1.0, last / 10),
+            f"waiting for up to {g.max_wait} minutes")
+    known = known_signature(g, own)
+    if known and (last >= 3 or growth > 0):
+        add(known.weight, f"known signature: {known.title}")
+    if g.leaked or g.state in NEVER_WAKE:
+        cause, fix = _NEVER
+    elif known:
+        cause, fix = known.cause, known.fix
+    else:
+        cause, fix = _BY_STATE.get(g.state, _LOCKED if g.state.startswith(("sync.", "sema"))
+                                   else ("goroutines stuck at the same place",
+                                         "make sure each one has a way to finish"))
+    return Suspect(g, counts, min(100, round(points)), evidence, known, cause, fix, growth,
+                   rate, share, rising, steps)
+
+
+def _companions(scored: list):
+    """Groups of one known signature grow together; say so on each."""
+    for s in scored:
+        if s.known and s.score >= WATCH:
+            s.companions = [o.group.signature for o in scored if o is not s
+                            and o.known is s.known and o.score >= WATCH]
+
+
+def heap_growth(heaps: list, own=()) -> tuple[list, list]:
+    """inuse_space totals, and allocation sites (by function, flat) that keep growing."""
+    flats, totals = [], []
+    for p in heaps:
+        r = top([Part(p, p.sample_index("inuse_space"))], "functions", node_fraction=0.0)
+        flats.append({row.name: row.flat for row in r.rows})
+        totals.append(r.total)
+    steps = len(heaps) - 1
+    if steps < 1:
+        return totals, []
+    rows = []
+    for func in set().union(*flats):
+        v = [f.get(func, 0) for f in flats]
+        diffs = [b - a for a, b in zip(v, v[1:])]
+        if v[-1] > v[0]:
+            rows.append((func, v, v[-1] - v[0], sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)))
+    grown = sum(r[2] for r in rows) or 1
+    sites = [HeapSite(func, v, g, g / grown, up, steps)
+             for func, v, g, up, down in sorted(rows, key=lambda r: (-r[2], r[0]))
+             if (up - down) / steps >= 0.5 and g / grown >= 0.05][:10]
+    for site in sites:
+        site.caller = _allocating_code(heaps[-1], site.func, own)
+    return totals, sites
+
+
+def _allocating_code(profile, func: str, own) -> Frame | None:
+    """The program's frame nearest the leaf in the stacks allocating at `func`."""
+    index = profile.sample_index("inuse_space")
+    names = [fn.name for fn in profile.functions]
+    leaf_func = np.array([loc.lines[0].function if loc.lines else -1
+                          for loc in profile.locations] + [-1], dtype=np.int64)
+    offsets = profile.stack_offsets
+    nonempty = offsets[1:] > offsets[:-1]
+    leaves = np.full(profile.num_samples, len(profile.locations))
+    leaves[nonempty] = profile.stack_locations[offsets[:-1][nonempty]]
+    wanted = [i for i, n in enumerate(names) if n == func]
+    hits = np.flatnonzero(np.isin(leaf_func[leaves], wanted) & (profile.values[:, index] != 0))
+    weight: dict = {}
+    for i in hits[:2000]:
+        frames = [(names[ln.function], profile.functions[ln.function].filename, ln.line)
+                  for loc in profile.stack(i) for ln in profile.locations[loc].lines
+                  if ln.function >= 0]
+        for want in ("own", "lib"):
+            hit = next((Frame(*f) for f in frames if tier_of(f[0], own) == want), None)
+            if hit:
+                weight[hit] = weight.get(hit, 0) + int(profile.values[i, index])
+                break
+    return max(weight, key=lambda f: (weight[f], f)) if weight else None
+
+
+def answer(report: LeakReport) -> str:
+    """The first sentence a reader needs."""
+    parts = []
+    t = report.totals
+    if len(t) > 1:
+        steps = len(t) - 1
+        rising = sum(b > a for a, b in zip(t, t[1:]))
+        parts.append(f"Goroutines {t[0]} → {t[-1]} over {len(t)} snapshots "
+                     f"({(t[-1] - t[0]) / steps:+.1f} per snapshot, rising in {rising} of "
+                     f"{steps} steps).")
+    elif t:
+        parts.append(f"{t[0]} goroutines in one snapshot.")
+    if not report.suspects:
+        parts.append(f"No leak suspect (nothing scored {report.threshold} or more).")
+        return " ".join(parts)
+    top = report.suspects[0]
+    where = top.group.user_frame
+    parts.append(f"{len(report.suspects)} suspect{'s' if len(report.suspects) > 1 else ''}; "
+                 f"first: {top.known.title + ' — ' if top.known else ''}{top.group.signature}"
+                 + (f", in {where.func} ({where.file}:{where.line})" if where else "") + ".")
+    return " ".join(parts)
+
+
+def pick_series(named: dict) -> tuple[list, list, list]:
+    """From profiles by name (in order): goroutine snapshots, heap profiles, notes.
+
+    When one capture holds a series in several formats, the richest one is
+    used: debug=2 text over debug=1 over debug=0.
+    """
+    by_format: dict = {}
+    heaps, notes = [], []
+    for name, p in named.items():
+        snap = getattr(p, "snapshot", None)
+        if snap is not None and snap.kind == "goroutine":
+            by_format.setdefault(snap.format, []).append(name)
+        elif snap is None and p.profile_type == "goroutine":
+            by_format.setdefault("debug=0", []).append(name)
+        elif p.profile_type == "heap":
+            heaps.append(name)
+    chosen = next((f for f in ("debug=2", "debug=1", "debug=0") if f in by_format), None)
+    for f, names in by_format.items():
+        if f != chosen:
+            notes.append(f"left out {len(names)} {f} dump(s): the {chosen} ones cover the "
+                         f"same series with more detail")
+    return by_format.get(chosen, []), heaps, notes
+
+
+@dataclass
+class LeaksAnalysis:
+    report: LeakReport
+    notes: list
+
+
+def run_leaks(options: dict, profiles: dict, defaults: dict) -> LeaksAnalysis:
+    snaps, heaps, notes = pick_series(profiles)
+    snaps = options.get("snapshots") or snaps
+    heaps = options.get("heap") or heaps
+    if not snaps:
+        raise UsageError("leaks", "no goroutine dump to analyse (give snapshots)")
+    for name in heaps:
+        if profiles[name].profile_type != "heap":
+            raise UsageError(name, f"not a heap profile (a {profiles[name].profile_type} one)")
+    report = find_leaks([as_snapshot(profiles[n]) for n in snaps], snaps,
+                        options.get("ignore") or (), [profiles[n] for n in heaps], heaps)
+    return LeaksAnalysis(report, notes if not options.get("snapshots") else [])
+

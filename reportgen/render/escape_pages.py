@@ -1,0 +1,238 @@
+"""Escape hints in words: the reason, the suggestion, text, JSON and the report page.
+
+The analyzer (analyze.escapes) decides the numbers, the category and which
+compiler verdict explains a line; this module only phrases them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from reportgen import units
+
+TITLES = {
+    "growth": "Slice growth", "interface": "Interface conversion",
+    "address": "Address of a local returned or stored", "closure": "Closure capture",
+    "size": "Non-constant or too-large size", "concat": "String concatenation",
+    "conversion": "[]byte/string conversion", "map": "Map growth", "other": "Heap allocation",
+}
+
+# The compiler's flow reasons (escape/solve.go notes) as short phrases; the
+# rest (spill, dot, reference ...) say nothing a reader can act on.
+_WHY = {
+    "address-of": "its address is taken ({w})",
+    "interface-converted": "it is converted to an interface ({w})",
+    "call parameter": "it is passed to {w}",
+    "return": "it is returned",
+    "assign": "it is stored by {w}",
+    "assign-pair": "it is stored by {w}",
+    "captured by a closure": "a closure captures it",
+    "too large for stack": "it is too large for the stack",
+    "non-constant size": "its size is not a constant",
+    "slice-literal-element": "it becomes an element of {w}",
+    "map literal value": "it becomes a value in a map literal",
+    "map literal key": "it becomes a key in a map literal",
+    "struct literal element": "it is stored in a struct literal",
+    "array literal element": "it is stored in an array literal",
+    "key of map put": "it is used as a map key",
+}
+_SMALL_MAKE = re.compile(r"^make\(\[\](?P<elem>[^,]+),")
+
+
+def _short(where: str, limit: int = 60) -> str:
+    if where == "... argument":
+        return "the ... arguments of a variadic call"
+    if len(where) <= limit:
+        return where
+    m = re.match(r"^([\w.()*\[\]~]+?)\(", where)
+    return f"{m[1]}(…)" if m else where[:limit - 1] + "…"
+
+
+def chain_lines(v) -> list:
+    """Each explanation as -m=2 prints it: `flow: dst ← src` and its `from` notes."""
+    out = []
+    for chain in v.chains:
+        lines = []
+        for f in chain:
+            lines.append(f"flow: {f.dst} ← {f.src}")
+            lines += [f"  from {s.where} ({s.why})" + (f" at {s.pos}" if s.pos else "")
+                      for s in f.steps]
+        out.append(lines)
+    return out
+
+
+def plain_flow(v) -> list[str]:
+    """The first explanation as phrases: why the value cannot stay on the stack."""
+    phrases: list[str] = []
+    chain = v.chains[0] if v is not None and v.chains else []
+    for f in chain:
+        for s in f.steps:
+            if s.why in _WHY:
+                text = _WHY[s.why].format(w=_short(s.where))
+                if text not in phrases:
+                    phrases.append(text)
+    if chain and chain[-1].dst == "{heap}":
+        phrases.append("so it must live on the heap")
+    return phrases
+
+
+def _where(v) -> str:
+    return f"{posixpath.basename(v.file)}:{v.line}" + (f":{v.col}" if v.col else "")
+
+
+def reason(h) -> str:
+    parts = []
+    if h.primary is not None and h.primary.kind == "no_escape":
+        parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)}), but the "
+                     "size is only known at run time: past a small limit it is allocated on "
+                     "the heap anyway.")
+    elif h.primary is not None:
+        flow = plain_flow(h.primary)
+        parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)})"
+                     + (": " + ", ".join(flow) if flow else "") + ".")
+    if h.helpers:
+        parts.append(f"The bytes are allocated by {next(iter(h.helpers))}, called from this line.")
+    if h.via:
+        name = next(iter(h.via))
+        most = "Most" if h.via[name] * 2 > h.value else "Some"
+        parts.append(f"{most} of it is allocated inside {name}, called from this line.")
+    if not parts:
+        parts.append("This line allocates" + (f" ({TITLES[h.category].lower()}, judged from "
+                                              "the source line)." if h.category != "other"
+                                              else "."))
+    return " ".join(parts)
+
+
+_ADVICE = {
+    "interface": "Keep the hot path free of interface arguments: format with strconv.Append* "
+                 "into a reused []byte or a strings.Builder instead of fmt, log typed fields, "
+                 "and decode into a concrete struct rather than any or map[string]any.",
+    "address": "{name} outlives the call because its address is returned or stored. Return it "
+               "by value, let the caller pass a pointer to fill, or reuse one (sync.Pool).",
+    "closure": "The closure captures {name} by reference, so both are allocated on every call. "
+               "Create the closure once outside the hot path, pass the value as an argument, "
+               "or use a struct with a method.",
+    "size": "A size known only at run time, or too large for the stack, is always "
+            "heap-allocated. Reuse a buffer sized for the largest case (a field or sync.Pool), "
+            "or use a constant size that fits the stack when the data is small.",
+    "concat": "Each + or += on strings, and each strconv.Itoa or FormatInt, allocates a new "
+              "string. Build the text once with strings.Builder (Grow first), or with append "
+              "and strconv.Append* into a reused []byte.",
+    "conversion": "string(b) and []byte(s) copy the data. Stay in one representation (bytes "
+                  "functions on []byte, strings functions on the string); the compiler only "
+                  "skips the copy for map lookups m[string(b)], comparisons and range loops.",
+    "map": "The map starts small and rehashes as it grows. Give make a size hint, "
+           "make(map[K]V, n), or clear() and reuse the map between calls.",
+}
+
+
+def suggestion(h) -> str:
+    v = h.primary
+    if h.category == "growth":
+        m = _SMALL_MAKE.match(h.start.value) if h.start is not None else None
+        began = (f"The slice starts as {h.start.value} ({_where(h.start)}) and append "
+                 "reallocates and copies it each time it fills up. " if h.start is not None else
+                 "append reallocates and copies the slice each time it fills up. ")
+        return (began + f"Size it once: make([]{m['elem'] if m else 'T'}, 0, n) with n the "
+                "number of elements you expect (an upper bound such as the input's length), or "
+                "keep the slice between calls and reset it with s = s[:0] (a sync.Pool for "
+                "concurrent callers).")
+    if h.category == "interface" and v is not None and v.kind == "moved":
+        decl = re.search(rf"\bvar\s+{re.escape(v.value)}\s+([\w.\[\]*]+)", h.text)
+        typ = decl[1] if decl else "T"
+        return (f"&{v.value} is handed to a function through an interface, which the compiler "
+                f"cannot see into, so {v.value} is allocated on every call. Give the callee a "
+                f"concrete type (a method taking *{typ}), or reuse one {typ} per worker "
+                f"(sync.Pool) instead of declaring it on every call.")
+    if h.category == "address" and v is not None and v.value.startswith(("make(", "[]")):
+        return ("The slice is returned or stored, so its backing array outlives the call. Let "
+                "the caller pass a slice to append into (dst []T), or reuse one between calls.")
+    if h.category in _ADVICE:
+        name = f"`{v.value}`" if v is not None and v.value else "The value"
+        return _ADVICE[h.category].format(name=name)
+    if h.via:
+        return (f"Most of it is allocated inside {next(iter(h.via))}: call it less often, or "
+                "reuse what it returns.")
+    return ("This line allocates every time it runs: move the allocation out of the loop, or "
+            "reuse the value (a field, sync.Pool).")
+
+
+def hint_dict(h, rank: int) -> dict:
+    d = {"rank": rank, "file": h.file, "line": h.line, "function": h.function,
+         "value": h.value, "share": h.share, "category": h.category,
+         "title": TITLES[h.category], "reason": reason(h), "suggestion": suggestion(h),
+         "value_name": h.primary.value if h.primary is not None else "",
+         "flat": h.flat, "helpers": h.helpers, "via": h.via, "flow": plain_flow(h.primary),
+         "compiler": [{"pos": v.pos, "text": v.text, "function": v.function,
+                       "chains": chain_lines(v)} for v in h.verdicts]}
+    if h.snippet is not None:
+        d["source"] = {"path": h.snippet.path, "line": h.snippet.line,
+                       "lines": [list(x) for x in h.snippet.lines]}
+    return d
+
+
+def result_dict(result) -> dict:
+    return {"kind": "escapes", "profile": result.profile, "compiler_log": result.compiler_log,
+            "sample_index": result.sample_index, "unit": result.unit, "total": result.total,
+            "outside_user_code": result.outside, "notes": result.notes,
+            "hints": [hint_dict(h, i + 1) for i, h in enumerate(result.hints)],
+            "unmatched": [v.as_dict() for v in result.unmatched]}
+
+
+def answer(result) -> str:
+    """The first hint as one sentence: where, how much, what kind, what to do."""
+    if not result.hints:
+        return ("No allocations in user code." if result.profile else
+                "The compiler log reports no values escaping to the heap.")
+    h = result.hints[0]
+    where = f"{posixpath.basename(h.file)}:{h.line}"
+    func = h.function.rsplit("/", 1)[-1]
+    if h.share is None:
+        return f"{where} ({func or 'unknown function'}): {TITLES[h.category]}. {reason(h)}"
+    return (f"{units.percentage(h.value, result.total).strip()} of {result.sample_index} "
+            f"({units.label(h.value, result.unit)}) is allocated at {where} in {func}: "
+            f"{TITLES[h.category].lower()}. {suggestion(h).split('. ')[0].rstrip('.')}.")
+
+
+def format_text(result) -> str:
+    lines = []
+    if result.profile:
+        lines.append(f"Allocation hints for {result.profile} ({result.sample_index}, total "
+                     f"{units.label(result.total, result.unit)})")
+    else:
+        lines.append(f"Escapes reported in {result.compiler_log} (no profile: unranked)")
+    lines += [f"Note: {n}" for n in result.notes]
+    for i, h in enumerate(result.hints, 1):
+        cost = (f"{units.percentage(h.value, result.total).strip():>7} "
+                f"{units.label(h.value, result.unit):>9}  " if h.share is not None else "")
+        lines.append("")
+        lines.append(f"{i:>3}. {cost}{h.file}:{h.line}  {h.function}".rstrip())
+        lines.append(f"     [{TITLES[h.category]}] {reason(h)}")
+        lines.append(f"     Fix: {suggestion(h)}")
+        if h.snippet is not None:
+            for n, text in h.snippet.lines:
+                mark = ">" if n == h.line else " "
+                lines.append(f"     {mark}{n:>5} | {text.expandtabs(4)}")
+    if result.outside:
+        lines += ["", f"Allocated outside your code (runtime, standard library only): "
+                      f"{units.label(result.outside, result.unit)}"]
+    return "\n".join(lines) + "\n"
+
+
+def escapes_page(writer, slug: str, title: str, result, profiles=None, manifest=None) -> str:
+    data = result_dict(result)
+    name = writer.add_data(f"{slug}.json", data)
+    info = [("Profile", posixpath.basename(result.profile or "") or "none"),
+            ("Compiler log", posixpath.basename(result.compiler_log or "") or "none")]
+    if result.profile:
+        info += [("Sample", f"{result.sample_index} ({result.unit})"),
+                 ("Total", units.label(result.total, result.unit))]
+    summary = (f"{len(result.hints)} lines, ranked by {result.sample_index}; runtime helpers "
+               "and library calls count for the line of your code that called them."
+               if result.profile else f"{len(result.hints)} lines where the compiler moved "
+               "values to the heap, in file order.")
+    writer.add_page(f"pages/{slug}.html", "escapes.html.j2", title, info=info,
+                    answer=answer(result), summary=summary, notes=result.notes,
+                    hints=data["hints"], result=result, data=name)
+    return answer(result)

@@ -1,0 +1,136 @@
+"""Views for goroutine dumps: the overview of one snapshot and the leak report.
+
+Like render.pages, these only lay out numbers the analyzers produced.
+"""
+
+from __future__ import annotations
+
+import pygal
+from pygal.style import Style
+
+from reportgen.analyze.leaks import WATCH, answer as leaks_answer
+from reportgen.render.charts import clean_svg, horizontal_bars, shorten
+
+# More colours than render.charts' palette: a line per group.
+_STYLE = Style(
+    background="transparent", plot_background="transparent",
+    foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
+    colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c", "#8e6cc4", "#1fa2a8", "#c46c9a",
+            "#7d8790"),
+    font_family="system-ui, sans-serif", title_font_size=15, label_font_size=11,
+    major_label_font_size=11, value_font_size=10, tooltip_font_size=11,
+    legend_font_size=11)
+
+
+def _titles(names: list, manifest) -> list:
+    profiles = getattr(manifest, "profiles", None) or {}
+    return [profiles[n].title if n in profiles else n for n in names]
+
+
+def group_lines(chart_id: str, labels: list, series: list) -> object:
+    """Goroutines per group across the snapshots: a line per (name, counts)."""
+    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_STYLE, width=760, height=420,
+                       legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
+                       x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
+                       show_minor_x_labels=True, value_formatter=lambda v: f"{int(v)}",
+                       include_x_axis=True)
+    chart.title = "Goroutines per group, snapshot by snapshot"
+    chart.x_labels = [shorten(t, 24) for t in labels]
+    for name, counts in series:
+        chart.add(shorten(name, 90), list(counts))
+    return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+
+
+def state_bars(chart_id: str, labels: list, states: list) -> object:
+    """Goroutines by state in each snapshot, stacked."""
+    names = sorted({s for st in states for s in st},
+                   key=lambda s: (-sum(st.get(s, 0) for st in states), s))
+    shown, rest = names[:7], names[7:]
+    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, style=_STYLE, width=760,
+                             height=360, legend_at_bottom=True, x_label_rotation=20,
+                             truncate_label=-1, truncate_legend=-1, margin=8,
+                             value_formatter=lambda v: f"{int(v)}")
+    chart.title = "Goroutines by state"
+    chart.x_labels = [shorten(t, 24) for t in labels]
+    for s in shown:
+        chart.add(s, [st.get(s, 0) for st in states])
+    if rest:
+        chart.add("other", [sum(st.get(s, 0) for s in rest) for st in states])
+    return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+
+
+def overview_answer(ov) -> str:
+    if not ov.groups:
+        return "This dump holds no goroutines."
+    mine = [g for g in ov.groups if not g.background]
+    top = max(mine or ov.groups, key=lambda g: (g.count, g.tier == "own"))
+    text = (f"{ov.total} goroutines in {len(ov.groups)} groups. Largest: {top.count} × "
+            f"{top.signature}")
+    if top.user_frame:
+        text += f" (code: {top.user_frame.func}, {top.user_frame.file}:{top.user_frame.line})"
+    leaked = sum(g.leaked for g in ov.groups)
+    if leaked:
+        text += f". {leaked} goroutines are marked (leaked) by the runtime"
+    return text + "."
+
+
+def goroutines_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
+    ov = analysis.overview
+    entry = getattr(manifest, "profiles", {}).get(analysis.profile) if manifest else None
+    data = writer.add_data(f"{slug}.json", {"kind": "goroutines", "profile": analysis.profile,
+                                            **overview_dict(ov)})
+    info = [("Dump", entry.title if entry else analysis.profile), ("Format", ov.format),
+            ("Kind", ov.kind), ("Goroutines", str(ov.total)), ("Groups", str(len(ov.groups)))]
+    if ov.message:
+        info.append(("Message", ov.message))
+    charts = []
+    if ov.states:
+        charts.append(horizontal_bars(f"{slug}-states", "Goroutines by state",
+                                      [s for s, _ in ov.states[:12]],
+                                      [n for _, n in ov.states[:12]], "count", "auto"))
+    writer.add_page(f"pages/{slug}.html", "goroutines.html.j2", title, info=info,
+                    answer=overview_answer(ov), ov=ov, charts=charts, data=data)
+    return f"{ov.total} goroutines, {len(ov.groups)} groups"
+
+
+def overview_dict(ov) -> dict:
+    return {
+        "path": ov.path.rsplit("/", 1)[-1], "format": ov.format, "dump_kind": ov.kind,
+        "total": ov.total, "states": dict(ov.states), "warnings": ov.warnings,
+        "message": ov.message,
+        "groups": [{
+            "count": g.count, "state": g.state, "tier": g.tier, "background": g.background,
+            "signature": g.signature, "frames": [list(f) for f in g.frames],
+            "created_by": list(g.created_by) if g.created_by else None,
+            "user_code": list(g.user_frame) if g.user_frame else None,
+            "max_wait_minutes": g.max_wait, "min_wait_minutes": g.min_wait,
+            "leaked": g.leaked, "locked": g.locked, "ids": g.ids,
+            "labels": sorted([k, v, n] for (k, v), n in g.labels.items())}
+            for g in ov.groups],
+    }
+
+
+def leaks_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
+    report = analysis.report
+    labels = _titles(report.names, manifest)
+    data = writer.add_data(f"{slug}.json", report.as_dict())
+    charts = []
+    if len(report.names) > 1:
+        series = [("total", report.totals)] + [(s.group.signature, c) for s, c in report.series]
+        charts.append(group_lines(f"{slug}-groups", labels, series))
+    if any(report.states):
+        charts.append(state_bars(f"{slug}-states", labels, report.states))
+    heap_labels = _titles(report.heap_names, manifest)
+    info = [("Snapshots", str(len(report.names))), ("Formats", ", ".join(dict.fromkeys(
+        report.formats))), ("Goroutines", " → ".join(str(t) for t in report.totals)),
+        ("Suspects", str(len(report.suspects))), ("Threshold", f"score ≥ {report.threshold}")]
+    warnings = [f"{n}: {w}" for n, w in report.warnings] + list(analysis.notes)
+    writer.add_page(f"pages/{slug}.html", "leaks.html.j2", title, info=info,
+                    answer=leaks_answer(report), report=report, labels=labels,
+                    heap_labels=heap_labels, charts=charts, warnings=warnings, watch_min=WATCH,
+                    data=data)
+    if not report.suspects:
+        return "no leak suspect"
+    top = report.suspects[0]
+    return (f"{len(report.suspects)} suspects; first: {top.group.headline} "
+            f"({' → '.join(str(c) for c in top.counts)})")

@@ -1,0 +1,416 @@
+"""Readers for the Go compiler's escape-analysis diagnostics, and source lines.
+
+Three shapes of the same facts (see FORMATS.md, "Escape analysis"):
+
+- `go build -gcflags=-m`: `./f.go:12:2: moved to heap: x` lines under `# pkg`
+  headers, mixed with `can inline` / `inlining call to` noise;
+- `-m=2`: the same verdicts, each preceded by its explanation:
+  `x escapes to heap in F:`, `  flow: ~r0 ← &x:`, `    from &x (address-of) at POS`;
+- `-json=0,DIR`: DIR/<pkg>/<file>.json, a header object then one LSP
+  diagnostic per line, flow steps as `escflow:` related information.
+
+Inlining makes the compiler repeat a verdict once per call site; verdicts are
+deduplicated on (position, text) and keep every distinct flow chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from reportgen.errors import ReportgenError
+
+MAX_SOURCE_BYTES = 16 << 20
+
+
+class CompilerLogError(ReportgenError):
+    """A compiler log that cannot be read or holds no diagnostics."""
+
+
+@dataclass
+class Step:
+    """One `from WHERE (WHY) at POS` note of a flow."""
+    where: str
+    why: str
+    pos: str
+
+
+@dataclass
+class Flow:
+    """`flow: DST ← SRC`: SRC (with & or * prefixes) reaches DST, by the steps."""
+    dst: str
+    src: str
+    steps: list = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    file: str        # as the compiler wrote it: ./f.go, example.com/m/f.go or /abs/f.go
+    line: int
+    col: int
+    kind: str        # moved, escapes, leak, no_escape or capture
+    value: str       # the variable, expression or parameter the verdict is about
+    text: str        # the message as -m prints it
+    function: str = ""   # enclosing function, when the log names it
+    package: str = ""
+    chains: list = field(default_factory=list)   # distinct explanations, each a list of Flow
+
+    @property
+    def pos(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}" if self.col else f"{self.file}:{self.line}"
+
+    @property
+    def escaping(self) -> bool:
+        return self.kind in ("moved", "escapes", "leak")
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "col": self.col, "kind": self.kind,
+                "value": self.value, "text": self.text, "function": self.function,
+                "chains": [[{"dst": f.dst, "src": f.src,
+                             "steps": [[s.where, s.why, s.pos] for s in f.steps]}
+                            for f in chain] for chain in self.chains]}
+
+
+@dataclass
+class CompilerLog:
+    path: str
+    format: str                  # "m", "m2" or "json"
+    verdicts: list = field(default_factory=list)
+    packages: list = field(default_factory=list)
+    noise: int = 0               # can inline / cannot inline / inlining call to
+    duplicates: int = 0          # verdicts repeated by inlining, dropped
+
+    @property
+    def escapes(self) -> list:
+        return [v for v in self.verdicts if v.escaping]
+
+
+_POS = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?:(?P<col>\d+):)? (?P<msg>.*)$")
+_AT = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::(?P<col>\d+))?$")
+_NOISE = re.compile(r"^(can inline|cannot inline|inlining call to) ")
+_HEADER_ESC = re.compile(r"^(?P<value>.+) escapes to heap(?: in (?P<func>.+))?:$")
+_HEADER_LEAK = re.compile(r"^parameter (?P<value>\S+) leaks to (?P<dst>.+?)"
+                          r"(?: for (?P<func>.+))? with derefs=-?\d+:$")
+_FLOW = re.compile(r"^\s*flow: (?P<dst>.*) ← (?P<src>.*):$")
+_FROM = re.compile(r"^\s*from (?P<where>.*) \((?P<why>[^()]*)\)(?: at (?P<pos>.+))?$")
+_VERDICTS = [
+    ("moved", re.compile(r"^moved to heap: (?P<value>.+)$")),
+    ("escapes", re.compile(r"^(?P<value>.+) escapes to heap$")),
+    ("leak", re.compile(r"^leaking param content: (?P<value>.+)$")),
+    ("leak", re.compile(r"^leaking param: (?P<value>\S+)(?: to result .*)?$")),
+    ("leak", re.compile(r"^leaking closure reference (?P<value>.+)$")),
+    ("no_escape", re.compile(r"^(?P<value>.+) does not escape(?:, mutate, or call)?$")),
+    ("capture", re.compile(r"^(?P<func>.+) capturing by (?:value|ref): (?P<value>\S+) \(.*\)$")),
+]
+
+
+class _Collector:
+    """Verdicts in first-seen order, deduplicated on (position, text)."""
+
+    def __init__(self, log: CompilerLog):
+        self.log = log
+        self.seen: dict[tuple, Verdict] = {}
+        self.chains: dict[tuple, list] = {}   # (pos, family) -> [(value, func, flows)]
+
+    def add(self, v: Verdict):
+        key = (v.file, v.line, v.col, v.text)
+        old = self.seen.get(key)
+        if old is None:
+            self.seen[key] = v
+            self.log.verdicts.append(v)
+            return v
+        self.log.duplicates += 1
+        old.function = old.function or v.function
+        for chain in v.chains:
+            _merge_chain(old, chain)
+        return old
+
+    def chain(self, file, line, col, family, value, func, flows):
+        self.chains.setdefault((file, line, col, family), []).append((value, func, flows))
+
+    def finish(self):
+        """Give each verdict the explanations printed for its position."""
+        claimed = set()
+        for v in self.log.verdicts:
+            family = "leak" if v.kind == "leak" else "escape" if v.escaping else None
+            found = self.chains.get((v.file, v.line, v.col, family), []) if family else []
+            same = [c for c in found if _same_value(c[0], v.value)] or found
+            for value, func, flows in same:
+                v.function = v.function or func
+                _merge_chain(v, flows)
+                claimed.add(id(flows))
+        # A -m=2 explanation whose verdict line is missing still says what escaped.
+        for (file, line, col, family), found in self.chains.items():
+            for value, func, flows in found:
+                if id(flows) not in claimed:
+                    kind = "leak" if family == "leak" else _escape_kind(value, flows)
+                    text = f"leaking param: {value}" if kind == "leak" else _escape_text(kind, value)
+                    self.add(Verdict(file, line, col, kind, value, text, func, chains=[flows]))
+        for v in self.log.verdicts:
+            if v.kind == "escapes" and _escape_kind(v.value, v.chains[0] if v.chains else []) == "moved":
+                v.kind = "moved"
+        # -json repeats each escape as a bare record with no message: keep it
+        # only where nothing at the same position says more.
+        said = {(v.file, v.line, v.col) for v in self.log.verdicts if v.escaping and v.value}
+        bare = [v for v in self.log.verdicts
+                if v.escaping and not v.value and (v.file, v.line, v.col) in said]
+        if bare:
+            drop = {id(v) for v in bare}
+            self.log.verdicts = [v for v in self.log.verdicts if id(v) not in drop]
+            self.log.duplicates += len(bare)
+
+
+def _same_value(a: str, b: str) -> bool:
+    return a == b or (b == "append" and a.startswith("append("))
+
+
+def _merge_chain(v: Verdict, flows: list):
+    if flows and repr(flows) not in {repr(c) for c in v.chains}:
+        v.chains.append(flows)
+
+
+def _escape_kind(value: str, flows: list) -> str:
+    """A variable whose own address leaves is moved to the heap (the JSON does not say)."""
+    if flows and flows[0].src == "&" + value and re.fullmatch(r"[\w.]+", value):
+        return "moved"
+    return "escapes"
+
+
+def _escape_text(kind: str, value: str) -> str:
+    if kind == "moved":
+        return f"moved to heap: {value}"
+    return f"{value} escapes to heap" if value else "escapes to heap"
+
+
+def read_compiler_log(path) -> CompilerLog:
+    """A -m / -m=2 text file, a -json file, or a -json output directory."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*.json") if f.is_file())
+        if not files:
+            raise CompilerLogError(path, "no .json files here (expected the directory "
+                                         "given to -gcflags=-json=0,DIR)")
+        log = CompilerLog(str(path), "json")
+        collector = _Collector(log)
+        for f in files:
+            _parse_json(f, _read_text(f), log, collector)
+        collector.finish()
+        return log
+    text = _read_text(p)
+    if text.lstrip().startswith("{"):
+        log = CompilerLog(str(path), "json")
+        collector = _Collector(log)
+        _parse_json(p, text, log, collector)
+    else:
+        log = CompilerLog(str(path), "m")
+        collector = _Collector(log)
+        _parse_text(text, log, collector)
+    collector.finish()
+    if not log.verdicts and not log.noise:
+        raise CompilerLogError(path, "no compiler diagnostics found (expected the output of "
+                                     "go build -gcflags=-m, -m=2 or -json=0,DIR)")
+    return log
+
+
+def _read_text(p: Path) -> str:
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise CompilerLogError(p, "no such file or directory") from None
+    except OSError as e:
+        raise CompilerLogError(p, f"cannot read ({e.strerror})") from None
+    if b"\0" in data[:4096] or data[:2] == b"\x1f\x8b":
+        raise CompilerLogError(p, "binary data, not a compiler log")
+    return data.decode("utf-8", "replace")
+
+
+def _parse_text(text: str, log: CompilerLog, out: _Collector):
+    package = ""
+    chain = None   # (file, line, col, flows) of the explanation being read
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        if line.startswith("# "):
+            package = line[2:].strip()
+            log.packages.append(package)
+            continue
+        m = _POS.match(line)
+        if not m:
+            continue
+        file, ln, col = m["file"], int(m["line"]), int(m["col"] or 0)
+        msg = m["msg"]
+        if msg.startswith(" ") and chain and chain[:3] == (file, ln, col):
+            _explanation_line(msg, chain[3])
+            continue
+        chain = None
+        if _NOISE.match(msg):
+            log.noise += 1
+            continue
+        header = _HEADER_ESC.match(msg) or _HEADER_LEAK.match(msg)
+        if header:
+            log.format = "m2"
+            flows: list = []
+            family = "leak" if msg.startswith("parameter ") else "escape"
+            out.chain(file, ln, col, family, header["value"], header["func"] or "", flows)
+            chain = (file, ln, col, flows)
+            continue
+        for kind, rx in _VERDICTS:
+            v = rx.match(msg)
+            if v:
+                func = v.groupdict().get("func") or ""
+                out.add(Verdict(file, ln, col, kind, v["value"], msg, func, package))
+                break
+
+
+def _explanation_line(msg: str, flows: list):
+    m = _FLOW.match(msg)
+    if m:
+        flows.append(Flow(m["dst"], m["src"]))
+        return
+    m = _FROM.match(msg)
+    if m and flows:
+        flows[-1].steps.append(Step(m["where"], m["why"], m["pos"] or ""))
+
+
+def _parse_json(path: Path, text: str, log: CompilerLog, out: _Collector):
+    lines = text.splitlines()
+    try:
+        header = json.loads(lines[0]) if lines else {}
+    except ValueError:
+        raise CompilerLogError(path, "line 1: not JSON (expected the header object "
+                                     "-gcflags=-json writes)") from None
+    if not isinstance(header, dict) or "file" not in header:
+        raise CompilerLogError(path, "line 1: expected a header with 'file' (-gcflags=-json)")
+    package, file = str(header.get("package", "")), str(header["file"])
+    if package and package not in log.packages:
+        log.packages.append(package)
+    for n, raw in enumerate(lines[1:], start=2):
+        if not raw.strip():
+            continue
+        try:
+            d = json.loads(raw)
+            start = d["range"]["start"]
+            code, msg = d.get("code", ""), d.get("message", "")
+            ln, col = int(start["line"]), int(start["character"])
+        except (ValueError, KeyError, TypeError):
+            raise CompilerLogError(path, f"line {n}: not a diagnostic object") from None
+        if code in ("escape", "escapes", "leak"):
+            _json_verdict(d, code, msg, file, ln, col, package, out)
+        elif code.endswith(("Inline", "InlineFunction", "InlineCall")) or "inline" in code.lower():
+            log.noise += 1
+        elif code == "iteration-variable-to-heap":
+            out.add(Verdict(file, ln, col, "moved", msg, f"moved to heap: {msg} (loop variable)",
+                            package=package))
+
+
+def _json_verdict(d, code, msg, file, ln, col, package, out: _Collector):
+    flows = []
+    for info in d.get("relatedInformation") or []:
+        text = str(info.get("message", ""))
+        if not text.startswith("escflow:"):
+            continue
+        step = text[len("escflow:"):]
+        if _FLOW.match(step):
+            _explanation_line(step, flows)
+        elif (m := _FROM.match(step)) and flows:
+            flows[-1].steps.append(Step(m["where"], m["why"], _json_pos(info)))
+    if code == "leak":
+        m = re.match(r"^parameter (\S+) leaks to", msg)
+        value = m[1] if m else msg
+        out.add(Verdict(file, ln, col, "leak", value, f"leaking param: {value}",
+                        package=package, chains=[flows] if flows else []))
+        return
+    value = msg[:-len(" escapes to heap")] if msg.endswith(" escapes to heap") else ""
+    kind = _escape_kind(value, flows)
+    out.add(Verdict(file, ln, col, kind, value, _escape_text(kind, value), package=package,
+                    chains=[flows] if flows else []))
+
+
+def _json_pos(info) -> str:
+    loc = info.get("location") or {}
+    uri = str(loc.get("uri", ""))
+    path = unquote(uri[len("file://"):]) if uri.startswith("file://") else uri
+    if re.match(r"^/[A-Za-z]:/", path):   # file:///C:/x.go
+        path = path[1:]
+    start = (loc.get("range") or {}).get("start") or {}
+    return f"{path}:{start.get('line', 0)}:{start.get('character', 0)}"
+
+
+def parse_pos(pos: str):
+    """'./f.go:13:9' -> ('./f.go', 13, 9); None when it is not a position."""
+    m = _AT.match(pos.strip())
+    return (m["file"], int(m["line"]), int(m["col"] or 0)) if m else None
+
+
+# --- source lines
+
+@dataclass
+class Snippet:
+    path: str          # the local file read
+    line: int          # the line the hint is about
+    lines: list        # [(number, text)] around it
+
+
+class SourceTree:
+    """Source files found under the given roots, never at a profile's own paths.
+
+    A root is DIR (the file's trailing path components are looked up under
+    it, longest first) or PREFIX=DIR (a file name starting with PREFIX is
+    read from DIR plus the rest). Missing files give None, never an error.
+    """
+
+    def __init__(self, roots=()):
+        self.prefixed, self.plain = [], []
+        for r in roots or ():
+            r = str(r)
+            prefix, sep, target = r.partition("=")
+            if sep and prefix and not os.path.isdir(r):
+                self.prefixed.append((prefix, Path(target)))
+            else:
+                self.plain.append(Path(r))
+        self.cache: dict[str, list | None] = {}
+
+    def snippet(self, file: str, line: int, context: int = 3) -> Snippet | None:
+        for path in self._candidates(file):
+            text = self._lines(path)
+            if text is not None and 0 < line <= len(text):
+                lo, hi = max(1, line - context), min(len(text), line + context)
+                return Snippet(str(path), line, [(n, text[n - 1]) for n in range(lo, hi + 1)])
+        return None
+
+    def _candidates(self, file: str):
+        name = file.replace("\\", "/")
+        for prefix, root in self.prefixed:
+            if name.startswith(prefix):
+                rest = _safe_parts(name[len(prefix):])
+                if rest:
+                    yield root.joinpath(*rest)
+        parts = _safe_parts(name)
+        for root in self.plain:
+            for k in range(len(parts), 0, -1):
+                yield root.joinpath(*parts[-k:])
+
+    def _lines(self, path: Path):
+        key = str(path)
+        if key not in self.cache:
+            try:
+                ok = path.is_file() and path.stat().st_size <= MAX_SOURCE_BYTES
+                data = path.read_bytes() if ok else None
+            except OSError:
+                data = None
+            self.cache[key] = None if data is None else \
+                data.decode("utf-8", "replace").splitlines()
+        return self.cache[key]
+
+
+def _safe_parts(name: str) -> list[str]:
+    """Path components with no way out of a root: no '..', no drive, no leading '/'."""
+    parts = [p for p in posixpath.normpath(name).split("/") if p not in ("", ".")]
+    if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
+        parts = parts[1:]
+    return [] if ".." in parts else parts
+
