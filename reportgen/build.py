@@ -7,13 +7,15 @@ from pathlib import Path
 from markupsafe import Markup
 
 from reportgen.analyses import profile_summary, run_analysis
+from reportgen.analyze.benchstat import compare as compare_bench
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.manifest import default_analysis, default_manifest, load_manifest
-from reportgen.render import pages, profile_pages
+from reportgen.render import bench_pages, pages, profile_pages
 from reportgen.render.site import SiteWriter, render_notes
 from reportgen.sources import load_profile
+from reportgen.sources.bench import load_bench
 
 
 def _part(profiles, manifest, options) -> list[Part]:
@@ -60,6 +62,7 @@ PAGE_BUILDERS = {
     "flame": _flame_page,
     "peek": _peek_page,
     "source": _source_page,
+    "bench": bench_pages.bench_page,
 }
 
 
@@ -83,6 +86,8 @@ def analysis_title(analysis, manifest) -> str:
     if analysis.title:
         return analysis.title
     o = analysis.options
+    if analysis.kind == "bench":
+        return f"Benchmarks: {Path(o['base']).name} → {Path(o['target']).name}"
     if analysis.kind == "diff":
         return f"Diff: {manifest.profiles[o['base']].title} → {manifest.profiles[o['target']].title}"
     what = manifest.profiles[o["profile"]].title
@@ -112,7 +117,13 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     if manifest.path is None:
         manifest.analyses.extend(same_kind_diffs(manifest, profiles))
     defaults = {name: entry.sample_index for name, entry in manifest.profiles.items()}
-    results = [run_analysis(a.kind, a.options, profiles, defaults) for a in manifest.analyses]
+
+    def run(a):
+        if a.kind == "bench":  # benchmark files are read here, before anything is written
+            o = a.options
+            return compare_bench(load_bench(o["base"]), load_bench(o["target"]), alpha=o["alpha"])
+        return run_analysis(a.kind, a.options, profiles, defaults)
+    results = [run(a) for a in manifest.analyses]
 
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title)
     planned = []
@@ -149,6 +160,8 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
 
 
 def _profiles_of(analysis) -> list[str]:
+    if analysis.kind == "bench":
+        return []
     o = analysis.options
     return [o[k] for k in ("profile", "base", "target") if k in o]
 

@@ -62,6 +62,11 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "pattern": Opt("regex", "."),
         "granularity": Opt(GRANULARITIES, "functions"),
     },
+    "bench": {   # benchmark files: plain paths relative to the manifest, not profiles
+        "base": Opt("file", required=True),
+        "target": Opt("file", required=True),
+        "alpha": Opt("alpha", 0.05),
+    },
     "source": {
         "profile": Opt("profile", required=True),
         "sample_index": Opt("sample_index"),
@@ -246,6 +251,13 @@ class _Checker:
     def directory(self, node, where) -> Path:
         # Need not exist; render.site refuses to replace a directory that is not a report.
         return self.resolve(self.string(node, where))
+
+    def alpha(self, node, where) -> float:
+        value = _CONSTRUCT.construct_yaml_float(node) if _is(node, "float") else None
+        if value is None or not 0 < value < 1:
+            self.fail(node, f"{where}: expected a number between 0 and 1, like 0.05 "
+                            f"(got {_got(node)})")
+        return value
 
     def regex(self, node, where) -> str:
         text = self.string(node, where)

@@ -35,7 +35,7 @@ def test_example_site_has_index_pages_and_data(example_site):
     names = {p.relative_to(example_site).as_posix() for p in site_files(example_site)}
     assert "index.html" in names
     analyses = sorted(n for n in names if re.fullmatch(r"pages/\d\d-[a-z]+\.html", n))
-    assert [Path(n).stem.split("-")[1] for n in analyses] == ["diff", "diff"] + ["top"] * 4
+    assert [Path(n).stem.split("-")[1] for n in analyses] == ["bench", "diff", "diff"] + ["top"] * 4
     profiles = sorted(n for n in names if re.fullmatch(r"pages/profile-[^/]*[0-9a-f]\.html", n))
     assert len(profiles) == 6  # one per profile in site.yml
     for page in profiles:
@@ -48,6 +48,9 @@ def test_example_site_has_index_pages_and_data(example_site):
         stem = Path(page).stem
         assert f"data/{stem}.json" in names
         data = json.loads((example_site / "data" / f"{stem}.json").read_text())
+        if data.get("kind") == "bench":
+            assert data["units"]
+            continue
         table = data["table"] if data.get("kind") == "diff" else data
         assert {"sample_index", "unit", "total", "rows"} <= table.keys()
 

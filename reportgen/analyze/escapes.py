@@ -207,6 +207,7 @@ class Hint:
     start: object = None      # slice growth: the make([]T, 0, small) the slice starts from
     text: str = ""            # the source line, when a source root has it
     snippet: object = None    # sources.escapes.Snippet
+    cost: object = None       # the LineCost behind it (None without a profile)
 
 
 @dataclass
@@ -277,13 +278,25 @@ def _hint(c: LineCost, total: int, verdicts: list, snippet) -> Hint:
     category = max(parts.items(), key=lambda kv: (abs(kv[1]), kv[0] != "other"))[0]
     return Hint(clean_path(c.file), c.line, c.function, c.value,
                 c.value / total if total else 0.0, c.flat, c.helpers, c.via, category,
-                verdicts, primary(verdicts, category), text=text, snippet=snippet)
+                verdicts, primary(verdicts, category), text=text, snippet=snippet, cost=c)
+
+
+def attach_sources(result: EscapeResult, sources) -> EscapeResult:
+    """Source lines for hints made without them; the line may also settle a category."""
+    for i, h in enumerate(result.hints):
+        snippet = None if h.snippet else sources.snippet(h.cost.file if h.cost else h.file, h.line)
+        if snippet is None:
+            continue
+        if h.cost is None:
+            h.snippet, h.text = snippet, dict(snippet.lines).get(h.line, "")
+        else:
+            start, result.hints[i] = h.start, _hint(h.cost, result.total, h.verdicts, snippet)
+            result.hints[i].start = start
+    return result
 
 
 def _log_only(log, sources) -> EscapeResult:
     result = EscapeResult(None, log.path, "", "", 0)
-    result.notes.append("No profile: these are the compiler's escapes in file order, "
-                        "unranked. Add an allocs profile to rank them by cost.")
     by_line: dict = {}
     for v in log.escapes:
         if v.kind != "leak":
@@ -401,11 +414,9 @@ def run_escapes(options: dict, profiles: dict, defaults: dict) -> EscapeResult:
 
     name = options.get("profile")
     log = read_compiler_log(options["compiler_log"]) if options.get("compiler_log") else None
-    roots = options.get("source_root") or []
-    sources = SourceTree([roots] if isinstance(roots, (str, bytes)) or hasattr(roots, "parts")
-                         else roots)
     limit = options.get("limit", 50)
     return escape_hints(profiles[name] if name else None, log,
-                        options.get("sample_index") or defaults.get(name), sources,
+                        options.get("sample_index") or defaults.get(name),
+                        SourceTree(options.get("sources") or []),
                         sorted((options.get("path_map") or {}).items(), key=lambda m: -len(m[0])),
                         None if limit == "all" else limit)

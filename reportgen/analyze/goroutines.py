@@ -25,7 +25,7 @@ BACKGROUND = [
     (r"^net/http\.\(\*Server\)\.(Serve|ListenAndServe(TLS)?)$", "HTTP accept loop"),
     (r"^testing\.(RunTests|runTests|\(\*M\)\.Run|\(\*T\)\.Run)$", "test runner"),
     (r"^runtime\.ReadTrace$|^runtime/trace\.Start\.func1$", "execution tracer"),
-    (r"^runtime/pprof\.(writeGoroutineStacks|profileWriter)$", "profiler"),
+    (r"^runtime/pprof\.(writeGoroutineStacks|writeRuntimeProfile|profileWriter)$", "profiler"),
     (r"lumberjack.*\.\(\*Logger\)\.millRun$", "log rotation"),
     (r"(glog|klog).*\.flushDaemon$", "log flushing"),
     (r"^go\.opencensus\.io/stats/view\.\(\*worker\)\.start$", "metrics worker"),
@@ -45,6 +45,7 @@ _STATE_BY_FRAME = [
     ("syscall.", "syscall"), ("internal/runtime/syscall.", "syscall"),
 ]
 RUNNING_STATES = ("running", "runnable", "syscall", "")
+_WRAPPER = re.compile(r"\.gowrap\d+$")
 
 
 def package_of(func: str) -> str:
@@ -57,26 +58,34 @@ def package_of(func: str) -> str:
 def is_runtime(func: str) -> bool:
     pkg = package_of(func)
     return (pkg == "runtime" or pkg.startswith(("internal/runtime", "runtime/internal"))
-            or func in ("panic", "goexit") or func.startswith("0x") or not pkg)
+            or func in ("panic", "goexit") or (not pkg and not func.startswith("0x")))
 
 
-def tier_of(func: str, own: tuple = ()) -> str:
-    """own (package main or the main module), lib (another module), std, or runtime."""
+def tier_of(func: str, own: tuple = (), file: str = "") -> str:
+    """own (package main, or the main package's module or directory), lib (another
+    module), std, or runtime."""
     if is_runtime(func):
         return "runtime"
+    if func.startswith("0x"):
+        return "lib"  # an address the binary could not name: not provably ours
     pkg = package_of(func)
-    if pkg == "main" or (own and pkg.startswith(own)):
+    if pkg == "main" or (own and (pkg.startswith(own) or (
+            file.startswith(own) and not _THIRD_PARTY_FILE.search(file)))):
         return "own"
     return "std" if "." not in pkg.split("/", 1)[0] else "lib"
 
 
+_THIRD_PARTY_FILE = re.compile(r"/(vendor|pkg/mod)/")
+
+
 def own_prefixes(snapshot: Snapshot) -> tuple:
-    """The main module's path, when -trimpath file names give it away."""
+    """Where the main package lives: its module path when built with -trimpath
+    (example.com/app/), else its directory (/home/me/app/, C:/src/app/)."""
     out = set()
     for frames in _all_stacks(snapshot):
         for fr in frames:
-            if package_of(fr.func) == "main" and "/" in fr.file and not fr.file.startswith("/") \
-                    and not re.match(r"^[A-Za-z]:", fr.file) and "." in fr.file.split("/", 1)[0]:
+            if package_of(fr.func) == "main" and "/" in fr.file \
+                    and not _THIRD_PARTY_FILE.search(fr.file):
                 out.add(fr.file.rsplit("/", 1)[0] + "/")
     return tuple(sorted(out))
 
@@ -91,6 +100,10 @@ def normalize(frames: list) -> list:
     """Drop leading runtime frames (park, chanrecv ...) and runtime.goexit, which
     debug=0 shows and debug=1 and debug=2 hide, so stacks compare across formats."""
     frames = [f for f in frames if f.func != "runtime.goexit"]
+    # `go obj.method(args)` runs through a generated wrapper that tracebacks
+    # hide but debug=1, debug=0 and GOTRACEBACK=system show.
+    while len(frames) > 1 and _WRAPPER.search(frames[-1].func):
+        frames = frames[:-1]
     i = 0
     while i < len(frames) - 1 and is_runtime(frames[i].func):
         i += 1
@@ -122,6 +135,7 @@ class Group:
     tier: str = "std"
     user_frame: Frame | None = None  # the code to change: see locate_user_code
     user_via: str = ""               # "stack", "creator" or "ancestry"
+    user_tier: str = ""              # "own", or "lib" when the program's code is nowhere
     background: str = ""             # why it is normal, or ""
 
     @property
@@ -132,13 +146,17 @@ class Group:
     def headline(self) -> str:
         """The frame that names the group: the program's code nearest the leaf, else
         the function the goroutine started in (readLoop, conn.serve ...)."""
-        if self.user_frame and self.user_via == "stack":
+        if self.user_frame and self.user_via == "stack" and self.tier == "own":
             return self.user_frame.func
-        return self.frames[-1].func if self.frames else "?"
+        names = [f.func for f in self.frames if not is_runtime(f.func)] or ["?"]
+        return names[-1]
 
     @property
     def signature(self) -> str:
-        text = f"{self.headline} [{self.state or 'unknown state'}]"
+        text = self.headline
+        if self.tier == "own" and self.frames and self.frames[0].func != text:
+            text += f" → {self.frames[0].func}"  # where the program's code is blocked
+        text += f" [{self.state or 'unknown state'}]"
         return text + (f" created by {self.created_by.func}" if self.created_by else "")
 
 
@@ -162,7 +180,8 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
         if grp is None:
             grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
             grp.tier = _group_tier(frames, creator, own)
-            grp.user_frame, grp.user_via = locate_user_code(frames, creator, g, own)
+            grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g,
+                                                                           own)
             grp.background = background_reason(grp, ignore)
         grp.count += count
         for kv in labels.items():
@@ -181,9 +200,9 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
 
 
 def _group_tier(frames, creator, own) -> str:
-    tiers = {tier_of(f.func, own) for f in frames}
+    tiers = {tier_of(f.func, own, f.file) for f in frames}
     if creator:
-        tiers.add(tier_of(creator.func, own))
+        tiers.add(tier_of(creator.func, own, creator.file))
     return next((t for t in TIERS if t in tiers), "std")
 
 
@@ -193,15 +212,15 @@ def locate_user_code(frames, creator, goroutine, own) -> tuple:
     module's code only when the program's own is nowhere."""
     for want in ("own", "lib"):
         for fr in frames:
-            if tier_of(fr.func, own) == want:
-                return fr, "stack"
-        if creator and tier_of(creator.func, own) == want:
-            return Frame(creator.func, creator.file, creator.line), "creator"
+            if tier_of(fr.func, own, fr.file) == want:
+                return fr, "stack", want
+        if creator and tier_of(creator.func, own, creator.file) == want:
+            return Frame(creator.func, creator.file, creator.line), "creator", want
         for anc in getattr(goroutine, "ancestors", None) or ():
             for fr in anc.frames:
-                if tier_of(fr.func, own) == want:
-                    return fr, "ancestry"
-    return None, ""
+                if tier_of(fr.func, own, fr.file) == want:
+                    return fr, "ancestry", want
+    return None, "", ""
 
 
 def background_reason(group: Group, ignore=()) -> str:
@@ -290,4 +309,11 @@ class GoroutinesAnalysis:
 def run_goroutines(options: dict, profiles: dict, defaults: dict) -> GoroutinesAnalysis:
     name = options["profile"]
     snap = as_snapshot(profiles[name])
-    return GoroutinesAnalysis(name, overview(snap, options.get("ignore") or ()))
+    return GoroutinesAnalysis(name, overview(snap, ignore_list(options.get("ignore"))))
+
+
+def ignore_list(value) -> list:
+    """The manifest's `ignore`: one regex, or a list of them."""
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else list(value)

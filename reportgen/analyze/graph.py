@@ -32,24 +32,27 @@ class Graph:
     keys: list          # NodeKey per node
     flat: np.ndarray    # int64 per node
     cum: np.ndarray     # int64 per node
-    inline: np.ndarray  # bool: some call edge into the node is an inlined call
-    called: np.ndarray  # bool: some call edge into the node is a real call
     pieces: list = field(default_factory=list, repr=False)  # (part, frames, global ids)
 
-    def trim(self, kept: np.ndarray | None, edge_cutoff: int):
-        """Redraw the call edges as pprof does after dropping nodes and weak edges.
+    def edges(self, focus, kept=None) -> "Edges":
+        """Call edges into or out of the nodes in `focus` (see call_edges)."""
+        mask = np.zeros(len(self.keys), dtype=bool)
+        mask[list(focus)] = True
+        return call_edges(self.pieces, len(self.keys), kept, mask)
 
-        A dropped frame is skipped, so its caller and callee become adjacent,
-        and edges lighter than the cutoff are removed; both can change which
-        edges into a node are inlined, and so its (inline) mark.
+    def inline_labels(self, nodes, kept=None, edge_cutoff: int = 0) -> dict:
+        """pprof's "(inline)" / "(partial-inline)" mark for each of `nodes`.
+
+        A node is inline when some edge into it is only ever an inlined call.
+        pprof decides this after dropping nodes (`kept`; a dropped frame is
+        skipped, joining its neighbours) and edges lighter than the cutoff.
         """
-        edges = call_edges(self.pieces, len(self.keys), kept)
-        self.inline, self.called = _inline_marks(edges, len(self.keys), edge_cutoff)
-
-    def inline_label(self, n: int) -> str:
-        if not self.inline[n]:
-            return ""
-        return "partial-inline" if self.called[n] else "inline"
+        edges = self.edges(nodes, kept)
+        strong = np.abs(edges.weight) >= edge_cutoff
+        inline = set(edges.dst[strong & edges.inline].tolist())
+        called = set(edges.dst[strong & ~edges.inline].tolist())
+        return {n: ("" if n not in inline else "partial-inline" if n in called else "inline")
+                for n in nodes}
 
 
 class _KeySpace:
@@ -75,6 +78,18 @@ def sample_values(part: Part) -> np.ndarray:
 
 
 def build_graph(parts: list[Part], granularity: str = "functions") -> Graph:
+    """Flat and cum per node; cached for a single profile."""
+    if len(parts) == 1:
+        part = parts[0]
+        key = ("graph", part.sample_index, part.sign, granularity)
+        cache = part.profile.cache
+        if key not in cache:
+            cache[key] = _build_graph(parts, granularity)
+        return cache[key]
+    return _build_graph(parts, granularity)
+
+
+def _build_graph(parts: list[Part], granularity: str) -> Graph:
     space = _KeySpace()
     pieces = []
     for part in parts:
@@ -88,8 +103,7 @@ def build_graph(parts: list[Part], granularity: str = "functions") -> Graph:
         has_leaf = (frames.leaf >= 0) & (values != 0)
         np.add.at(flat, gmap[frames.occ.node[frames.leaf[has_leaf]]], values[has_leaf])
         np.add.at(cum, gmap[frames.pair_node], values[frames.pair_sample])
-    inline, called = _inline_marks(call_edges(pieces, n), n)
-    return Graph(space.keys, flat, cum, inline, called, pieces)
+    return Graph(space.keys, flat, cum, pieces)
 
 
 class Edges(NamedTuple):
@@ -100,7 +114,7 @@ class Edges(NamedTuple):
     inline: np.ndarray  # bool: every counted occurrence is a call within one location
 
 
-def call_edges(pieces, n, kept=None) -> Edges:
+def call_edges(pieces, n, kept=None, focus=None) -> Edges:
     """The edges between adjacent frames of every stack.
 
     pprof walks each sample root to leaf and counts a (caller, callee) pair
@@ -108,57 +122,107 @@ def call_edges(pieces, n, kept=None) -> Edges:
     also decides whether the call was inlined. Zero-valued samples, samples
     that a -base merge cancels, and self-calls draw no edge; frames of
     dropped nodes (`kept` False) are skipped, joining their neighbours.
+    With `focus`, only edges into or out of those nodes are computed.
     """
     cancelled = cancelled_samples([piece[0] for piece in pieces])
     codes, weights, reals = [], [], []
     for (part, frames, gmap), gone in zip(pieces, cancelled):
         values = sample_values(part)
-        occ = frames.occ
-        node = gmap[occ.node]
-        keep = ((values != 0) & ~gone)[occ.sample]
-        if kept is not None:
-            keep &= kept[node]
-        node, sample, outer = node[keep], occ.sample[keep], occ.outer[keep]
-        at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
-        at = _first_from_root(at, node, sample, frames, n)
-        codes.append(node[at + 1] * n + node[at])
-        weights.append(values[sample[at]])
-        reals.append(outer[at])
+        if kept is None and focus is None:
+            pairs = counted_pairs(part.profile, frames.table.granularity)
+        else:
+            pairs = _count_pairs(frames, None if kept is None else kept[gmap],
+                                 None if focus is None else focus[gmap])
+        live = ((values != 0) & ~gone)[pairs.sample]
+        npairs = len(pairs.src)
+        weight = np.zeros(npairs, dtype=np.int64)
+        np.add.at(weight, pairs.pair[live], values[pairs.sample[live]])
+        exists = np.bincount(pairs.pair[live], minlength=npairs) > 0
+        real = np.bincount(pairs.pair[live & pairs.real], minlength=npairs) > 0
+        codes.append(gmap[pairs.src[exists]] * n + gmap[pairs.dst[exists]])
+        weights.append(weight[exists])
+        reals.append(real[exists])
     code, inverse = np.unique(np.concatenate(codes), return_inverse=True)
+    inverse = inverse.reshape(-1)
     weight = np.zeros(len(code), dtype=np.int64)
-    np.add.at(weight, inverse.reshape(-1), np.concatenate(weights))
+    np.add.at(weight, inverse, np.concatenate(weights))
     real = np.zeros(len(code), dtype=bool)
-    real[inverse.reshape(-1)[np.concatenate(reals)]] = True
+    real[inverse[np.concatenate(reals)]] = True
     return Edges(code // n, code % n, weight, ~real)
 
 
-def _first_from_root(at, node, sample, frames, n):
-    """Of edge positions `at`, one per (sample, pair): the one nearest the root.
+class _Pairs(NamedTuple):
+    """One profile's counted call occurrences; values are applied per Part."""
+    src: np.ndarray     # per distinct (caller, callee) pair, local node ids
+    dst: np.ndarray
+    pair: np.ndarray    # per counted occurrence: its pair
+    sample: np.ndarray  # per counted occurrence: its sample
+    real: np.ndarray    # per counted occurrence: a real call, not an inlined one
+
+
+def counted_pairs(profile, granularity: str) -> _Pairs:
+    """Cached: the counted call occurrences with every node kept."""
+    key = ("counted_pairs", granularity)
+    if key not in profile.cache:
+        profile.cache[key] = _count_pairs(stack_frames(profile, granularity))
+    return profile.cache[key]
+
+
+def _count_pairs(frames, kept_local=None, focus_local=None) -> _Pairs:
+    occ = frames.occ
+    node, sample, outer = occ.node, occ.sample, occ.outer
+    if kept_local is not None:
+        keep = kept_local[node]
+        node, sample, outer = node[keep], sample[keep], outer[keep]
+    adjacent = (sample[:-1] == sample[1:]) & (node[1:] != node[:-1])
+    if focus_local is not None:
+        # Counting is per (sample, pair), so other pairs can be left out.
+        adjacent &= focus_local[node[:-1]] | focus_local[node[1:]]
+    at = np.flatnonzero(adjacent)
+    width = max(frames.table.num_nodes, 1)
+    distinct, pair = _distinct(node[at + 1] * width + node[at], width * width)
+    first = _first_from_root(pair, sample[at], len(distinct), frames)
+    return _Pairs(distinct // width, distinct % width, pair[first], sample[at][first],
+                  outer[at][first])
+
+
+def _distinct(code: np.ndarray, size: int):
+    """(sorted distinct codes, index of each code among them), for codes < size."""
+    if size > 1 << 24:
+        # Sorting values and searching beats np.unique(return_inverse), which argsorts.
+        distinct = np.unique(code)
+        return distinct, np.searchsorted(distinct, code)
+    # A small code space: a dense table beats sorting millions of codes.
+    seen = np.zeros(size, dtype=bool)
+    seen[code] = True
+    distinct = np.flatnonzero(seen)
+    lookup = np.zeros(size, dtype=np.int64)
+    lookup[distinct] = np.arange(len(distinct))
+    return distinct, lookup[code]
+
+
+def _first_from_root(pair, sample, npairs, frames) -> np.ndarray:
+    """Positions to count: per (sample, pair), the occurrence nearest the root.
 
     A pair repeats within a sample only if a node does (recursion), so only
-    those samples need the sort.
+    those samples need the sort. Frames are leaf first, so the root-most
+    occurrence of a key is its last position.
     """
     nsamples = len(frames.leaf)
     repeats = (np.bincount(frames.pair_sample, minlength=nsamples)
                < np.bincount(frames.occ.sample, minlength=nsamples))
-    in_repeat = repeats[sample[at]]
-    if not in_repeat.any():
-        return at
-    rec = at[in_repeat]
-    key = sample[rec] * (n * n) + node[rec + 1] * n + node[rec]
-    # Frames are leaf first: the last position of a key is the root-most.
-    _, last = np.unique(key[::-1], return_index=True)
-    return np.sort(np.concatenate([at[~in_repeat], rec[len(rec) - 1 - last]]))
-
-
-def _inline_marks(edges: Edges, n: int, cutoff: int = 0):
-    """pprof's (inline) marks, from the edges that survive the edge cutoff."""
-    strong = np.abs(edges.weight) >= cutoff
-    inline = np.zeros(n, dtype=bool)
-    called = np.zeros(n, dtype=bool)
-    inline[edges.dst[strong & edges.inline]] = True
-    called[edges.dst[strong & ~edges.inline]] = True
-    return inline, called
+    in_repeat = repeats[sample]
+    keep = ~in_repeat
+    rec = np.flatnonzero(in_repeat)
+    if len(rec):
+        # Sort (key, reversed position) packed in one int64: the first of each key wins.
+        span = len(rec)
+        key = (sample[rec] * npairs + pair[rec]) * span + (span - 1 - np.arange(span))
+        key.sort()
+        group = key // span
+        first = np.concatenate(([True], group[1:] != group[:-1]))
+        keep[rec[span - 1 - key[first] % span]] = True
+    return np.flatnonzero(keep)
 
 
 def total(parts: list[Part]) -> int:

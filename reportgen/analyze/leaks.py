@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reportgen.analyze.goroutines import Group, as_snapshot, group_goroutines, own_prefixes, tier_of
+from reportgen.analyze.goroutines import (Group, as_snapshot, group_goroutines, ignore_list,
+                                          own_prefixes, package_of, tier_of)
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import top
 from reportgen.errors import UsageError
@@ -78,23 +79,26 @@ _BY_STATE = {  # (cause, fix) when no signature is known
 }
 _LOCKED = ("a lock, WaitGroup or condition that is never released",
            "check that every path unlocks, calls Done or signals")
-_NEVER = ("blocked forever: the runtime proved nothing can wake them (the other end is gone)",
-          "let the goroutine finish when its partner leaves: a buffer of 1 or a ctx.Done() case")
+_LEAKED = ("blocked forever: the runtime proved no other goroutine can reach what they wait on",
+           "let the goroutine finish when its partner leaves: a buffer of 1 or a ctx.Done() case")
+_NEVER = ("blocked forever on a nil channel or an empty select",
+          "make the channel before use, or return instead of blocking")
 
 
 def known_signature(group: Group, own=()) -> Known | None:
     funcs = group.funcs
-    creator = group.created_by.func if group.created_by else ""
+    creator = group.created_by
     if any(_GRPC.search(f) for f in funcs):
         return KNOWN["grpc-clientconn-per-call"]
     if any(_PERSIST.search(f) for f in funcs):
         return KNOWN["http-transport-per-call"]
-    own_names = [f for f in (*funcs, creator) if f and tier_of(f, own) == "own"]
+    own_names = [f.func for f in (*group.frames, creator) if f and tier_of(f.func, own, f.file)
+                 == "own"]
     if any(_ALERT.search(f.rsplit("/", 1)[-1].split(".", 1)[-1]) for f in own_names) \
             and any(_NETWORK.search(f) for f in funcs):
         return KNOWN["goroutine-per-alert"]
     if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
-            and _CLOSURE.search(funcs[0]) and tier_of(funcs[0], own) == "own":
+            and _CLOSURE.search(funcs[0]) and group.tier == "own":
         return KNOWN["timer-waiter-per-item"]
     if "net/http.(*conn).serve" in funcs and group.state in ("IO wait", ""):
         return KNOWN["idle-server-connections"]
@@ -127,6 +131,7 @@ class Suspect:
         uf = g.user_frame
         return {
             "rank": self.rank, "score": self.score, "signature": g.signature,
+            "headline": g.headline,
             "known": self.known.id if self.known else None,
             "title": self.known.title if self.known else None,
             "frames": [f.func for f in g.frames],
@@ -134,7 +139,7 @@ class Suspect:
             "created_by": g.created_by.func if g.created_by else None,
             "created_at": f"{g.created_by.file}:{g.created_by.line}" if g.created_by else None,
             "user_code": {"func": uf.func, "file": uf.file, "line": uf.line,
-                          "via": g.user_via} if uf else None,
+                          "via": g.user_via, "tier": g.user_tier} if uf else None,
             "counts": self.counts, "state": g.state, "hint": self.hint, "cause": self.cause,
             "fix": self.fix, "evidence": self.evidence, "growth": self.growth,
             "growth_per_snapshot": round(self.per_snapshot, 2), "share_of_growth":
@@ -152,7 +157,8 @@ class HeapSite:
     share: float
     rising: int
     steps: int
-    caller: object = None    # Frame of the program's code that allocates, if found
+    caller: object = None    # Frame nearest the site in the program's code, else the
+    caller_tier: str = ""    # first caller outside the runtime ("own", "lib" or "std")
 
 
 @dataclass
@@ -181,7 +187,8 @@ class LeakReport:
             "heap": {"profiles": self.heap_names, "totals": self.heap_totals, "sites": [
                 {"function": h.func, "inuse_space": h.values, "growth": h.growth,
                  "share_of_growth": round(h.share, 3), "rising_steps": h.rising,
-                 "steps": h.steps, "caller": h.caller.func if h.caller else None}
+                 "steps": h.steps, "caller": h.caller.func if h.caller else None,
+                 "caller_tier": h.caller_tier}
                 for h in self.heap_sites]},
             "warnings": [{"snapshot": n, "text": t} for n, t in self.warnings],
         }
@@ -234,7 +241,8 @@ def _merged(groups: list) -> Group:
         return groups[0]
     first = max(groups, key=lambda g: g.count)
     merged = Group(first.key, first.frames, first.state, first.created_by, tier=first.tier,
-                   user_frame=first.user_frame, user_via=first.user_via)
+                   user_frame=first.user_frame, user_via=first.user_via,
+                   user_tier=first.user_tier, background=first.background)
     for g in groups:
         merged.count += g.count
         merged.leaked += g.leaked
@@ -262,7 +270,7 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
         add(45 * min(1.0, rate / 4) * trend,
             f"grew {counts[0]} → {last} ({rate:+.1f} per snapshot, rising in {rising} of "
             f"{steps} steps)")
-        add(15 * share, f"{share:.0%} of all goroutine growth")
+        add(15 * share * min(1.0, rate / 4), f"{share:.0%} of all goroutine growth")
     if g.leaked:
         add(45, f"{g.leaked} marked (leaked) by the runtime: no other goroutine can wake them")
     if g.state in NEVER_WAKE and g.funcs != ("main.main",):
@@ -272,11 +280,13 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
                                              f"{' (' + g.state + ')' if g.state else ''}")
     if g.max_wait and last >= 2:
         add(15 * min(1.0, g.max_wait / 5) * min(1.0, last / 10),
-            f"waiting for up to {g.max_wait} minutes")
+            f"waiting for up to {g.max_wait} minute{'s' if g.max_wait > 1 else ''}")
     known = known_signature(g, own)
-    if known and (last >= 3 or growth > 0):
+    if known and (last >= 3 or growth >= 2):
         add(known.weight, f"known signature: {known.title}")
-    if g.leaked or g.state in NEVER_WAKE:
+    if g.leaked:
+        cause, fix = _LEAKED
+    elif g.state in NEVER_WAKE:
         cause, fix = _NEVER
     elif known:
         cause, fix = known.cause, known.fix
@@ -304,8 +314,8 @@ def heap_growth(heaps: list, own=()) -> tuple[list, list]:
         flats.append({row.name: row.flat for row in r.rows})
         totals.append(r.total)
     steps = len(heaps) - 1
-    if steps < 1:
-        return totals, []
+    if steps < 1 or totals[-1] <= totals[0] * 1.1:
+        return totals, []  # the heap did not grow: no site "keeps growing"
     rows = []
     for func in set().union(*flats):
         v = [f.get(func, 0) for f in flats]
@@ -315,14 +325,16 @@ def heap_growth(heaps: list, own=()) -> tuple[list, list]:
     grown = sum(r[2] for r in rows) or 1
     sites = [HeapSite(func, v, g, g / grown, up, steps)
              for func, v, g, up, down in sorted(rows, key=lambda r: (-r[2], r[0]))
-             if (up - down) / steps >= 0.5 and g / grown >= 0.05][:10]
+             if (up - down) / steps >= 0.5 and g / grown >= 0.05 and g >= 0.02 * totals[-1]][:10]
     for site in sites:
-        site.caller = _allocating_code(heaps[-1], site.func, own)
+        site.caller, site.caller_tier = _allocating_code(heaps[-1], site.func, own)
     return totals, sites
 
 
-def _allocating_code(profile, func: str, own) -> Frame | None:
-    """The program's frame nearest the leaf in the stacks allocating at `func`."""
+def _allocating_code(profile, func: str, own) -> tuple:
+    """The frame that allocates at `func`, weighted by bytes in use: the program's own
+    code nearest the leaf, else another module's, else the first standard-library
+    caller (which at least says who asked: net/http for bufio, say)."""
     index = profile.sample_index("inuse_space")
     names = [fn.name for fn in profile.functions]
     leaf_func = np.array([loc.lines[0].function if loc.lines else -1
@@ -338,35 +350,17 @@ def _allocating_code(profile, func: str, own) -> Frame | None:
         frames = [(names[ln.function], profile.functions[ln.function].filename, ln.line)
                   for loc in profile.stack(i) for ln in profile.locations[loc].lines
                   if ln.function >= 0]
-        for want in ("own", "lib"):
-            hit = next((Frame(*f) for f in frames if tier_of(f[0], own) == want), None)
+        for want in ("own", "lib", "std"):
+            hit = next((Frame(*f) for f in frames if package_of(f[0]) != package_of(func)
+                        and tier_of(f[0], own, f[1]) == want), None)
             if hit:
-                weight[hit] = weight.get(hit, 0) + int(profile.values[i, index])
+                key = (hit, want)
+                weight[key] = weight.get(key, 0) + int(profile.values[i, index])
                 break
-    return max(weight, key=lambda f: (weight[f], f)) if weight else None
-
-
-def answer(report: LeakReport) -> str:
-    """The first sentence a reader needs."""
-    parts = []
-    t = report.totals
-    if len(t) > 1:
-        steps = len(t) - 1
-        rising = sum(b > a for a, b in zip(t, t[1:]))
-        parts.append(f"Goroutines {t[0]} → {t[-1]} over {len(t)} snapshots "
-                     f"({(t[-1] - t[0]) / steps:+.1f} per snapshot, rising in {rising} of "
-                     f"{steps} steps).")
-    elif t:
-        parts.append(f"{t[0]} goroutines in one snapshot.")
-    if not report.suspects:
-        parts.append(f"No leak suspect (nothing scored {report.threshold} or more).")
-        return " ".join(parts)
-    top = report.suspects[0]
-    where = top.group.user_frame
-    parts.append(f"{len(report.suspects)} suspect{'s' if len(report.suspects) > 1 else ''}; "
-                 f"first: {top.known.title + ' — ' if top.known else ''}{top.group.signature}"
-                 + (f", in {where.func} ({where.file}:{where.line})" if where else "") + ".")
-    return " ".join(parts)
+    if not weight:
+        return None, "runtime" if len(hits) else ""
+    rank = {"own": 0, "lib": 1, "std": 2}
+    return min(weight, key=lambda k: (rank[k[1]], -weight[k], k[0]))
 
 
 def pick_series(named: dict) -> tuple[list, list, list]:
@@ -409,6 +403,6 @@ def run_leaks(options: dict, profiles: dict, defaults: dict) -> LeaksAnalysis:
         if profiles[name].profile_type != "heap":
             raise UsageError(name, f"not a heap profile (a {profiles[name].profile_type} one)")
     report = find_leaks([as_snapshot(profiles[n]) for n in snaps], snaps,
-                        options.get("ignore") or (), [profiles[n] for n in heaps], heaps)
+                        ignore_list(options.get("ignore")), [profiles[n] for n in heaps], heaps)
     return LeaksAnalysis(report, notes if not options.get("snapshots") else [])
 

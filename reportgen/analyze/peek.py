@@ -64,10 +64,12 @@ class PeekResult:
                 "nodes": [n.as_dict() for n in self.nodes]}
 
 
-def call_graph(parts: list, granularity: str = "functions") -> tuple[Graph, Edges]:
-    """build_graph's nodes plus every call edge, with ids matching graph.keys."""
+def call_graph(parts: list, granularity: str = "functions", focus=None) -> tuple[Graph, Edges]:
+    """build_graph's nodes plus the call edges touching `focus` (default: all)."""
     graph = build_graph(parts, granularity)
-    return graph, call_edges(graph.pieces, len(graph.keys))
+    if focus is None:
+        return graph, call_edges(graph.pieces, len(graph.keys))
+    return graph, graph.edges(focus)
 
 
 def compile_pattern(pattern: str):
@@ -132,12 +134,15 @@ def peek(parts: list, pattern: str, granularity: str = "functions",
          cum_sort: bool = False) -> PeekResult:
     """pprof -peek REGEX: the nodes whose printable name matches, with their edges."""
     rx = compile_pattern(pattern)
-    graph, edges = call_graph(parts, granularity)
+    graph = build_graph(parts, granularity)
+    names = [k.printable() for k in graph.keys]
+    kept = _sorted_nodes(graph, _name_rank(names), cum_sort)
+    matched = [n for n in kept.tolist() if rx.search(names[n])]
+    graph, edges = call_graph(parts, granularity, matched)
     adj = _Adjacency(graph, edges)
-    kept = _sorted_nodes(graph, adj.rank, cum_sort)
-    nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), graph.inline_label(n),
-                      adj.callers(n), adj.callees(n))
-             for n in kept.tolist() if rx.search(adj.names[n])]
+    labels = graph.inline_labels(matched)
+    nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), labels[n],
+                      adj.callers(n), adj.callees(n)) for n in matched]
     probe = np.where(graph.flat[kept] != 0, np.abs(graph.flat[kept]), np.abs(graph.cum[kept]))
     first = parts[0]
     st = first.profile.sample_types[first.sample_index]

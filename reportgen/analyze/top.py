@@ -120,17 +120,18 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
     cutoff = abs(int(float(flat_sum) * node_fraction))
     kept = [n for n in present if abs(int(graph.cum[n])) >= cutoff] if cutoff > 0 else present
     edge_cutoff = abs(int(float(flat_sum) * edge_fraction))
-    if len(kept) < len(present) or edge_cutoff > 0:
+    mask = None
+    if len(kept) < len(present):
         mask = np.zeros(len(graph.keys), dtype=bool)
         mask[kept] = True
-        graph.trim(mask if len(kept) < len(present) else None, edge_cutoff)
     names = {n: graph.keys[n].printable() for n in kept}
     if cum_sort:
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
     else:
         kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
     shown = kept if node_limit is None else kept[:node_limit]
-    rows = [_row(graph, n, names[n]) for n in shown]
+    labels = graph.inline_labels(shown, mask, edge_cutoff)
+    rows = [_row(graph, n, names[n], labels[n]) for n in shown]
     return TopResult(
         sample_index=st.type, unit=st.unit, total=tot, granularity=granularity,
         cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
@@ -139,7 +140,7 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         diff=len(parts) > 1)
 
 
-def _row(graph: Graph, n: int, name: str) -> TopRow:
+def _row(graph: Graph, n: int, name: str, label: str) -> TopRow:
     key = graph.keys[n]
     return TopRow(name=name, flat=int(graph.flat[n]), cum=int(graph.cum[n]),
-                  inline=graph.inline_label(n), function=key.name, file=key.file, line=key.line)
+                  inline=label, function=key.name, file=key.file, line=key.line)

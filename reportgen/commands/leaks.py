@@ -27,7 +27,8 @@ def run(args) -> int:
     import re
 
     from reportgen.analyze.goroutines import as_snapshot
-    from reportgen.analyze.leaks import answer, find_leaks, pick_series
+    from reportgen.analyze.leaks import find_leaks, pick_series
+    from reportgen.render.goroutine_pages import leaks_answer
     from reportgen.errors import UsageError
 
     for rx in args.ignore:
@@ -49,7 +50,7 @@ def run(args) -> int:
         json.dump(report.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(format_text(report, answer(report)))
+        sys.stdout.write(format_text(report, leaks_answer(report)))
     return 1 if args.fail and report.suspects else 0
 
 

@@ -69,9 +69,10 @@ def change_class(row: Row) -> str:
     return "" if good is None else " neg" if good else " pos"
 
 
-def n_text(row: Row, joined: bool = True) -> str:
+def n_text(row: Row, short: bool = False) -> str:
+    """n=6+6; with short (benchstat's column) n=6 when both sides ran as often."""
     a, b = row.base.n, row.target.n
-    return f"n={a}" if a == b and not joined else f"n={a}+{b}"
+    return f"n={a}" if a == b and short else f"n={a}+{b}"
 
 
 def change_text(row: Row) -> str:
@@ -90,7 +91,7 @@ def delta_text(row: Row) -> str:
     if row.test is None:
         return change_text(row)
     mark = "²" if not row.detectable else ""
-    return f"{change_text(row)} (p={row.test.p:.3f} {n_text(row, False)}){mark}"
+    return f"{change_text(row)} (p={row.test.p:.3f} {n_text(row, short=True)}){mark}"
 
 
 def cell(s, unit: str) -> str:
@@ -136,6 +137,12 @@ def verdicts(cmp: BenchComparison) -> list[str]:
         parts = [f"{len(sig)} of {len(rows)} benchmarks changed significantly"]
         if good or bad:
             parts[0] += f" ({good} better, {bad} worse)"
+        # Name the extremes: the reader's next question is "which one?".
+        for label, want in (("worst", False), ("best", True)):
+            moved = [r for r in sig if better(r) is want]
+            if moved:
+                r = max(moved, key=lambda r: abs(r.delta_pct))
+                parts.append(f"{label}: {r.name} {r.delta_pct:+.1f}%")
         few = sum(not r.detectable for r in rows if r.base and r.target)
         if few:
             parts.append(f"{few} had too few runs to tell")
@@ -154,6 +161,11 @@ def footnotes(cmp: BenchComparison) -> list[str]:
     if any(r.test and not r.detectable for r in rows):
         notes.append(f"² need >= {runs_for_test(cmp.alpha)} runs each to detect a "
                      f"difference at alpha {cmp.alpha:g}")
+    for side, path in (("base", cmp.base), ("target", cmp.target)):
+        if bad := cmp.malformed.get(side):
+            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+            notes.append(f"{_file(path)}: skipped {len(bad)} result line(s) with a missing or "
+                         f"unreadable value (line {shown})")
     return notes
 
 
@@ -218,8 +230,11 @@ def runs_chart(chart_id: str, row: Row):
 
 
 def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=None,
-               manifest=None) -> str:
-    """The comparison page; returns the one-line summary for the index."""
+               manifest=None, analysis=None) -> str:
+    """The comparison page; returns the one-line summary for the index.
+
+    Fits build.PAGE_BUILDERS as is; profiles, manifest and analysis are unused.
+    """
     data = writer.add_data(f"{slug}.json", cmp.as_dict())
     many = _many_pkgs(cmp)
     tables = []

@@ -104,58 +104,68 @@ def reason(h) -> str:
     return " ".join(parts)
 
 
+# Per category: why it allocates, and the fix (the fix alone heads the page).
 _ADVICE = {
-    "interface": "Keep the hot path free of interface arguments: format with strconv.Append* "
-                 "into a reused []byte or a strings.Builder instead of fmt, log typed fields, "
-                 "and decode into a concrete struct rather than any or map[string]any.",
-    "address": "{name} outlives the call because its address is returned or stored. Return it "
-               "by value, let the caller pass a pointer to fill, or reuse one (sync.Pool).",
-    "closure": "The closure captures {name} by reference, so both are allocated on every call. "
-               "Create the closure once outside the hot path, pass the value as an argument, "
-               "or use a struct with a method.",
-    "size": "A size known only at run time, or too large for the stack, is always "
-            "heap-allocated. Reuse a buffer sized for the largest case (a field or sync.Pool), "
-            "or use a constant size that fits the stack when the data is small.",
-    "concat": "Each + or += on strings, and each strconv.Itoa or FormatInt, allocates a new "
-              "string. Build the text once with strings.Builder (Grow first), or with append "
-              "and strconv.Append* into a reused []byte.",
-    "conversion": "string(b) and []byte(s) copy the data. Stay in one representation (bytes "
-                  "functions on []byte, strings functions on the string); the compiler only "
-                  "skips the copy for map lookups m[string(b)], comparisons and range loops.",
-    "map": "The map starts small and rehashes as it grows. Give make a size hint, "
-           "make(map[K]V, n), or clear() and reuse the map between calls.",
+    "interface": ("Each value passed as an interface (fmt, log, any parameters) is boxed and "
+                  "escapes.", "Keep the hot path free of interface arguments: format with "
+                  "strconv.Append* into a reused []byte or a strings.Builder instead of fmt, "
+                  "log typed fields, and decode into a concrete struct rather than any or "
+                  "map[string]any."),
+    "address": ("{name} outlives the call because its address is returned or stored.",
+                "Return it by value, let the caller pass a pointer to fill, or reuse one "
+                "(sync.Pool)."),
+    "closure": ("The closure captures {name} by reference, so both are allocated on every "
+                "call.", "Create the closure once outside the hot path, pass the value as an "
+                "argument, or use a struct with a method."),
+    "size": ("A size known only at run time, or too large for the stack, is always "
+             "heap-allocated.", "Reuse a buffer sized for the largest case (a field or "
+             "sync.Pool), or use a constant size that fits the stack when the data is small."),
+    "concat": ("Each + or += on strings, and each strconv.Itoa or FormatInt, allocates a new "
+               "string.", "Build the text once with strings.Builder (Grow first), or with "
+               "append and strconv.Append* into a reused []byte."),
+    "conversion": ("string(b) and []byte(s) copy the data.", "Stay in one representation "
+                   "(bytes functions on []byte, strings functions on the string); the compiler "
+                   "only skips the copy for map lookups m[string(b)], comparisons and range "
+                   "loops."),
+    "map": ("The map starts small and rehashes as it grows.", "Give make a size hint, "
+            "make(map[K]V, n), or clear() and reuse the map between calls."),
+    "other": ("This line allocates every time it runs.", "Move the allocation out of the loop, "
+              "or reuse the value (a field, sync.Pool)."),
 }
 
 
-def suggestion(h) -> str:
+def advice(h) -> tuple[str, str]:
+    """(why it allocates, what to do), specific to the value when the compiler named it."""
     v = h.primary
     if h.category == "growth":
         m = _SMALL_MAKE.match(h.start.value) if h.start is not None else None
-        began = (f"The slice starts as {h.start.value} ({_where(h.start)}) and append "
-                 "reallocates and copies it each time it fills up. " if h.start is not None else
-                 "append reallocates and copies the slice each time it fills up. ")
-        return (began + f"Size it once: make([]{m['elem'] if m else 'T'}, 0, n) with n the "
-                "number of elements you expect (an upper bound such as the input's length), or "
-                "keep the slice between calls and reset it with s = s[:0] (a sync.Pool for "
-                "concurrent callers).")
+        why = (f"The slice starts as {h.start.value} ({_where(h.start)}) and append "
+               "reallocates and copies it each time it fills up." if h.start is not None else
+               "append reallocates and copies the slice each time it fills up.")
+        return why, (f"Size it once: make([]{m['elem'] if m else 'T'}, 0, n) with n the number "
+                     "of elements you expect (an upper bound such as the input's length), or "
+                     "keep the slice between calls and reset it with s = s[:0] (a sync.Pool "
+                     "for concurrent callers).")
     if h.category == "interface" and v is not None and v.kind == "moved":
         decl = re.search(rf"\bvar\s+{re.escape(v.value)}\s+([\w.\[\]*]+)", h.text)
         typ = decl[1] if decl else "T"
         return (f"&{v.value} is handed to a function through an interface, which the compiler "
-                f"cannot see into, so {v.value} is allocated on every call. Give the callee a "
-                f"concrete type (a method taking *{typ}), or reuse one {typ} per worker "
-                f"(sync.Pool) instead of declaring it on every call.")
+                f"cannot see into, so {v.value} is allocated on every call.",
+                f"Give the callee a concrete type (a method taking *{typ}), or reuse one {typ} "
+                "per worker (sync.Pool) instead of declaring it on every call.")
     if h.category == "address" and v is not None and v.value.startswith(("make(", "[]")):
-        return ("The slice is returned or stored, so its backing array outlives the call. Let "
-                "the caller pass a slice to append into (dst []T), or reuse one between calls.")
-    if h.category in _ADVICE:
-        name = f"`{v.value}`" if v is not None and v.value else "The value"
-        return _ADVICE[h.category].format(name=name)
-    if h.via:
-        return (f"Most of it is allocated inside {next(iter(h.via))}: call it less often, or "
-                "reuse what it returns.")
-    return ("This line allocates every time it runs: move the allocation out of the loop, or "
-            "reuse the value (a field, sync.Pool).")
+        return ("The slice is returned or stored, so its backing array outlives the call.",
+                "Let the caller pass a slice to append into (dst []T), or reuse one between "
+                "calls.")
+    if h.category == "other" and h.via:
+        return (f"Most of it is allocated inside {next(iter(h.via))}.",
+                "Call it less often, or reuse what it returns.")
+    why, fix = _ADVICE[h.category]
+    return why.format(name=f"`{v.value}`" if v is not None and v.value else "The value"), fix
+
+
+def suggestion(h) -> str:
+    return " ".join(advice(h))
 
 
 def hint_dict(h, rank: int) -> dict:
@@ -166,9 +176,8 @@ def hint_dict(h, rank: int) -> dict:
          "flat": h.flat, "helpers": h.helpers, "via": h.via, "flow": plain_flow(h.primary),
          "compiler": [{"pos": v.pos, "text": v.text, "function": v.function,
                        "chains": chain_lines(v)} for v in h.verdicts]}
-    if h.snippet is not None:
-        d["source"] = {"path": h.snippet.path, "line": h.snippet.line,
-                       "lines": [list(x) for x in h.snippet.lines]}
+    d["source"] = None if h.snippet is None else {
+        "path": h.snippet.path, "line": h.snippet.line, "lines": [list(x) for x in h.snippet.lines]}
     return d
 
 
@@ -185,14 +194,16 @@ def answer(result) -> str:
     if not result.hints:
         return ("No allocations in user code." if result.profile else
                 "The compiler log reports no values escaping to the heap.")
+    if not result.profile:
+        return (f"The compiler moved values to the heap on {len(result.hints)} lines; without "
+                "a profile they are listed in file order. Add an allocs profile to rank them "
+                "by cost.")
     h = result.hints[0]
     where = f"{posixpath.basename(h.file)}:{h.line}"
     func = h.function.rsplit("/", 1)[-1]
-    if h.share is None:
-        return f"{where} ({func or 'unknown function'}): {TITLES[h.category]}. {reason(h)}"
     return (f"{units.percentage(h.value, result.total).strip()} of {result.sample_index} "
             f"({units.label(h.value, result.unit)}) is allocated at {where} in {func}: "
-            f"{TITLES[h.category].lower()}. {suggestion(h).split('. ')[0].rstrip('.')}.")
+            f"{TITLES[h.category].lower()}. {advice(h)[1]}")
 
 
 def format_text(result) -> str:
@@ -220,7 +231,13 @@ def format_text(result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def escapes_page(writer, slug: str, title: str, result, profiles=None, manifest=None) -> str:
+def escapes_page(writer, slug: str, title: str, result, profiles=None, manifest=None,
+                 analysis=None) -> str:
+    """The page for build's PAGE_BUILDERS; returns the summary for the index."""
+    if getattr(manifest, "sources", None) and not any(h.snippet for h in result.hints):
+        from reportgen.analyze.escapes import attach_sources
+        from reportgen.sources.escapes import SourceTree
+        attach_sources(result, SourceTree(manifest.sources))
     data = result_dict(result)
     name = writer.add_data(f"{slug}.json", data)
     info = [("Profile", posixpath.basename(result.profile or "") or "none"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pygal
 from pygal.style import Style
 
-from reportgen.analyze.leaks import WATCH, answer as leaks_answer
+from reportgen.analyze.leaks import WATCH
 from reportgen.render.charts import clean_svg, horizontal_bars, shorten
 
 # More colours than render.charts' palette: a line per group.
@@ -57,6 +57,34 @@ def state_bars(chart_id: str, labels: list, states: list) -> object:
     if rest:
         chart.add("other", [sum(st.get(s, 0) for s in rest) for st in states])
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+
+
+def leaks_answer(report) -> str:
+    """The first sentence a reader needs."""
+    parts = []
+    t = report.totals
+    if len(t) > 1:
+        steps = len(t) - 1
+        rising = sum(b > a for a, b in zip(t, t[1:]))
+        parts.append(f"Goroutines {t[0]} → {t[-1]} over {len(t)} snapshots "
+                     f"({(t[-1] - t[0]) / steps:+.1f} per snapshot, rising in {rising} of "
+                     f"{steps} steps).")
+    elif t:
+        parts.append(f"{t[0]} goroutines in one snapshot.")
+    if not report.suspects:
+        parts.append(f"No leak suspect (nothing scored {report.threshold} or more).")
+        return " ".join(parts)
+    top = report.suspects[0]
+    n = len(report.suspects)
+    counts = " → ".join(str(c) for c in top.counts)
+    text = (f"{n} suspect{'s' if n > 1 else ''}. First (score {top.score}): "
+            f"{top.known.title + ': ' if top.known else ''}{top.group.signature}, "
+            f"{counts} goroutines.")
+    where = top.group.user_frame
+    if where and top.group.user_tier == "own":
+        text += f" Code: {where.func} ({where.file}:{where.line})."
+    parts.append(text + f" Fix: {top.fix}.")
+    return " ".join(parts)
 
 
 def overview_answer(ov) -> str:

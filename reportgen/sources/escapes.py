@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -355,62 +354,52 @@ class Snippet:
     lines: list        # [(number, text)] around it
 
 
-class SourceTree:
-    """Source files found under the given roots, never at a profile's own paths.
+def source_roots(roots) -> list[dict]:
+    """Roots as the manifest's `sources` has them, {"root": DIR, "strip": PREFIX}, from
+    such dicts, plain directories, or the command line's PREFIX=DIR."""
+    out = []
+    for r in roots or ():
+        if isinstance(r, dict):
+            out.append({"root": str(r["root"]), "strip": r.get("strip") or ""})
+            continue
+        prefix, sep, target = str(r).partition("=")
+        if sep and prefix and not os.path.isdir(str(r)):
+            out.append({"root": target, "strip": prefix})
+        else:
+            out.append({"root": str(r), "strip": ""})
+    return out
 
-    A root is DIR (the file's trailing path components are looked up under
-    it, longest first) or PREFIX=DIR (a file name starting with PREFIX is
-    read from DIR plus the rest). Missing files give None, never an error.
-    """
+
+class SourceTree:
+    """Source lines found under the given roots, the way `source` pages find them
+    (analyze.source.resolve: never outside a root). Missing files give None."""
 
     def __init__(self, roots=()):
-        self.prefixed, self.plain = [], []
-        for r in roots or ():
-            r = str(r)
-            prefix, sep, target = r.partition("=")
-            if sep and prefix and not os.path.isdir(r):
-                self.prefixed.append((prefix, Path(target)))
-            else:
-                self.plain.append(Path(r))
+        self.roots = source_roots(roots)
         self.cache: dict[str, list | None] = {}
 
     def snippet(self, file: str, line: int, context: int = 3) -> Snippet | None:
-        for path in self._candidates(file):
-            text = self._lines(path)
-            if text is not None and 0 < line <= len(text):
-                lo, hi = max(1, line - context), min(len(text), line + context)
-                return Snippet(str(path), line, [(n, text[n - 1]) for n in range(lo, hi + 1)])
+        from reportgen.analyze.source import resolve
+
+        if not self.roots:
+            return None
+        if file not in self.cache:
+            path, _ = resolve(file, self.roots)
+            self.cache[file] = None if path is None else _read_lines(path)
+        found = self.cache[file]
+        if not found or not 0 < line <= len(found[1]):
+            return None
+        path, text = found
+        lo, hi = max(1, line - context), min(len(text), line + context)
+        return Snippet(path, line, [(n, text[n - 1]) for n in range(lo, hi + 1)])
+
+
+def _read_lines(path: str):
+    try:
+        if os.path.getsize(path) > MAX_SOURCE_BYTES:
+            return None
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            lines = f.read().split("\n")   # \n only, as Go counts lines
+    except OSError:
         return None
-
-    def _candidates(self, file: str):
-        name = file.replace("\\", "/")
-        for prefix, root in self.prefixed:
-            if name.startswith(prefix):
-                rest = _safe_parts(name[len(prefix):])
-                if rest:
-                    yield root.joinpath(*rest)
-        parts = _safe_parts(name)
-        for root in self.plain:
-            for k in range(len(parts), 0, -1):
-                yield root.joinpath(*parts[-k:])
-
-    def _lines(self, path: Path):
-        key = str(path)
-        if key not in self.cache:
-            try:
-                ok = path.is_file() and path.stat().st_size <= MAX_SOURCE_BYTES
-                data = path.read_bytes() if ok else None
-            except OSError:
-                data = None
-            self.cache[key] = None if data is None else \
-                data.decode("utf-8", "replace").splitlines()
-        return self.cache[key]
-
-
-def _safe_parts(name: str) -> list[str]:
-    """Path components with no way out of a root: no '..', no drive, no leading '/'."""
-    parts = [p for p in posixpath.normpath(name).split("/") if p not in ("", ".")]
-    if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
-        parts = parts[1:]
-    return [] if ".." in parts else parts
-
+    return path, [ln.removesuffix("\r") for ln in lines]
