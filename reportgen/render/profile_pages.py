@@ -20,7 +20,7 @@ def peek_page(writer, path: str, title: str, parts, granularity: str, pattern: s
     """Callers and callees of the functions matching `pattern`, as `pprof -peek`."""
     result = peek(parts, pattern, granularity)
     writer.add_page(path, "calls.html.j2", title, functions=result.nodes, total=result.total,
-                    unit=result.unit, back=back)
+                    unit=result.unit, back=back, present={n.name for n in result.nodes})
     return path
 
 
