@@ -51,5 +51,5 @@ def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):
 
 def profile_summary(profile, sample_index=None) -> TopResult:
     """The short top table shown on a profile's card."""
-    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=100,
+    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=None,
                node_fraction=0.0)

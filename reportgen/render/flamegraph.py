@@ -22,6 +22,7 @@ import numpy as np
 
 from reportgen import units
 from reportgen.analyze.flame import ROOT_NAME, FlameTree
+from reportgen.gocode import family, name_head, package_of
 from reportgen.render.site import script_json
 
 THEME_DIR = Path(__file__).resolve().parents[2] / "themes" / "default"
@@ -58,33 +59,6 @@ def safe_json(data) -> str:
 
 # --- names: packages, families, short forms
 
-def _head(name: str) -> str:
-    """The part of a Go name before receivers, type arguments or a file suffix."""
-    return re.split(r"[(\[ ]", name, maxsplit=1)[0]
-
-
-def package_of(name: str, file: str = "") -> str:
-    """Import path of a Go function name ("" if it has none): net/http.(*conn).serve -> net/http."""
-    head = _head(name)
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    if dot > 0:
-        return head[:dot]
-    # Assembly without a package (gogo, memeqbody): its directory under src/.
-    m = re.search(r"/src/((?:[^/]+/)*?[^/.]+)/[^/]+$", file or "")
-    return m.group(1) if m else ""
-
-
-def family(package: str) -> str:
-    if not package:
-        return "other"
-    if package == "runtime" or package.startswith(("runtime/", "internal/runtime")):
-        return "runtime"
-    if package != "main" and "." not in package.split("/", 1)[0]:
-        return "std"
-    return "app"
-
-
 def _shade(fam: str, t_hue: float, t_sat: float, t_light: float) -> str:
     """A colour of a family; each t in [0, 1] picks within the family's range."""
     hue, span, (s0, s1), (l0, l1) = FAMILIES[fam]
@@ -109,7 +83,7 @@ def family_colour(fam: str) -> str:
 def short_forms(name: str) -> list:
     """Ever shorter forms of a name: full, without import path, without package."""
     forms = [name]
-    head = _head(name)
+    head = name_head(name)
     cut = head.rfind("/") + 1
     if cut:
         forms.append(name[cut:])

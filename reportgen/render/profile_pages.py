@@ -51,10 +51,11 @@ def profile_page(writer, name: str, entry, profile, result, parts) -> str:
     slug = f"profile-{anchor(name)}"
     path = f"pages/{slug}.html"
     calls = calls_page(writer, f"pages/{slug}-calls.html", f"{entry.title}: callers and callees",
-                       parts, "functions", [r.name for r in result.rows], back=f"{slug}.html")
+                       parts, "functions", [r.name for r in result.rows[:100]],
+                       back=f"{slug}.html")
     data = writer.add_data(f"{slug}.json", {"kind": "profile", "profile": name,
                                             **result.as_dict()})
-    summary = (f"{len(result.rows)} of {result.nodes_total} functions by flat "
+    summary = (f"{min(len(result.rows), 100)} of {result.nodes_total} functions by flat "
                f"({result.sample_index}).")
     writer.add_page(path, "profile.html.j2", entry.title, labels=sorted(entry.labels.items()),
                     info=profile_facts(profile, result), answer=headline(result),
