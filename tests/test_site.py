@@ -35,7 +35,9 @@ def test_example_site_has_index_pages_and_data(example_site):
     names = {p.relative_to(example_site).as_posix() for p in site_files(example_site)}
     assert "index.html" in names
     analyses = sorted(n for n in names if re.fullmatch(r"pages/\d\d-[a-z]+\.html", n))
-    assert [Path(n).stem.split("-")[1] for n in analyses] == ["bench", "diff", "diff"] + ["top"] * 4
+    from reportgen.manifest import load_manifest
+    kinds = [a.kind for a in load_manifest(ROOT / "site.yml").analyses]
+    assert [Path(n).stem.split("-")[1] for n in analyses] == kinds
     profiles = sorted(n for n in names if re.fullmatch(r"pages/profile-[^/]*[0-9a-f]\.html", n))
     assert len(profiles) == 6  # one per profile in site.yml
     for page in profiles:
@@ -50,6 +52,9 @@ def test_example_site_has_index_pages_and_data(example_site):
         data = json.loads((example_site / "data" / f"{stem}.json").read_text())
         if data.get("kind") == "bench":
             assert data["units"]
+            continue
+        if "files" in data:  # a source listing
+            assert data["files"] and all(f["lines"] for f in data["files"])
             continue
         table = data["table"] if data.get("kind") == "diff" else data
         assert {"sample_index", "unit", "total", "rows"} <= table.keys()
