@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from reportgen.analyze.graph import Part
 from reportgen.analyze.diff import DiffResult, compare
+from reportgen.analyze.escapes import run_escapes
 from reportgen.analyze.top import TopResult, resolve_sample_index, top
 
 
@@ -40,7 +41,7 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    nodes=_limit(options.get("nodes", 100)))
 
 
-RUNNERS = {"top": run_top, "diff": run_diff}
+RUNNERS = {"top": run_top, "diff": run_diff, "escapes": run_escapes}
 
 
 def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):

@@ -12,7 +12,7 @@ from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.manifest import default_analysis, default_manifest, load_manifest
-from reportgen.render import bench_pages, pages, profile_pages
+from reportgen.render import bench_pages, escape_pages, pages, profile_pages
 from reportgen.render.site import SiteWriter, render_notes
 from reportgen.sources import load_profile
 from reportgen.sources.bench import load_bench
@@ -63,6 +63,7 @@ PAGE_BUILDERS = {
     "peek": _peek_page,
     "source": _source_page,
     "bench": bench_pages.bench_page,
+    "escapes": escape_pages.escapes_page,
 }
 
 
@@ -95,7 +96,7 @@ def analysis_title(analysis, manifest) -> str:
     if o.get("granularity", "functions") != "functions":
         extra.append("by " + o["granularity"])
     kind = {"top": "Top", "flame": "Flame graph", "peek": "Callers/callees",
-            "source": "Source"}[analysis.kind]
+            "source": "Source", "escapes": "Escapes"}[analysis.kind]
     return f"{kind}: {what}" + (f" ({', '.join(extra)})" if extra else "")
 
 

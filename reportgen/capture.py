@@ -47,7 +47,8 @@ def parse_duration(text: str) -> float:
 
 
 def pprof_base(url: str) -> str:
-    """`127.0.0.1:6060`, `http://host:6060/` or `.../debug/pprof/goroutine` -> `.../debug/pprof/`."""
+    """`127.0.0.1:6060`, `http://host:6060/` or `.../debug/pprof/goroutine` ->
+    `.../debug/pprof/`."""
     if "://" not in url:
         url = "http://" + url
     parts = urllib.parse.urlsplit(url)
@@ -162,23 +163,29 @@ class Capture:
 
     def write_manifest(self):
         profiles, analyses = {}, []
-        goroutines, heaps, cpus = [], [], []
+        series: dict = {"goroutine": [], "heap": [], "cpu": [], "goroutineleak": []}
+        titles = {"goroutine": "Goroutines", "heap": "Heap", "cpu": "CPU",
+                  "goroutineleak": "Leaked goroutines"}
+        last = len(self.snapshots)
         for i, snap in enumerate(self.snapshots, start=1):
-            when = snap["time"].strftime("%H:%M:%SZ")
-            iso = snap["time"].strftime("%Y-%m-%dT%H:%M:%SZ")
-            for kind, title, bucket in (("goroutine", "Goroutines", goroutines),
-                                        ("heap", "Heap", heaps), ("cpu", "CPU", cpus),
-                                        ("goroutineleak", "Leaked goroutines", None)):
-                if kind in snap:
+            for kind, names in series.items():
+                # Each goroutineleak profile is also in the next dump's (leaked) marks:
+                # the last one is enough for a page of its own.
+                if kind in snap and (kind != "goroutineleak" or i == last):
                     name = f"{kind}-{i:0{self.width}d}"
-                    profiles[name] = {"path": snap[kind], "title": f"{title} {when}",
-                                      "labels": {"captured": iso, "snapshot": str(i)}}
-                    if bucket is not None:
-                        bucket.append(name)
+                    profiles[name] = {
+                        "path": snap[kind], "title": f"{titles[kind]} {snap['time']:%H:%M:%SZ}",
+                        "labels": {"captured": f"{snap['time']:%Y-%m-%dT%H:%M:%SZ}",
+                                   "snapshot": str(i)}}
+                    names.append(name)
+        goroutines, heaps = series["goroutine"], series["heap"]
         analyses.append({"kind": "leaks", "title": "Leak suspects", "snapshots": goroutines,
                          **({"heap": heaps} if heaps else {})})
         analyses.append({"kind": "goroutines", "title": "Goroutines, last snapshot",
                          "profile": goroutines[-1]})
+        for name in series["goroutineleak"]:
+            analyses.append({"kind": "goroutines", "profile": name,
+                             "title": "Goroutines the runtime proved leaked (goroutineleak)"})
         if len(goroutines) > 1:
             analyses.append({"kind": "goroutines", "title": "Goroutines, first snapshot",
                              "profile": goroutines[0]})
@@ -186,7 +193,7 @@ class Capture:
             analyses.append({"kind": "diff", "title": "Heap in use: first → last snapshot",
                              "base": heaps[0], "target": heaps[-1],
                              "sample_index": "inuse_space"})
-        for name in cpus[-1:]:
+        for name in series["cpu"][-1:]:
             analyses.append({"kind": "top", "profile": name})
         host = urllib.parse.urlsplit(self.base).netloc
         doc = {"title": f"Goroutine leaks: {host}", "output": "site", "profiles": profiles,
@@ -194,6 +201,8 @@ class Capture:
         head = (f"{MARK} from {self.base} ({len(self.snapshots)} snapshots).\n"
                 f"# Build the report: reportgen build {self.out / 'site.yml'}\n"
                 f"# goroutine-*.pb.gz are the same dumps in debug=0, for go tool pprof.\n")
+        if series["goroutineleak"]:
+            head += "# Each goroutineleak-*.txt left its (leaked) marks in the next dump.\n"
         text = head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
         tmp = self.out / ".site.yml.tmp"
         tmp.write_text(text, encoding="utf-8")

@@ -67,6 +67,14 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "target": Opt("file", required=True),
         "alpha": Opt("alpha", 0.05),
     },
+    "escapes": {
+        "profile": Opt("profile", required=True),
+        "compiler_log": Opt("path"),
+        "sample_index": Opt("sample_index"),
+        "sources": Opt("source_roots"),     # optional; otherwise the site's `sources`
+        "path_map": Opt("labels"),          # FROM: TO prefix rewrites of log paths
+        "limit": Opt("nodes", 50),
+    },
     "source": {
         "profile": Opt("profile", required=True),
         "sample_index": Opt("sample_index"),
@@ -251,6 +259,15 @@ class _Checker:
     def directory(self, node, where) -> Path:
         # Need not exist; render.site refuses to replace a directory that is not a report.
         return self.resolve(self.string(node, where))
+
+    def path(self, node, where) -> Path:
+        """A file or a directory (the compiler's -json output is a directory)."""
+        text = self.string(node, where)
+        p = self.resolve(text)
+        if not p.exists():
+            self.fail(node, f"{where}: expected an existing file or directory "
+                            f"(got {text!r}; {p} does not exist)")
+        return p
 
     def alpha(self, node, where) -> float:
         value = _CONSTRUCT.construct_yaml_float(node) if _is(node, "float") else None

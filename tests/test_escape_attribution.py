@@ -41,7 +41,8 @@ def old_go_profile(path: Path) -> Path:
             ("runtime.concatstrings", "/usr/local/go/src/runtime/string.go"),
             ("runtime.concatstring2", "/usr/local/go/src/runtime/string.go"),
             ("runtime.mapassign_faststr", "/usr/local/go/src/runtime/map_faststr.go"),
-            ("internal/runtime/maps.(*table).grow", "/usr/local/go/src/internal/runtime/maps/table.go"),
+            ("internal/runtime/maps.(*table).grow",
+             "/usr/local/go/src/internal/runtime/maps/table.go"),
             ("runtime.convTstring", "/usr/local/go/src/runtime/iface.go"),
             ("reflect.growslice", "/usr/local/go/src/runtime/slice.go"),   # a linkname
             ("runtime.malg", "/usr/local/go/src/runtime/proc.go"),

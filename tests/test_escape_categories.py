@@ -121,9 +121,9 @@ def verdict(file, line, package=""):
 
 
 def test_positions_match_by_trailing_components():
-    log = CompilerLog("log", "m", [verdict("./grow.go", 10), verdict("a/util.go", 3),
-                                   verdict("../b/util.go", 3), verdict("./h.go", 5, "example.com/m/a"),
-                                   verdict("./h.go", 5, "example.com/m/b")])
+    log = CompilerLog("log", "m", [
+        verdict("./grow.go", 10), verdict("a/util.go", 3), verdict("../b/util.go", 3),
+        verdict("./h.go", 5, "example.com/m/a"), verdict("./h.go", 5, "example.com/m/b")])
     index = LogIndex(log)
     for name in ("example.com/cases/grow.go", "/home/u/src/cases/grow.go", "grow.go"):
         assert [v.file for v in index.verdicts(name, 10)] == ["./grow.go"]

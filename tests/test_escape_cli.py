@@ -138,7 +138,7 @@ def test_page_answer_table_and_details(tmp_path):
 def test_page_escapes_hostile_names(tmp_path):
     b = ProfileBuilder(sample_types=[("alloc_objects", "count"), ("alloc_space", "bytes")])
     for i, text in enumerate(HOSTILE):
-        fn = b.function(f"example.com/x.{text}", f"example.com/x/{text}.go")
+        fn = b.function(f"example.com/x.F{i}", f"example.com/x/{text}.go")
         b.sample([b.location((fn, 10 + i))], [1, 100 + i])
     path = b.write(tmp_path / "hostile.pb.gz")
     log = tmp_path / "m.txt"

@@ -38,7 +38,7 @@ def test_every_page_loads_offline_without_errors(site):
         w = new_page()
         for path in [site / "index.html", *sorted((site / "pages").glob("*.html"))]:
             w.open(path)
-            assert w.page.locator("table.data").first.is_visible(), path
+            assert w.page.locator("main table").first.is_visible(), path
         assert w.outside == []
         assert w.errors == []
 

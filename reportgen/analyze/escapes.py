@@ -20,33 +20,22 @@ import numpy as np
 from reportgen.analyze.frames import clean_path, stack_frames
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
+from reportgen.gocode import family, package_of
+from reportgen.sources.escapes import parse_pos
 
 ALLOC_TYPES = ("alloc_space", "alloc_objects", "inuse_space", "inuse_objects")
 _RUNTIME_FILE = re.compile(r"(^|/src/)(runtime/[^/]+|runtime/internal/.+|internal/runtime/.+)$")
-_STDLIB = set("""archive bufio bytes cmp compress container context crypto database debug embed
-encoding errors expvar flag fmt go hash html image index internal io iter log maps math mime net
-os path plugin reflect regexp runtime slices sort strconv strings structs sync syscall testing text
-time unicode unique unsafe vendor weak arena simd cmd""".split())
 
 
 def is_runtime(name: str, file: str) -> bool:
-    """Runtime code, also under a linkname (reflect.growslice lives in runtime/slice.go)."""
+    """Runtime code as runtime/pprof hides it, also under a linkname (reflect.growslice
+    lives in runtime/slice.go): the frames an allocation is attributed past."""
     return name.startswith(("runtime.", "internal/runtime/")) or bool(_RUNTIME_FILE.search(file))
 
 
-def package_of(name: str) -> str:
-    head = re.split(r"[\[(]", name, maxsplit=1)[0]
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    return head[:dot] if dot > 0 else head
-
-
 def is_library(name: str, file: str = "") -> bool:
-    """Standard-library (or generated) code: not where a user can fix things."""
-    if name.startswith(("type:", "go:", "go.")) or file.endswith("_testmain.go"):
-        return True
-    root = package_of(name).split("/", 1)[0]
-    return "." not in root and root in _STDLIB
+    """Not the program's own code (gocode's families), nor the generated test main."""
+    return family(package_of(name, file)) != "app" or file.endswith("_testmain.go")
 
 
 @dataclass
@@ -76,7 +65,7 @@ def line_costs(profile, sample_index: int) -> list[LineCost]:
     site = np.where(site < 0, start, site)           # all-runtime stacks stay at their leaf
     owner = _first(~lib[occ.node], start, counts)
     owner = np.where(owner < 0, site, owner)
-    helper = np.where((site > start) & ~rt[occ.node[np.maximum(site, 0)]], site - 1, -1)
+    helper = np.where(site > start, site - 1, -1)     # the runtime frame the site called
     via = np.where(owner > site, owner - 1, -1)
 
     s = np.flatnonzero(live)
@@ -149,22 +138,36 @@ class LogIndex:
     """
 
     def __init__(self, log, path_map=()):
+        self.path_map = path_map
         self.by_line: dict[tuple, list] = {}
+        self.by_step: dict[tuple, list] = {}   # lines named in flow steps: where values leave
         for v in log.verdicts if log else ():
-            name = v.file
-            for old, new in path_map:
-                if name.startswith(old):
-                    name = new + name[len(old):]
-                    break
-            forms = [_parts(name)]
-            if v.package and (name.startswith("./") or "/" not in name):
-                forms.append(_parts(v.package) + forms[0])   # ./f.go is in its package's dir
-            self.by_line.setdefault((forms[0][-1] if forms[0] else "", v.line), []).append(
-                (forms, v))
+            self._add(self.by_line, v.file, v.line, v.package, v)
+            for step in (s for f in (v.chains[0] if v.chains else []) for s in f.steps):
+                at = parse_pos(step.pos)
+                if at and v.kind in ("moved", "escapes") and at[1] != v.line:
+                    self._add(self.by_step, at[0], at[1], v.package, v)
+
+    def _add(self, table, name, line, package, v):
+        for old, new in self.path_map:
+            if name.startswith(old):
+                name = new + name[len(old):]
+                break
+        forms = [_parts(name)]
+        if package and (name.startswith("./") or "/" not in name):
+            forms.append(_parts(package) + forms[0])   # ./f.go is in its package's dir
+        found = table.setdefault((forms[0][-1] if forms[0] else "", line), [])
+        if all(other is not v for _, other in found):
+            found.append((forms, v))
 
     def verdicts(self, file: str, line: int) -> list:
         want = _parts(clean_path(file))
         return self._best(want, self.by_line.get((want[-1] if want else "", line), []))
+
+    def caused_at(self, file: str, line: int) -> list:
+        """Escapes whose flow passes through this line (&req handed to a call here)."""
+        want = _parts(clean_path(file))
+        return self._best(want, self.by_step.get((want[-1] if want else "", line), []))
 
     def before(self, file: str, line: int, span: int = 40) -> list:
         """Verdicts in the same file up to `span` lines above `line`, nearest first."""
@@ -205,6 +208,7 @@ class Hint:
     verdicts: list            # the compiler's verdicts at this line
     primary: object = None    # the verdict that explains the allocation best
     start: object = None      # slice growth: the make([]T, 0, small) the slice starts from
+    caused: list = field(default_factory=list)   # escapes elsewhere whose flow passes here
     text: str = ""            # the source line, when a source root has it
     snippet: object = None    # sources.escapes.Snippet
     cost: object = None       # the LineCost behind it (None without a profile)
@@ -238,9 +242,9 @@ def escape_hints(profile=None, log=None, sample_index=None, sources=None, path_m
     """
     if profile is None and log is None:
         raise UsageError("escapes", "give an allocation profile, a compiler log, or both")
-    index = LogIndex(log, path_map)
     if profile is None:
         return _log_only(log, sources)
+    index = LogIndex(log, path_map)
     si = alloc_sample_index(profile, sample_index)
     st = profile.sample_types[si]
     costs = line_costs(profile, si)
@@ -249,12 +253,15 @@ def escape_hints(profile=None, log=None, sample_index=None, sources=None, path_m
     mine = [c for c in costs if c.user] or costs
     result.outside = sum(c.value for c in costs if not c.user) if mine is not costs else 0
     used = set()
-    for c in mine[:limit] if limit else mine:
+    for i, c in enumerate(mine):
         verdicts = index.verdicts(c.file, c.line)
         used.update(id(v) for v in verdicts)
+        if limit is not None and i >= limit:
+            continue
         hint = _hint(c, total, verdicts, sources.snippet(c.file, c.line) if sources else None)
         if hint.category == "growth" and log is not None:
             hint.start = small_make(index, c)
+        hint.caused = [v for v in index.caused_at(c.file, c.line) if v not in verdicts]
         result.hints.append(hint)
     if log:
         result.unmatched = [v for v in log.escapes if id(v) not in used and v.kind != "leak"]
@@ -290,8 +297,8 @@ def attach_sources(result: EscapeResult, sources) -> EscapeResult:
         if h.cost is None:
             h.snippet, h.text = snippet, dict(snippet.lines).get(h.line, "")
         else:
-            start, result.hints[i] = h.start, _hint(h.cost, result.total, h.verdicts, snippet)
-            result.hints[i].start = start
+            result.hints[i] = _hint(h.cost, result.total, h.verdicts, snippet)
+            result.hints[i].start, result.hints[i].caused = h.start, h.caused
     return result
 
 
@@ -309,6 +316,7 @@ def _log_only(log, sources) -> EscapeResult:
         result.hints.append(Hint(file, line, lead.function, 0, None, 0, {}, {}, category,
                                  verdicts, lead, text=text, snippet=snippet))
     return result
+
 
 # --- categories: what kind of allocation the evidence points to
 

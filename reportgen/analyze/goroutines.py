@@ -21,7 +21,8 @@ TIERS = ("own", "lib", "std")  # display order
 # Goroutines that are normal in a healthy program (after goleak's defaults),
 # matched against any frame's function. Each comes with the reason shown.
 BACKGROUND = [
-    (r"^os/signal\.(signal_recv|loop|NotifyContext\.func1|Notify\.func1(\.1)?)$", "signal handling"),
+    (r"^os/signal\.(signal_recv|loop|NotifyContext\.func1|Notify\.func1(\.1)?)$",
+     "signal handling"),
     (r"^net/http\.\(\*Server\)\.(Serve|ListenAndServe(TLS)?)$", "HTTP accept loop"),
     (r"^testing\.(RunTests|runTests|\(\*M\)\.Run|\(\*T\)\.Run)$", "test runner"),
     (r"^runtime\.ReadTrace$|^runtime/trace\.Start\.func1$", "execution tracer"),
@@ -49,10 +50,14 @@ _WRAPPER = re.compile(r"\.gowrap\d+$")
 
 
 def package_of(func: str) -> str:
-    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main`."""
-    slash = func.rfind("/")
-    dot = func.find(".", slash + 1)
-    return func[:dot] if dot > 0 else ""
+    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main`.
+
+    Only the part before any `(`, `[` or `<` can hold the path: type
+    arguments like `F[example.com/t.T]` carry slashes of their own."""
+    head = re.split(r"[(\[<{ ]", func, maxsplit=1)[0]
+    slash = head.rfind("/")
+    dot = head.find(".", slash + 1)
+    return head[:dot] if dot > 0 else ""
 
 
 def is_runtime(func: str) -> bool:
@@ -235,8 +240,6 @@ def background_reason(group: Group, ignore=()) -> str:
         return "runtime worker"
     if group.funcs == ("main.main",):
         return "the main goroutine"
-    if group.state == "running" and any(f.startswith("net/http/pprof.") for f in group.funcs):
-        return "the dump's own request"
     return ""
 
 
@@ -285,10 +288,11 @@ def snapshot_from_profile(profile) -> Snapshot:
     for i in range(profile.num_samples):
         frames = []
         for li in profile.stack(i):
-            for ln in profile.locations[li].lines:  # innermost (inlined) first
-                fn = profile.functions[ln.function] if ln.function >= 0 else None
-                frames.append(Frame(fn.name if fn else hex(profile.locations[li].address),
-                                    fn.filename if fn else "", ln.line))
+            loc = profile.locations[li]
+            for ln in loc.lines or (None,):  # innermost (inlined) first
+                fn = profile.functions[ln.function] if ln and ln.function >= 0 else None
+                frames.append(Frame(fn.name, fn.filename, ln.line) if fn
+                              else Frame(hex(loc.address), "", 0))
         labels = {lb.key: lb.str or str(lb.num) for lb in profile.label_sets[profile.label_set[i]]}
         snap.records.append(Record(int(profile.values[i, 0]), frames, labels))
     snap.total = sum(r.count for r in snap.records)

@@ -62,7 +62,9 @@ _GRPC = re.compile(r"grpc.*\.\(\*(ccBalancerWrapper|ccResolverWrapper|addrConn|l
 _PERSIST = re.compile(r"^net/http\.\(\*persistConn\)\.(readLoop|writeLoop)$|"
                       r"http2.*\(\*(http2)?ClientConn\)\.readLoop$")
 _NETWORK = re.compile(r"^net/http\.\(\*(Client|Transport)\)\.|^net\.\(\*Dialer\)\.|grpc\.")
-_ALERT = re.compile(r"(?i)(log|alert|notif|webhook|slack|chat|page|errorf|warnf|infof|debugf)")
+_ALERT_WORDS = {"log", "logger", "logf", "alert", "alerts", "notify", "notifier", "notification",
+                "webhook", "slack", "chat", "pager", "errorf", "warnf", "warningf", "infof",
+                "debugf"}
 _CLOSURE = re.compile(r"\.(func|gowrap)\d+(\.\d+)*$")
 
 _BY_STATE = {  # (cause, fix) when no signature is known
@@ -94,8 +96,7 @@ def known_signature(group: Group, own=()) -> Known | None:
         return KNOWN["http-transport-per-call"]
     own_names = [f.func for f in (*group.frames, creator) if f and tier_of(f.func, own, f.file)
                  == "own"]
-    if any(_ALERT.search(f.rsplit("/", 1)[-1].split(".", 1)[-1]) for f in own_names) \
-            and any(_NETWORK.search(f) for f in funcs):
+    if any(_words(f) & _ALERT_WORDS for f in own_names) and any(_NETWORK.search(f) for f in funcs):
         return KNOWN["goroutine-per-alert"]
     if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
             and _CLOSURE.search(funcs[0]) and group.tier == "own":
@@ -103,6 +104,13 @@ def known_signature(group: Group, own=()) -> Known | None:
     if "net/http.(*conn).serve" in funcs and group.state in ("IO wait", ""):
         return KNOWN["idle-server-connections"]
     return None
+
+
+def _words(func: str) -> set:
+    """Lower-case words of a function's own name: `(*alertLogger).Errorf` -> alert,
+    logger, errorf."""
+    name = func[len(package_of(func)):]
+    return {w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)}
 
 
 @dataclass
@@ -321,7 +329,8 @@ def heap_growth(heaps: list, own=()) -> tuple[list, list]:
         v = [f.get(func, 0) for f in flats]
         diffs = [b - a for a, b in zip(v, v[1:])]
         if v[-1] > v[0]:
-            rows.append((func, v, v[-1] - v[0], sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)))
+            rows.append((func, v, v[-1] - v[0], sum(d > 0 for d in diffs),
+                         sum(d < 0 for d in diffs)))
     grown = sum(r[2] for r in rows) or 1
     sites = [HeapSite(func, v, g, g / grown, up, steps)
              for func, v, g, up, down in sorted(rows, key=lambda r: (-r[2], r[0]))
@@ -366,19 +375,21 @@ def _allocating_code(profile, func: str, own) -> tuple:
 def pick_series(named: dict) -> tuple[list, list, list]:
     """From profiles by name (in order): goroutine snapshots, heap profiles, notes.
 
-    When one capture holds a series in several formats, the richest one is
-    used: debug=2 text over debug=1 over debug=0.
+    Goroutine dumps come first, goroutineleak profiles only when there is no
+    goroutine dump. When one capture holds a series in several formats, the
+    richest is used: debug=2 text over debug=1 over debug=0.
     """
-    by_format: dict = {}
+    found: dict = {}  # kind -> format -> names
     heaps, notes = [], []
     for name, p in named.items():
         snap = getattr(p, "snapshot", None)
-        if snap is not None and snap.kind == "goroutine":
-            by_format.setdefault(snap.format, []).append(name)
-        elif snap is None and p.profile_type == "goroutine":
-            by_format.setdefault("debug=0", []).append(name)
-        elif p.profile_type == "heap":
+        kind = snap.kind if snap is not None else p.profile_type
+        if kind in ("goroutine", "goroutineleak"):
+            fmt = snap.format if snap is not None else "debug=0"
+            found.setdefault(kind, {}).setdefault(fmt, []).append(name)
+        elif kind == "heap":
             heaps.append(name)
+    by_format = found.get("goroutine") or found.get("goroutineleak") or {}
     chosen = next((f for f in ("debug=2", "debug=1", "debug=0") if f in by_format), None)
     for f, names in by_format.items():
         if f != chosen:

@@ -38,6 +38,17 @@ _WHY = {
     "key of map put": "it is used as a map key",
 }
 _SMALL_MAKE = re.compile(r"^make\(\[\](?P<elem>[^,]+),")
+# What a runtime allocation helper means in the caller's code.
+_HELPER_WORDS = [("growslice", "append grew the slice past its capacity"),
+                 ("makeslice", "make([]T, n) with a size known only at run time"),
+                 ("concatstring", "string concatenation"),
+                 ("slicebytetostring", "a []byte to string copy"),
+                 ("stringtoslice", "a string to []byte copy"),
+                 ("conv", "a value boxed into an interface"),
+                 ("mapassign", "a map insert that grew the map"), ("makemap", "a new map"),
+                 ("maps.", "map growth"), ("newobject", "a value allocated with new, &T{} or "
+                                           "moved to the heap"),
+                 ("unsafe_New", "a value allocated by reflection")]
 
 
 def _short(where: str, limit: int = 60) -> str:
@@ -91,8 +102,16 @@ def reason(h) -> str:
         flow = plain_flow(h.primary)
         parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)})"
                      + (": " + ", ".join(flow) if flow else "") + ".")
+    if h.primary is None and h.caused:
+        v = min(h.caused, key=lambda v: v.kind != "moved")
+        flow = plain_flow(v)
+        parts.append(f"The compiler says “{v.text}” ({_where(v)}) because of this line"
+                     + (": " + ", ".join(flow) if flow else "") + ".")
     if h.helpers:
-        parts.append(f"The bytes are allocated by {next(iter(h.helpers))}, called from this line.")
+        name = next(iter(h.helpers))
+        words = next((w for key, w in _HELPER_WORDS if key in name), "")
+        parts.append(f"The bytes are allocated by {name}" + (f" ({words})" if words else "")
+                     + ", called from this line.")
     if h.via:
         name = next(iter(h.via))
         most = "Most" if h.via[name] * 2 > h.value else "Some"
@@ -137,6 +156,10 @@ _ADVICE = {
 def advice(h) -> tuple[str, str]:
     """(why it allocates, what to do), specific to the value when the compiler named it."""
     v = h.primary
+    if h.category == "growth" and v is None and sum(h.via.values()) * 2 > h.value:
+        return (f"{next(iter(h.via))} grows its buffer step by step, copying it each time.",
+                "Give the buffer its final size once (Grow, make([]byte, 0, n), a size from "
+                "Content-Length) or reuse it between calls (Reset, sync.Pool).")
     if h.category == "growth":
         m = _SMALL_MAKE.match(h.start.value) if h.start is not None else None
         why = (f"The slice starts as {h.start.value} ({_where(h.start)}) and append "
@@ -175,7 +198,7 @@ def hint_dict(h, rank: int) -> dict:
          "value_name": h.primary.value if h.primary is not None else "",
          "flat": h.flat, "helpers": h.helpers, "via": h.via, "flow": plain_flow(h.primary),
          "compiler": [{"pos": v.pos, "text": v.text, "function": v.function,
-                       "chains": chain_lines(v)} for v in h.verdicts]}
+                       "chains": chain_lines(v)} for v in h.verdicts + h.caused]}
     d["source"] = None if h.snippet is None else {
         "path": h.snippet.path, "line": h.snippet.line, "lines": [list(x) for x in h.snippet.lines]}
     return d

@@ -5,6 +5,8 @@ Like render.pages, these only lay out numbers the analyzers produced.
 
 from __future__ import annotations
 
+import os
+
 import pygal
 from pygal.style import Style
 
@@ -23,13 +25,23 @@ _STYLE = Style(
 
 
 def _titles(names: list, manifest) -> list:
+    """Snapshot labels for tables and axes: the manifest's titles without the words
+    they all share ("Leaky: Goroutines 10:15:00Z" ... -> "10:15:00Z" ...)."""
     profiles = getattr(manifest, "profiles", None) or {}
-    return [profiles[n].title if n in profiles else n for n in names]
+    titles = [profiles[n].title if n in profiles else n for n in names]
+    if len(titles) < 2:
+        return titles
+    common = os.path.commonprefix(titles)
+    cut = common.rfind(" ") + 1
+    short = [t[cut:] for t in titles]
+    return short if cut and all(short) else titles
 
 
 def group_lines(chart_id: str, labels: list, series: list) -> object:
-    """Goroutines per group across the snapshots: a line per (name, counts)."""
-    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_STYLE, width=760, height=420,
+    """Goroutines per group across the snapshots: a line per (name, counts). The
+    total is the height of each bar in state_bars."""
+    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_STYLE, width=760,
+                       height=300 + 22 * len(series),
                        legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
                        x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
                        show_minor_x_labels=True, value_formatter=lambda v: f"{int(v)}",
@@ -144,7 +156,8 @@ def leaks_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
     data = writer.add_data(f"{slug}.json", report.as_dict())
     charts = []
     if len(report.names) > 1:
-        series = [("total", report.totals)] + [(s.group.signature, c) for s, c in report.series]
+        series = [(f"#{s.rank} {s.group.headline} [{s.group.state or '?'}]", c)
+                  for s, c in report.series]
         charts.append(group_lines(f"{slug}-groups", labels, series))
     if any(report.states):
         charts.append(state_bars(f"{slug}-states", labels, report.states))

@@ -81,7 +81,7 @@ class CompilerLog:
     format: str                  # "m", "m2" or "json"
     verdicts: list = field(default_factory=list)
     packages: list = field(default_factory=list)
-    noise: int = 0               # can inline / cannot inline / inlining call to
+    noise: list = field(default_factory=list)   # inlining decisions, as "pos: text"
     duplicates: int = 0          # verdicts repeated by inlining, dropped
 
     @property
@@ -148,10 +148,11 @@ class _Collector:
             for value, func, flows in found:
                 if id(flows) not in claimed:
                     kind = "leak" if family == "leak" else _escape_kind(value, flows)
-                    text = f"leaking param: {value}" if kind == "leak" else _escape_text(kind, value)
+                    text = (f"leaking param: {value}" if kind == "leak"
+                            else _escape_text(kind, value))
                     self.add(Verdict(file, line, col, kind, value, text, func, chains=[flows]))
         for v in self.log.verdicts:
-            if v.kind == "escapes" and _escape_kind(v.value, v.chains[0] if v.chains else []) == "moved":
+            if v.kind == "escapes" and v.chains and _escape_kind(v.value, v.chains[0]) == "moved":
                 v.kind = "moved"
         # -json repeats each escape as a bare record with no message: keep it
         # only where nothing at the same position says more.
@@ -247,7 +248,7 @@ def _parse_text(text: str, log: CompilerLog, out: _Collector):
             continue
         chain = None
         if _NOISE.match(msg):
-            log.noise += 1
+            log.noise.append(line)
             continue
         header = _HEADER_ESC.match(msg) or _HEADER_LEAK.match(msg)
         if header:
@@ -299,8 +300,8 @@ def _parse_json(path: Path, text: str, log: CompilerLog, out: _Collector):
             raise CompilerLogError(path, f"line {n}: not a diagnostic object") from None
         if code in ("escape", "escapes", "leak"):
             _json_verdict(d, code, msg, file, ln, col, package, out)
-        elif code.endswith(("Inline", "InlineFunction", "InlineCall")) or "inline" in code.lower():
-            log.noise += 1
+        elif "inline" in code.lower():
+            log.noise.append(f"{file}:{ln}:{col}: {code} {msg}".rstrip())
         elif code == "iteration-variable-to-heap":
             out.add(Verdict(file, ln, col, "moved", msg, f"moved to heap: {msg} (loop variable)",
                             package=package))

@@ -9,6 +9,7 @@ A dump cut short keeps what parsed and says where it stopped; it never fails.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -147,6 +148,11 @@ def parse_labels(text: str) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _cached_labels(text: str) -> tuple:
+    return tuple(parse_labels(text).items())  # goroutines of a group share their labels
+
+
 def _token(s: str, i: int, stop: str) -> tuple[str, int]:
     if i < len(s) and s[i] == '"':
         j = i + 1
@@ -210,8 +216,9 @@ def _parse_debug1(path, lines, kind, total) -> Snapshot:
             snap.warnings.append(f"line {no}: could not read {_clip(line)!r}; skipped it")
     seen = sum(r.count for r in snap.records)
     if seen != total:
+        last = max((no for no, ln in enumerate(lines, start=1) if ln.strip()), default=1)
         snap.warnings.append(f"the records account for {seen} of the {total} in the header "
-                             f"(stopped at line {len(lines)}): the dump looks truncated")
+                             f"(the text stops at line {last}): the dump looks truncated")
     return snap
 
 
@@ -221,13 +228,13 @@ def _parse_debug2(path, lines) -> Snapshot:
     target = None  # where frames go: g itself or its latest ancestor
     i, n = 0, len(lines)
     while i < n:
-        line = lines[i].rstrip("\r")
+        line = lines[i]
         no = i + 1
         i += 1
         if not line.strip():
             g = target = None
             continue
-        if m := _HEADER.match(line):
+        if line.startswith("goroutine ") and (m := _HEADER.match(line)):
             g = _header(m, no)
             target = g
             snap.goroutines.append(g)
@@ -237,26 +244,21 @@ def _parse_debug2(path, lines) -> Snapshot:
                     ("panic: ", "fatal error: ", "runtime: ")):
                 snap.message = line.strip()
             continue  # text around the dump: panic messages, registers, exit status
-        if m := _ANCESTOR.match(line):
+        if line.startswith("[originating") and (m := _ANCESTOR.match(line)):
             target = Ancestor(int(m[1]), [])
             g.ancestors.append(target)
             continue
-        if m := _ELIDED.match(line):
-            target_elided = -1 if m[1] == "additional" else int(m[1])
-            if target is g:
-                g.elided = target_elided
+        if line.startswith("...") and (m := _ELIDED.match(line)):
+            if target is g:  # ancestors' elisions say nothing about the goroutine itself
+                g.elided = -1 if m[1] == "additional" else int(m[1])
             continue
         nxt = lines[i] if i < n else None
         fm = _FILE_LINE.match(nxt) if nxt is not None else None
         if fm:
             i += 1
             where = (fm[1], int(fm[2]))
-            if cm := _CREATED.match(line):
-                creator = Creator(cm[1], *where, int(cm[2] or 0))
-                if target is g:
-                    g.created_by = creator
-                else:
-                    target.created_by = creator
+            if line.startswith("created by ") and (cm := _CREATED.match(line)):
+                target.created_by = Creator(cm[1], *where, int(cm[2] or 0))
             else:
                 target.frames.append(Frame(_func_name(line), *where))
             continue
@@ -291,22 +293,23 @@ def _header(m, no: int) -> Goroutine:
             g.locked = True
     rest = m[4].strip()
     if rest.startswith("{"):
-        g.labels = parse_labels(rest)
+        g.labels = dict(_cached_labels(rest))
     return g
 
 
 def _func_name(line: str) -> str:
     """`pkg.(*T).M(0xc0001, {0x2?, 0x3})` -> `pkg.(*T).M`; the argument list is dropped."""
     line = line.strip()
-    if line.endswith(")"):
-        depth = 0
-        for j in range(len(line) - 1, -1, -1):
-            if line[j] == ")":
-                depth += 1
-            elif line[j] == "(":
-                depth -= 1
-                if depth == 0:
-                    return line[:j] or line
+    if not line.endswith(")"):
+        return line
+    j = line.rfind("(")
+    if j > 0 and ")" not in line[j + 1:-1]:  # Go never prints parentheses inside arguments
+        return line[:j]
+    depth = 0
+    for j in range(len(line) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(line[j], 0)
+        if depth == 0:
+            return line[:j] or line
     return line
 
 
