@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from reportgen.analyze.graph import Part
 from reportgen.analyze.diff import DiffResult, compare
 from reportgen.analyze.escapes import run_escapes
+from reportgen.analyze.goroutines import run_goroutines
+from reportgen.analyze.leaks import run_leaks
 from reportgen.analyze.top import TopResult, resolve_sample_index, top
 
 
@@ -41,7 +43,8 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    nodes=_limit(options.get("nodes", 100)))
 
 
-RUNNERS = {"top": run_top, "diff": run_diff, "escapes": run_escapes}
+RUNNERS = {"top": run_top, "diff": run_diff, "escapes": run_escapes,
+           "goroutines": run_goroutines, "leaks": run_leaks}
 
 
 def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):

@@ -12,7 +12,7 @@ from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.manifest import default_analysis, default_manifest, load_manifest
-from reportgen.render import bench_pages, escape_pages, pages, profile_pages
+from reportgen.render import bench_pages, escape_pages, goroutine_pages, pages, profile_pages
 from reportgen.render.site import SiteWriter, render_notes
 from reportgen.sources import load_profile
 from reportgen.sources.bench import load_bench
@@ -64,6 +64,10 @@ PAGE_BUILDERS = {
     "source": _source_page,
     "bench": bench_pages.bench_page,
     "escapes": escape_pages.escapes_page,
+    "goroutines": lambda w, slug, title, result, profiles, m, a: goroutine_pages.goroutines_page(
+        w, slug, title, result, m),
+    "leaks": lambda w, slug, title, result, profiles, m, a: goroutine_pages.leaks_page(
+        w, slug, title, result, m),
 }
 
 
@@ -91,7 +95,11 @@ def analysis_title(analysis, manifest) -> str:
         return f"Benchmarks: {Path(o['base']).name} → {Path(o['target']).name}"
     if analysis.kind == "diff":
         return f"Diff: {manifest.profiles[o['base']].title} → {manifest.profiles[o['target']].title}"
+    if analysis.kind == "leaks":
+        return "Leak suspects"
     what = manifest.profiles[o["profile"]].title
+    if analysis.kind == "goroutines":
+        return f"Goroutines: {what}"
     extra = [o[k] for k in ("sample_index",) if o.get(k)]
     if o.get("granularity", "functions") != "functions":
         extra.append("by " + o["granularity"])
@@ -164,5 +172,6 @@ def _profiles_of(analysis) -> list[str]:
     if analysis.kind == "bench":
         return []
     o = analysis.options
-    return [o[k] for k in ("profile", "base", "target") if k in o]
+    return ([o[k] for k in ("profile", "base", "target") if k in o]
+            + [n for k in ("snapshots", "heap") for n in (o.get(k) or ())])
 

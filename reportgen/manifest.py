@@ -67,6 +67,15 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "target": Opt("file", required=True),
         "alpha": Opt("alpha", 0.05),
     },
+    "goroutines": {
+        "profile": Opt("profile", required=True),
+        "ignore": Opt("regex"),
+    },
+    "leaks": {
+        "snapshots": Opt("profile_list"),
+        "heap": Opt("profile_list"),
+        "ignore": Opt("regex"),
+    },
     "escapes": {
         "profile": Opt("profile", required=True),
         "compiler_log": Opt("path"),
@@ -231,6 +240,12 @@ class _Checker:
                      else "defined under profiles, but the manifest has none")
             self.fail(node, f"{where}: expected a profile name {known} (got {name!r})")
         return name
+
+    def profile_list(self, node, where) -> list[str]:
+        if not (isinstance(node, SequenceNode) and node.value):
+            self.fail(node, f"{where}: expected a non-empty list of profile names "
+                            f"(got {_got(node)})")
+        return [self.profile(item, f"{where}[{i}]") for i, item in enumerate(node.value)]
 
     def file(self, node, where) -> Path:
         text = self.string(node, where)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportgen.errors import ProfileError
+from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
 from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip, parse_pprof
 
 # Leading text of pprof's legacy text formats, which we do not read.
@@ -39,6 +40,8 @@ def looks_like_text(data: bytes) -> bool:
 def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
     """Read one profile file of any supported format."""
     data = read_bytes(path)
+    if detect_goroutine_text(data):
+        return load_goroutines(path, data)
     if data and not is_gzip(data) and looks_like_text(data):
         head = data[:64].decode("utf-8", "replace").lstrip()
         if head.startswith(_LEGACY_TEXT):
