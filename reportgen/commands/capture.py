@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+
+from reportgen.commands.args import positive
 import datetime
 import sys
 
@@ -19,16 +21,6 @@ def _duration(text: str) -> float:
     return seconds
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return n
-
-
 def register(sub, common):
     p = sub.add_parser(
         "capture", parents=[common], help="pull goroutine dumps and profiles from a service",
@@ -40,9 +32,9 @@ def register(sub, common):
                                "(/debug/pprof/ is added when missing)")
     p.add_argument("--every", type=_duration, default=30.0, metavar="DURATION",
                    help="time between snapshots, like 30s, 1m or 500ms (default 30s)")
-    p.add_argument("--count", type=_positive, default=5, metavar="N",
+    p.add_argument("--count", type=positive, default=5, metavar="N",
                    help="number of snapshots (default 5)")
-    p.add_argument("--profile-seconds", type=_positive, default=0, metavar="N",
+    p.add_argument("--profile-seconds", type=positive, default=0, metavar="N",
                    help="also take an N-second CPU profile with each snapshot")
     p.add_argument("--goroutineleak", action="store_true",
                    help="also pull Go 1.27's goroutineleak profile (runs a leak-detecting "

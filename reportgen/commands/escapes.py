@@ -7,24 +7,14 @@ import argparse
 import json
 import sys
 
+from reportgen.commands.args import count_or_all
+
 
 def _mapping(text: str) -> tuple[str, str]:
     old, sep, new = text.partition("=")
     if not sep or not old:
         raise argparse.ArgumentTypeError("expected FROM=TO")
     return old, new
-
-
-def _limit(text: str):
-    if text == "all":
-        return None
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number or 'all'") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return n
 
 
 def register(sub, common):
@@ -47,7 +37,7 @@ def register(sub, common):
     e.add_argument("--map", action="append", default=[], type=_mapping, metavar="FROM=TO",
                    dest="path_map", help="rewrite a compiler-log path prefix before matching "
                                          "it to the profile's files; repeatable")
-    e.add_argument("--limit", type=_limit, default=20, metavar="N|all",
+    e.add_argument("--limit", type=count_or_all, default=20, metavar="N|all",
                    help="show at most N hints (default 20)")
     e.add_argument("--format", choices=["text", "json"], default="text")
     e.set_defaults(run=run)

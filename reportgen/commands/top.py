@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-
-def _nodes(text: str):
-    if text == "all":
-        return None
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number or 'all'") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return n
+from reportgen.commands.args import count_or_all
 
 
 def register(sub, common):
@@ -27,7 +16,7 @@ def register(sub, common):
     t.add_argument("--granularity", default="functions",
                    choices=["functions", "filefunctions", "lines", "files"])
     t.add_argument("--cum", action="store_true", help="sort by cumulative value")
-    t.add_argument("--nodes", type=_nodes, default=False, metavar="N|all",
+    t.add_argument("--nodes", type=count_or_all, default=False, metavar="N|all",
                    help="show at most N nodes; 'all' shows every node, untrimmed "
                         "(default: the nodes that pass pprof's cutoff)")
     t.add_argument("--node-fraction", type=float, default=None, metavar="F",

@@ -5,27 +5,15 @@ The format is told by content, not by file name.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from reportgen.errors import ProfileError
+from reportgen.sources.files import read_bytes
 from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
 from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip, parse_pprof
 
 # Leading text of pprof's legacy text formats, which we do not read.
 _LEGACY_TEXT = ("heap profile:", "--- contention", "--- mutex", "threadcreate profile:",
                 "--- heapz", "--- threadz", "binary=")
-
-
-def read_bytes(path) -> bytes:
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise ProfileError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ProfileError(path, "is a directory, not a profile") from None
-    except OSError as e:
-        raise ProfileError(path, f"cannot read ({e.strerror})") from None
 
 
 def looks_like_text(data: bytes) -> bool:

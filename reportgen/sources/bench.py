@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from reportgen.errors import ReportgenError
+from reportgen.sources.files import read_bytes
 
 # A configuration key starts with a lower-case letter and holds no space.
 _CONFIG = re.compile(r"([a-z][^\s:]*):(?:[ \t]+(.*))?$")
@@ -136,15 +136,7 @@ def parse_bench(text: str, path: str = "<input>") -> BenchSet:
 
 def load_bench(path) -> BenchSet:
     """Read and parse a benchmark file, naming the file in every error."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise BenchError(path, "no such file") from None
-    except IsADirectoryError:
-        raise BenchError(path, "is a directory, not benchmark output") from None
-    except OSError as e:
-        raise BenchError(path, f"cannot read ({e.strerror})") from None
+    data = read_bytes(path, BenchError, "benchmark output")
     if b"\0" in data[:8192]:
         raise BenchError(path, "binary data, not `go test -bench` output")
     # Benchmarks may log arbitrary bytes; a stray one must not lose the results.
