@@ -242,7 +242,14 @@ def test_cppbench_without_sample_type_names(testdata):
     assert p.drop_frames.startswith("ProfileData::Add|")
 
 
-@pytest.mark.parametrize("name", ["gobench.heap", "cppbench.contention", "go.godoc.thread",
+def test_old_threadcreate_text_reads_like_pprof(testdata, run_cli):
+    """go.godoc.thread is debug=1 text without symbols: pprof shows all of it as <unknown>."""
+    proc = run_cli("top", testdata / "go.godoc.thread")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].split() == ["7", "100%", "100%", "7", "100%", "<unknown>"]
+
+
+@pytest.mark.parametrize("name", ["gobench.heap", "cppbench.contention",
                                   "cppbench.small.contention"])
 def test_legacy_text_formats_are_refused_clearly(testdata, name):
     path = testdata / name

@@ -53,6 +53,9 @@ def test_example_site_has_index_pages_and_data(example_site):
         if data.get("kind") == "bench":
             assert data["units"]
             continue
+        if data.get("kind") == "escapes":
+            assert data["hints"]
+            continue
         if "files" in data:  # a source listing
             assert data["files"] and all(f["lines"] for f in data["files"])
             continue

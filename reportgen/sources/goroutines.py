@@ -214,6 +214,9 @@ def _parse_debug1(path, lines, kind, total) -> Snapshot:
                 snap.warnings.append(f"line {no}: could not read {_clip(line)!r}; skipped it")
         else:
             snap.warnings.append(f"line {no}: could not read {_clip(line)!r}; skipped it")
+    for r in snap.records:
+        if not r.frames:  # only `@ 0xpc ...`, as old profiles wrote: pprof's <unknown>
+            r.frames.append(Frame("", "", 0))
     seen = sum(r.count for r in snap.records)
     if seen != total:
         last = max((no for no, ln in enumerate(lines, start=1) if ln.strip()), default=1)
