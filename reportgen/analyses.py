@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 from reportgen.analyze.graph import Part
 from reportgen.analyze.diff import DiffResult, compare
-from reportgen.analyze.escapes import run_escapes
-from reportgen.analyze.goroutines import run_goroutines
-from reportgen.analyze.leaks import run_leaks
 from reportgen.analyze.top import TopResult, resolve_sample_index, top
+from reportgen.lazy import lazy
 
 
 @dataclass
@@ -43,8 +41,10 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    nodes=_limit(options.get("nodes", 100)))
 
 
-RUNNERS = {"top": run_top, "diff": run_diff, "escapes": run_escapes,
-           "goroutines": run_goroutines, "leaks": run_leaks}
+RUNNERS = {"top": run_top, "diff": run_diff,
+           "escapes": lazy("reportgen.analyze.escapes:run_escapes"),
+           "goroutines": lazy("reportgen.analyze.goroutines:run_goroutines"),
+           "leaks": lazy("reportgen.analyze.leaks:run_leaks")}
 
 
 def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):
@@ -55,5 +55,5 @@ def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):
 
 def profile_summary(profile, sample_index=None) -> TopResult:
     """The short top table shown on a profile's card."""
-    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=None,
+    return top([Part(profile, resolve_sample_index(profile, sample_index))], node_limit=100,
                node_fraction=0.0)

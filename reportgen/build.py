@@ -7,15 +7,14 @@ from pathlib import Path
 from markupsafe import Markup
 
 from reportgen.analyses import profile_summary, run_analysis
-from reportgen.analyze.benchstat import compare as compare_bench
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.manifest import default_analysis, default_manifest, load_manifest
-from reportgen.render import bench_pages, escape_pages, goroutine_pages, pages, profile_pages
+from reportgen.lazy import lazy
+from reportgen.render import pages, profile_pages
 from reportgen.render.site import SiteWriter, render_notes
 from reportgen.sources import load_profile
-from reportgen.sources.bench import load_bench
 
 
 def _part(profiles, manifest, options) -> list[Part]:
@@ -62,13 +61,15 @@ PAGE_BUILDERS = {
     "flame": _flame_page,
     "peek": _peek_page,
     "source": _source_page,
-    "bench": bench_pages.bench_page,
-    "escapes": escape_pages.escapes_page,
-    "goroutines": lambda w, slug, title, result, profiles, m, a: goroutine_pages.goroutines_page(
-        w, slug, title, result, m),
-    "leaks": lambda w, slug, title, result, profiles, m, a: goroutine_pages.leaks_page(
-        w, slug, title, result, m),
+    "bench": lazy("reportgen.render.bench_pages:bench_page"),
+    "escapes": lazy("reportgen.render.escape_pages:escapes_page"),
+    "goroutines": lambda w, slug, title, result, profiles, m, a: lazy(
+        "reportgen.render.goroutine_pages:goroutines_page")(w, slug, title, result, m),
+    "leaks": lambda w, slug, title, result, profiles, m, a: lazy(
+        "reportgen.render.goroutine_pages:leaks_page")(w, slug, title, result, m),
 }
+compare_bench = lazy("reportgen.analyze.benchstat:compare")
+load_bench = lazy("reportgen.sources.bench:load_bench")
 
 
 def build_from_args(inputs: list[str], output: str | None, max_decompressed: int) -> Path:

@@ -116,23 +116,40 @@ class Occurrences(NamedTuple):
     outer: np.ndarray   # bool: the outermost line of its location (not inlined)
 
 
-def stack_occurrences(profile, table: FrameTable, samples: np.ndarray) -> Occurrences:
-    """Expand the stacks of `samples` into frames (inlined lines included)."""
-    if len(samples) == profile.num_samples:
-        locs = profile.stack_locations
-        lens = np.diff(profile.stack_offsets)
-    else:
-        starts = profile.stack_offsets[samples]
-        lens = profile.stack_offsets[samples + 1] - starts
-        locs = profile.stack_locations[_ranges(starts, lens)]
-    loc_sample = np.repeat(np.arange(len(samples), dtype=np.int64), lens)
+def _expansion(profile, table: FrameTable):
+    """Cached: every sample's frames as frame slots (location, line), leaf first.
+
+    A location expands to the same slots at every granularity (one per line,
+    or one when it has none); only the node of a slot differs. So the costly
+    expansion is done once per profile, and each granularity maps slots to
+    its nodes with one lookup.
+    """
+    cached = profile.cache.get("expansion")
+    if cached is not None:
+        return cached
+    locs = profile.stack_locations
+    loc_sample = np.repeat(np.arange(profile.num_samples, dtype=np.int64),
+                           np.diff(profile.stack_offsets))
     counts = table.loc_count[locs]
     if len(counts) == 0 or counts.max() == 1:
-        return Occurrences(table.innermost[locs], loc_sample, np.ones(len(locs), dtype=bool))
-    node = table.frames[_ranges(table.loc_start[locs], counts)]
-    outer = np.zeros(len(node), dtype=bool)
-    outer[np.cumsum(counts) - 1] = True
-    return Occurrences(node, np.repeat(loc_sample, counts), outer)
+        slot, sample = table.loc_start[locs], loc_sample
+        outer = np.ones(len(locs), dtype=bool)
+    else:
+        # Inlined lines: fill each location's first slot, then its 2nd, 3rd ...
+        # only where it has that many (few locations have more than one line).
+        first = np.cumsum(counts) - counts
+        slot = np.empty(int(counts.sum()), dtype=np.int64)
+        slot[first] = table.loc_start[locs]
+        for j in range(1, int(counts.max())):
+            more = np.flatnonzero(counts > j)
+            slot[first[more] + j] = table.loc_start[locs[more]] + j
+        outer = np.zeros(len(slot), dtype=bool)
+        outer[first + counts - 1] = True
+        sample = np.repeat(loc_sample, counts)
+    per_sample = np.bincount(sample, minlength=profile.num_samples)
+    leaf = np.where(per_sample > 0, np.cumsum(per_sample) - per_sample, -1)
+    cached = profile.cache["expansion"] = (slot, sample, outer, leaf)
+    return cached
 
 
 class StackFrames(NamedTuple):
@@ -159,23 +176,11 @@ def stack_frames(profile, granularity: str = "functions") -> StackFrames:
 
 def _stack_frames(profile, granularity):
     table = FrameTable(profile, granularity)
-    nsamples = profile.num_samples
-    occ = stack_occurrences(profile, table, np.arange(nsamples))
-    counts = np.bincount(occ.sample, minlength=nsamples)
-    leaf = np.where(counts > 0, np.cumsum(counts) - counts, -1)
+    slot, sample, outer, leaf = _expansion(profile, table)
+    occ = Occurrences(table.frames[slot], sample, outer)
     width = max(table.num_nodes, 1)
     keys = np.sort(occ.sample * width + occ.node)
     distinct = np.ones(len(keys), dtype=bool)
     distinct[1:] = keys[1:] != keys[:-1]
     keys = keys[distinct]
     return StackFrames(table, occ, leaf, keys % width, keys // width)
-
-
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(s, s + n) for each (s, n), without a Python loop."""
-    total = int(lens.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(lens)
-    offsets = np.repeat(starts - (ends - lens), lens)
-    return np.arange(total, dtype=np.int64) + offsets

@@ -131,7 +131,7 @@ def call_edges(pieces, n, kept=None, focus=None) -> Edges:
         if kept is None and focus is None:
             pairs = counted_pairs(part.profile, frames.table.granularity)
         else:
-            pairs = _count_pairs(frames, None if kept is None else kept[gmap],
+            pairs = _count_pairs(part.profile, frames, None if kept is None else kept[gmap],
                                  None if focus is None else focus[gmap])
         live = ((values != 0) & ~gone)[pairs.sample]
         npairs = len(pairs.src)
@@ -164,26 +164,37 @@ def counted_pairs(profile, granularity: str) -> _Pairs:
     """Cached: the counted call occurrences with every node kept."""
     key = ("counted_pairs", granularity)
     if key not in profile.cache:
-        profile.cache[key] = _count_pairs(stack_frames(profile, granularity))
+        profile.cache[key] = _count_pairs(profile, stack_frames(profile, granularity))
     return profile.cache[key]
 
 
-def _count_pairs(frames, kept_local=None, focus_local=None) -> _Pairs:
+def _count_pairs(profile, frames, kept_local=None, focus_local=None) -> _Pairs:
     occ = frames.occ
     node, sample, outer = occ.node, occ.sample, occ.outer
-    if kept_local is not None:
+    if kept_local is None:
+        at = _adjacent(profile, frames)
+    else:
         keep = kept_local[node]
         node, sample, outer = node[keep], sample[keep], outer[keep]
-    adjacent = (sample[:-1] == sample[1:]) & (node[1:] != node[:-1])
+        at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
     if focus_local is not None:
         # Counting is per (sample, pair), so other pairs can be left out.
-        adjacent &= focus_local[node[:-1]] | focus_local[node[1:]]
-    at = np.flatnonzero(adjacent)
+        at = at[focus_local[node[at]] | focus_local[node[at + 1]]]
     width = max(frames.table.num_nodes, 1)
     distinct, pair = _distinct(node[at + 1] * width + node[at], width * width)
     first = _first_from_root(pair, sample[at], len(distinct), frames)
     return _Pairs(distinct // width, distinct % width, pair[first], sample[at][first],
                   outer[at][first])
+
+
+def _adjacent(profile, frames) -> np.ndarray:
+    """Cached: positions of frames whose caller is the next frame of the same stack."""
+    key = ("adjacent", frames.table.granularity)
+    if key not in profile.cache:
+        occ = frames.occ
+        profile.cache[key] = np.flatnonzero((occ.sample[:-1] == occ.sample[1:])
+                                            & (occ.node[1:] != occ.node[:-1]))
+    return profile.cache[key]
 
 
 def _distinct(code: np.ndarray, size: int):

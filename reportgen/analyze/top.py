@@ -9,6 +9,7 @@ import numpy as np
 
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
 from reportgen.errors import UsageError
+from reportgen.gocode import is_program_code
 
 DEFAULT_NODE_FRACTION = 0.005
 DEFAULT_EDGE_FRACTION = 0.001
@@ -44,6 +45,7 @@ class TopResult:
     cum_sort: bool
     rows: list = field(default_factory=list)
     nodes_total: int = 0       # nodes left after the cutoff, before the node limit
+    program_hotspot: TopRow | None = None  # the program's own node with most cum, below main
     dropped_nodes: int = 0
     drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
     diff: bool = False
@@ -63,6 +65,8 @@ class TopResult:
             "nodes_total": self.nodes_total,
             "dropped_nodes": self.dropped_nodes,
             "drop_cutoff": self.drop_cutoff,
+            "program_hotspot": (self.program_hotspot.as_dict(self.granularity)
+                                if self.program_hotspot else None),
             "rows": [r.as_dict(self.granularity) for r in self.rows],
         }
 
@@ -129,15 +133,27 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
     else:
         kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
+    hotspot = _program_hotspot(graph, kept, names, tot)
     shown = kept if node_limit is None else kept[:node_limit]
     labels = graph.inline_labels(shown, mask, edge_cutoff)
     rows = [_row(graph, n, names[n], labels[n]) for n in shown]
     return TopResult(
         sample_index=st.type, unit=st.unit, total=tot, granularity=granularity,
         cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
-        dropped_nodes=len(present) - len(kept),
+        dropped_nodes=len(present) - len(kept), program_hotspot=hotspot,
         drop_cutoff=abs(int(float(tot) * node_fraction)),
         diff=len(parts) > 1)
+
+
+def _program_hotspot(graph: Graph, nodes, names, total: int) -> TopRow | None:
+    """The program's own function under which most of the value is (roots like
+    main.main, which hold nearly everything, say nothing and are skipped)."""
+    own = [n for n in nodes if is_program_code(graph.keys[n].name or names[n], graph.keys[n].file)
+           and abs(int(graph.cum[n])) < 0.9 * abs(total)]
+    if not own:
+        return None
+    best = max(own, key=lambda n: (abs(int(graph.cum[n])), names[n]))
+    return _row(graph, best, names[best], "")
 
 
 def _row(graph: Graph, n: int, name: str, label: str) -> TopRow:

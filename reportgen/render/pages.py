@@ -6,7 +6,6 @@ Views format numbers the analyzers produced; they never compute new ones.
 from __future__ import annotations
 
 from reportgen import units
-from reportgen.gocode import is_program_code
 from reportgen.analyses import TopAnalysis
 from reportgen.render.charts import horizontal_bars
 from reportgen.render.site import anchor
@@ -39,11 +38,8 @@ def headline(result) -> str:
     text = (f"Hottest: {hot.name} — {units.percentage(hot.flat, result.total).strip()} "
             f"of {units.label(result.total, result.unit)} in the function itself "
             f"({units.label(hot.flat, result.unit)}).")
-    # The program's own function under which most of it happens (below main.main).
-    own = [r for r in result.rows if is_program_code(r.function or r.name, r.file)
-           and abs(r.cum) < 0.9 * abs(result.total)]
-    if own:
-        top = max(own, key=lambda r: (abs(r.cum), r.name))
+    top = result.program_hotspot
+    if top:
         text += (f" In the program's own code, most is under {top.name} "
                  f"({units.percentage(top.cum, result.total).strip()}, "
                  f"{units.label(top.cum, result.unit)}).")

@@ -48,9 +48,17 @@ def decode_varints(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     millions of varints cost a few vector operations each.
     """
     b = np.frombuffer(buf, dtype=np.uint8)
-    ends = np.flatnonzero(b < 0x80)
+    more = b >= 0x80
+    ends = np.flatnonzero(~more)
     if len(b) and (len(ends) == 0 or ends[-1] != len(b) - 1):
         raise ValueError("truncated varint")
+    if len(b) > 1 and not (more[:-1] & more[1:]).any():
+        # No varint is longer than two bytes (the usual case for ids): a two-byte
+        # one is the byte before its end, when that byte says "more".
+        values = b[ends].astype(np.uint64)
+        two = np.flatnonzero(more[np.maximum(ends - 1, 0)] & (ends > 0))
+        values[two] = (values[two] << np.uint64(7)) | (b[ends[two] - 1] & 0x7F)
+        return values, ends
     starts = np.empty_like(ends)
     if len(ends):
         starts[0] = 0
@@ -118,8 +126,10 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
     mappings, mapping_index = _mappings(path, msg, strings)
     functions, function_index = _functions(path, msg, strings)
     locations, location_ids = _locations(path, msg, strings, mapping_index, function_index)
-    values, offsets, stack = _samples(path, msg, data, len(sample_types), location_ids)
-    label_set, label_sets = _labels(msg, strings)
+    raw_fields = _sample_fields(msg)
+    values, offsets, stack = _samples(path, msg, data, len(sample_types), location_ids,
+                                      raw_fields)
+    label_set, label_sets = _labels(raw_fields[2], strings)
 
     period_type = None
     if msg.HasField("period_type"):
@@ -229,13 +239,24 @@ def _repack_unpacked(path, data, loc_blobs, val_blobs):
         val_blobs[i] = val_blobs[i] or _encode_varints(lists.sample[i].value)
 
 
-def _samples(path, msg, data, ntypes, location_ids):
-    """Sample values and stacks as arrays (see model.Profile)."""
-    samples = msg.sample
-    n = len(samples)
+def _sample_fields(msg) -> tuple[list, list, list]:
+    """Each sample's packed locations, packed values and raw labels, in one pass.
+
+    Every access to a sample creates a Python wrapper, so they are read once.
+    """
     join = b"".join
-    loc_blobs = [join(s.location_id) for s in samples]
-    val_blobs = [join(s.value) for s in samples]
+    locs, vals, labels = [], [], []
+    for s in msg.sample:
+        locs.append(join(s.location_id))
+        vals.append(join(s.value))
+        labels.append(tuple(s.label))
+    return locs, vals, labels
+
+
+def _samples(path, msg, data, ntypes, location_ids, raw_fields):
+    """Sample values and stacks as arrays (see model.Profile)."""
+    n = len(msg.sample)
+    loc_blobs, val_blobs = raw_fields[0], raw_fields[1]
     _repack_unpacked(path, data, loc_blobs, val_blobs)
     try:
         buf = b"".join(loc_blobs)
@@ -279,7 +300,7 @@ def _location_indices(path, ids, location_ids):
     return idx.astype(np.int32)
 
 
-def _labels(msg, strings):
+def _labels(keys, strings):
     """Intern each sample's labels; label_set[i] indexes label_sets.
 
     Labels arrive as raw bytes, so equal label sets are found by comparing
@@ -288,7 +309,6 @@ def _labels(msg, strings):
     raw_index = {(): 0}
     label_sets = [()]
     decoded = {(): 0}
-    keys = [tuple(s.label) for s in msg.sample]
     label_set = np.zeros(len(keys), dtype=np.int32)
     for i, key in enumerate(keys):
         if not key:
