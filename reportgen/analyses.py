@@ -24,13 +24,41 @@ def _limit(nodes):
     return None if nodes in ("all", None) else nodes
 
 
+FILTER_OPTIONS = ("focus", "ignore", "hide", "show", "show_from", "tagfocus", "tagignore",
+                  "tagshow", "taghide")
+
+
+def filtered(profile, options: dict):
+    """The profile with the analysis's pprof filters (-focus, -tagfocus ...) applied."""
+    given = {k: options[k] for k in FILTER_OPTIONS if options.get(k)}
+    if not given:
+        return profile
+    from reportgen.analyze.filters import apply_filters
+    return apply_filters(profile, **given)
+
+
+def active_filters(options: dict) -> list[str]:
+    return [f"{k}={options[k]}" for k in FILTER_OPTIONS if options.get(k)]
+
+
 def run_top(options: dict, profiles: dict, defaults: dict) -> TopAnalysis:
     name = options["profile"]
     profile = profiles[name]
     index = resolve_sample_index(profile, options.get("sample_index") or defaults.get(name))
-    result = top([Part(profile, index)], options.get("granularity", "functions"),
-                 options.get("cum", False), _limit(options.get("nodes", 100)), node_fraction=0.0)
+    total = int(abs(profile.values[:, index]).sum())  # filters keep the whole total, as pprof
+    result = top([Part(filtered(profile, options), index)], options.get("granularity", "functions"),
+                 options.get("cum", False), _limit(options.get("nodes", 100)), node_fraction=0.0,
+                 total=total)
     return TopAnalysis(name, result)
+
+
+def run_tags(options: dict, profiles: dict, defaults: dict):
+    from reportgen.analyze.tags import tags
+    name = options["profile"]
+    profile = profiles[name]
+    resolve_sample_index(profile, options.get("sample_index") or defaults.get(name))  # checks
+    return tags(filtered(profile, options), options.get("sample_index") or defaults.get(name),
+                unfiltered=profile)
 
 
 def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
@@ -41,7 +69,7 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    nodes=_limit(options.get("nodes", 100)))
 
 
-RUNNERS = {"top": run_top, "diff": run_diff,
+RUNNERS = {"top": run_top, "diff": run_diff, "tags": run_tags,
            "escapes": lazy("reportgen.analyze.escapes:run_escapes"),
            "goroutines": lazy("reportgen.analyze.goroutines:run_goroutines"),
            "leaks": lazy("reportgen.analyze.leaks:run_leaks")}

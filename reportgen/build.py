@@ -6,21 +6,31 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from reportgen.analyses import profile_summary, run_analysis
+from reportgen.analyses import active_filters, filtered, profile_summary, run_analysis
 from reportgen.analyze.graph import Part
-from reportgen.analyze.top import resolve_sample_index
+from reportgen.analyze.flame import diff_flame_tree
+from reportgen.analyze.top import diff_parts, resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.manifest import default_analysis, default_manifest, load_manifest
 from reportgen.lazy import lazy
 from reportgen.render import pages, profile_pages
-from reportgen.render.site import SiteWriter, render_notes
+from reportgen.render.flamegraph import flame_svg
+from reportgen.render.site import SiteWriter, anchor, render_notes
 from reportgen.sources import load_profile
 
 
 def _part(profiles, manifest, options) -> list[Part]:
     name = options["profile"]
     sample = options.get("sample_index") or manifest.profiles[name].sample_index
-    return [Part(profiles[name], resolve_sample_index(profiles[name], sample))]
+    index = resolve_sample_index(profiles[name], sample)
+    return [Part(filtered(profiles[name], options), index)]
+
+
+def _tags_page(w, slug, title, result, profiles, manifest, analysis):
+    data = w.add_data(f"{slug}.json", {"kind": "tags", **result.as_dict()})
+    w.add_page(f"pages/{slug}.html", "tags.html.j2", title, tags=result, data=data,
+               filters=active_filters(analysis.options))
+    return f"{len(result.keys)} label keys"
 
 
 def _top_page(w, slug, title, result, profiles, manifest, analysis):
@@ -54,13 +64,28 @@ def _source_page(w, slug, title, _result, profiles, manifest, analysis):
                                      o["pattern"], manifest.sources)
 
 
+def _diff_page(w, slug, title, result, profiles, manifest, analysis):
+    o = analysis.options
+    # The parts run_diff compared: with normalize, the target is already scaled.
+    parts = diff_parts(profiles[o["target"]], profiles[o["base"]],
+                       o.get("sample_index") or manifest.profiles[o["target"]].sample_index,
+                       diff_base=o.get("mode", "diff_base") == "diff_base",
+                       normalize=o.get("normalize", False))
+    tree = diff_flame_tree(parts[:1], parts[1:], o.get("granularity", "functions"))
+    gid, file = f"diff-{anchor(slug)}", f"flame/{slug}-diff.svg"
+    label = f"{result.sample_index}: {result.base} → {result.target}"
+    w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True, theme_dir=w.theme_dir)
+    flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir))
+    return pages.diff_page(w, slug, title, result, profiles, flame=flame, flame_file=file)
+
+
 PAGE_BUILDERS = {
     "top": _top_page,
-    "diff": lambda w, slug, title, result, profiles, m, a: pages.diff_page(
-        w, slug, title, result, profiles),
+    "diff": _diff_page,
     "flame": _flame_page,
     "peek": _peek_page,
     "source": _source_page,
+    "tags": _tags_page,
     "bench": lazy("reportgen.render.bench_pages:bench_page"),
     "escapes": lazy("reportgen.render.escape_pages:escapes_page"),
     "goroutines": lambda w, slug, title, result, profiles, m, a: lazy(
@@ -105,7 +130,7 @@ def analysis_title(analysis, manifest) -> str:
     if o.get("granularity", "functions") != "functions":
         extra.append("by " + o["granularity"])
     kind = {"top": "Top", "flame": "Flame graph", "peek": "Callers/callees",
-            "source": "Source", "escapes": "Escapes"}[analysis.kind]
+            "source": "Source", "escapes": "Escapes", "tags": "Labels"}[analysis.kind]
     return f"{kind}: {what}" + (f" ({', '.join(extra)})" if extra else "")
 
 

@@ -33,6 +33,11 @@ class Opt:
     required: bool = False
 
 
+# pprof's sample filters, accepted by every kind that reads one profile.
+FILTERS = {name: Opt("regex") for name in (
+    "focus", "ignore", "hide", "show", "show_from", "tagfocus", "tagignore", "tagshow",
+    "taghide")}
+
 # Analysis kinds and their options. A new kind (flame, peek, ...) is one more row;
 # every kind also takes `kind` and `title`.
 ANALYSES: dict[str, dict[str, Opt]] = {
@@ -42,6 +47,12 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "granularity": Opt(GRANULARITIES, "functions"),
         "cum": Opt("boolean", False),
         "nodes": Opt("nodes", 100),
+        **FILTERS,
+    },
+    "tags": {
+        "profile": Opt("profile", required=True),
+        "sample_index": Opt("sample_index"),
+        **FILTERS,
     },
     "diff": {
         "base": Opt("profile", required=True),
@@ -55,12 +66,14 @@ ANALYSES: dict[str, dict[str, Opt]] = {
     "flame": {
         "profile": Opt("profile", required=True),
         "sample_index": Opt("sample_index"),
+        **FILTERS,
     },
     "peek": {
         "profile": Opt("profile", required=True),
         "sample_index": Opt("sample_index"),
         "pattern": Opt("regex", "."),
         "granularity": Opt(GRANULARITIES, "functions"),
+        **FILTERS,
     },
     "bench": {   # benchmark files: plain paths relative to the manifest, not profiles
         "base": Opt("file", required=True),
@@ -88,6 +101,7 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "profile": Opt("profile", required=True),
         "sample_index": Opt("sample_index"),
         "pattern": Opt("regex", required=True),
+        **FILTERS,
     },
 }
 _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),

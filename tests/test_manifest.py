@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from reportgen.errors import ManifestError, ProfileError
-from reportgen.manifest import (ANALYSES, THEMES_DIR, Analysis, Manifest, _Checker,
+from reportgen.manifest import (ANALYSES, FILTERS, THEMES_DIR, Analysis, Manifest, _Checker,
                                 default_manifest, load_manifest)
+
+NO_FILTERS = dict.fromkeys(FILTERS)  # every filter option, unset
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def test_full_manifest(site, tmp_path):
     top, diff = m.analyses
     assert top == Analysis("top", "Hot functions", {
         "profile": "cpu-before", "sample_index": "cpu", "granularity": "lines", "cum": True,
-        "nodes": 50}, 17, 0)
+        "nodes": 50, **NO_FILTERS}, 17, 0)
     assert diff == Analysis("diff", None, {
         "base": "cpu-before", "target": "cpu-after", "sample_index": "1",
         "granularity": "functions", "nodes": "all", "normalize": True, "mode": "base"}, 24, 1)
@@ -114,7 +116,8 @@ analyses:
     assert m.profiles["before"].title == "before"
     assert m.profiles["before"].labels == {} and m.profiles["before"].sample_index is None
     assert m.analyses[0].options == {"profile": "after", "sample_index": None,
-                                     "granularity": "functions", "cum": False, "nodes": 100}
+                                     "granularity": "functions", "cum": False, "nodes": 100,
+                                     **NO_FILTERS}
     assert m.analyses[1].options == {"base": "before", "target": "after", "sample_index": None,
                                      "granularity": "functions", "nodes": 100,
                                      "normalize": False, "mode": "diff_base"}
@@ -291,7 +294,8 @@ def test_default_manifest(tmp_path, monkeypatch):
             for a in m.analyses] == [("top", name, "lines", i)
                                      for i, name in enumerate(m.profiles)]
     assert m.analyses[0].options == {"profile": "before-cpu", "sample_index": None,
-                                     "granularity": "lines", "cum": False, "nodes": 100}
+                                     "granularity": "lines", "cum": False, "nodes": 100,
+                                     **NO_FILTERS}
     assert default_manifest(paths, "out").output == tmp_path / "out"
     # The same file twice, or clashing names in same-named directories, still get unique names.
     names = list(default_manifest(["x/cpu.pb.gz"] * 3).profiles)

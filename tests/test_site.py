@@ -53,6 +53,9 @@ def test_example_site_has_index_pages_and_data(example_site):
         if data.get("kind") == "bench":
             assert data["units"]
             continue
+        if data.get("kind") == "tags":
+            assert data["keys"] and data["keys"][0]["values"]
+            continue
         if data.get("kind") == "escapes":
             assert data["hints"]
             continue
@@ -110,7 +113,7 @@ def test_bare_profiles_get_a_default_report(run_cli, tmp_path):
     # Two profiles of one kind: the default report compares them.
     diff = json.loads(next((out / "data").glob("*-diff.json")).read_text())
     assert (diff["base"], diff["target"]) == ("before-heap", "after-heap")
-    assert len(list((out / "flame").glob("*.svg"))) == 4
+    assert len(list((out / "flame").glob("*.svg"))) == 5  # 2 per profile, 1 for the diff
 
 
 def test_rebuild_replaces_only_an_earlier_report(run_cli, tmp_path):

@@ -11,11 +11,13 @@ Diffs: parts carry a sign (a negated base), so `total` and `self` are signed
 sums and `weight` (the sum of |value|, the drawn width) stays positive.
 `path_values` gives each node's value in other parts along the same path,
 which is what a differential flame graph needs for its base.
+`diff_flame_tree` builds that graph: one tree over the union of the paths of
+a base and a target, with each side's values per node.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -306,3 +308,74 @@ def path_values(tree: FlameTree, parts: list[Part]) -> tuple[np.ndarray, np.ndar
             act = act[~done]
         np.add.at(slf, cur[ended], values[ended])
     return tot, slf
+
+
+@dataclass
+class DiffFlameTree(FlameTree):
+    """A FlameTree over the paths of both sides: `total`/`self` are after - before,
+    `weight`/`offset` the drawn side's (`widths`: "target" or "base")."""
+    before_total: np.ndarray = None
+    before_self: np.ndarray = None
+    after_total: np.ndarray = None
+    after_self: np.ndarray = None
+    widths: str = "target"
+    pruned_before: int = 0  # value of each side in the pruned subtrees
+    pruned_after: int = 0
+
+    @cached_property
+    def change(self) -> np.ndarray:
+        """(after - before) / max(before, after) per node: -1 gone ... 0 same ... +1 new."""
+        big = np.maximum(np.abs(self.before_total), np.abs(self.after_total))
+        return np.divide((self.after_total - self.before_total).astype(float), big,
+                         out=np.zeros(len(big)), where=big > 0)
+
+
+def diff_flame_tree(target_parts: list[Part], base_parts: list[Part],
+                    granularity: str = "functions", reverse: bool = False,
+                    widths: str = "target",
+                    min_fraction: float = DEFAULT_MIN_FRACTION) -> DiffFlameTree:
+    """A differential flame graph: every path of the target or the base, with
+    before (base) and after (target) values per node, drawn with `widths`.
+
+    Pass the parts diff_parts returned (its target is already scaled when it
+    normalizes); the base's sign is dropped here, each side is summed alone.
+    """
+    if widths not in ("target", "base"):
+        raise ValueError(f"widths must be 'target' or 'base': {widths!r}")
+    target = [Part(p.profile, p.sample_index) for p in target_parts]
+    base = [Part(p.profile, p.sample_index) for p in base_parts]
+    # Both sides positive: a path of either side has weight, so the tree holds
+    # the union (pruning sees before + after); then each side along its paths.
+    union = flame_tree(target + base, granularity, reverse, min_fraction)
+    after_total, after_self = path_values(union, target)
+    before_total, before_self = path_values(union, base)
+    tree = DiffFlameTree(**{f.name: getattr(union, f.name) for f in fields(FlameTree)},
+                         before_total=before_total, before_self=before_self,
+                         after_total=after_total, after_self=after_self, widths=widths,
+                         pruned_before=_leaving(union, before_total, before_self),
+                         pruned_after=_leaving(union, after_total, after_self))
+    tree.total = after_total - before_total
+    tree.self = after_self - before_self
+    tree.total_value = report_total(base)  # pprof -diff_base: percentages of the base
+    # Go profiles hold no negative values; clipping keeps a width drawable anyway.
+    tree.weight = np.maximum(after_total if widths == "target" else before_total, 0)
+    tree.offset = _offsets(tree.parent, tree.depth, tree.weight)
+    tree.pruned_value = tree.pruned_after if widths == "target" else tree.pruned_before
+    return tree
+
+
+def _leaving(tree: FlameTree, total: np.ndarray, self_: np.ndarray) -> int:
+    """Value of the samples that go on past the tree's nodes: the pruned part."""
+    through_children = np.zeros(len(tree), dtype=np.int64)
+    np.add.at(through_children, tree.parent[1:], total[1:])
+    return int((total - self_ - through_children).sum())
+
+
+def _offsets(parent: np.ndarray, depth: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Left edges of a preorder tree: children side by side from the parent's edge."""
+    offset = np.zeros(len(parent), dtype=np.int64)
+    for d in range(1, int(depth.max(initial=0)) + 1):
+        at = np.flatnonzero(depth == d)  # preorder: grouped by parent, siblings in order
+        offset[at] = offset[parent[at]] + _excl_within(parent[at], weight[at])
+    return offset
+

@@ -106,15 +106,17 @@ def _scaled_to(profile, index: int, want_total: int):
     scaled = values[:, index] * ratio
     # Go's math.Round: halves away from zero.
     values[:, index] = (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype(np.int64)
-    return dataclasses.replace(profile, values=values)
+    # Fresh cache: cached graphs hold the unscaled values.
+    return dataclasses.replace(profile, values=values, cache={})
 
 
 def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = False,
         node_limit: int | None = None, node_fraction: float = DEFAULT_NODE_FRACTION,
-        edge_fraction: float = 0.0) -> TopResult:
+        edge_fraction: float = 0.0, total: int | None = None) -> TopResult:
     """pprof's top over one profile or a signed combination of profiles."""
     graph = build_graph(parts, granularity)
-    tot = report_total(parts)
+    # A filtered profile keeps the unfiltered total, as pprof's percentages do.
+    tot = report_total(parts) if total is None else total
     first = parts[0]
     st = first.profile.sample_types[first.sample_index]
     present = [n for n in range(len(graph.keys)) if graph.flat[n] or graph.cum[n]]

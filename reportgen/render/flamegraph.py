@@ -6,6 +6,10 @@ themes/default/flame.js redraws from that data and adds zoom, search,
 tooltips, keyboard control and the flame/icicle toggle. Every id, CSS rule
 and script state is scoped by the graph id, so several graphs share a page.
 
+A DiffFlameTree draws as a differential flame graph: colour by each
+frame's change on a blue (shrank) - white - red (grew) scale, tooltips with
+before, after and delta, and a button that redraws with the base's widths.
+
 Sizes: node structure and values are packed into one base64-alphabet VLQ
 string (about 9 bytes a node) instead of per-frame markup, so a 50k-node
 tree stays well under 2 MB.
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from reportgen import units
-from reportgen.analyze.flame import ROOT_NAME, FlameTree
+from reportgen.analyze.flame import ROOT_NAME, DiffFlameTree, FlameTree
 from reportgen.gocode import family, name_head, package_of
 from reportgen.render.site import script_json
 
@@ -45,6 +49,21 @@ FAMILIES = {
 }
 FAMILY_LABELS = {"app": "program code", "std": "standard library", "runtime": "Go runtime",
                  "other": "native / unknown"}
+
+# Diff colours: ColorBrewer RdBu (diverging, colour-blind safe), blue = shrank.
+# A frame's change is (after - before) / max(before, after), from -1 (gone)
+# to +1 (new); |change| below the first edge is "the same".
+DIFF_PALETTE = ("#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
+                "#fddbc7", "#f4a582", "#d6604d", "#b2182b")
+CHANGE_EDGES = (0.02, 0.25, 0.5, 0.75)
+DIFF_LABELS = ("≤ −75% (gone)", "−50…−75%", "−25…−50%", "−2…−25%", "±2%",
+               "+2…+33%", "+33…+100%", "×2…×4", "≥ ×4 (new)")  # +33% is change 0.25
+DARK_BINS = (0, 8)  # labels on these read better in white
+WIDTH_NOTES = {
+    "target": "Widths: the target (after). Colour: how each frame's total changed.",
+    "base": "Widths: the base (before), so removed code shows. "
+            "Colour: how each frame's total changed.",
+}
 
 
 def xml_text(s: str) -> str:
@@ -154,8 +173,34 @@ def _frame_table(tree: FlameTree, used: np.ndarray):
     return names, files, lines, cls, rules
 
 
+def change_bins(change: np.ndarray) -> np.ndarray:
+    """Index into DIFF_PALETTE per node: 4 is unchanged, 0 shrank most, 8 grew most."""
+    steps = np.searchsorted(CHANGE_EDGES, np.abs(change), side="right")
+    return 4 + np.sign(change).astype(np.int64) * steps
+
+
+def _pack(cols) -> str:
+    return vlq(np.stack([np.asarray(c, dtype=np.uint64) for c in cols], axis=1).ravel())
+
+
+def _levels_up(tree: FlameTree) -> np.ndarray:
+    return np.concatenate([[0], tree.depth[:-1] - tree.depth[1:] + 1])
+
+
+def _view(tree: FlameTree, orientation: str) -> dict:
+    """The data keys flame.js needs for any graph, after the node table."""
+    return {
+        "total": int(tree.total_value), "type": tree.sample_type, "unit": tree.unit,
+        "scale": unit_scale(tree.unit), "pruned": [tree.pruned_nodes, int(tree.pruned_value)],
+        "reverse": tree.reverse, "orient": orientation, "maxd": int(tree.depth.max(initial=0)),
+        "W": WIDTH, "pad": PAD, "top": TOP, "row": ROW, "cw": CHAR_WIDTH, "minpx": JS_MIN_PX,
+    }
+
+
 def tree_data(tree: FlameTree, orientation: str) -> tuple[dict, list, np.ndarray]:
     """The JSON object flame.js reads, the colour rules and the class per node."""
+    if isinstance(tree, DiffFlameTree):
+        return diff_tree_data(tree, orientation)
     used, local = np.unique(tree.frame[1:], return_inverse=True)
     names, files, lines, cls, rules = _frame_table(tree, used)
     frame = np.concatenate([[len(names)], local])  # the root gets its own frame slot
@@ -167,21 +212,41 @@ def tree_data(tree: FlameTree, orientation: str) -> tuple[dict, list, np.ndarray
     q = int(np.gcd.reduce(np.concatenate([np.abs(tree.weight), np.abs(tree.self),
                                           np.abs(tree.total), [0]])))
     q = q or 1
-    up = np.concatenate([[0], tree.depth[:-1] - tree.depth[1:] + 1])
     signed = bool(np.any(tree.total != tree.weight))
-    cols = [up, frame, tree.weight // q, zigzag(tree.self // q)]
+    cols = [_levels_up(tree), frame, tree.weight // q, zigzag(tree.self // q)]
     if signed:
         cols.append(zigzag(tree.total // q))
-    packed = vlq(np.stack([np.asarray(c, dtype=np.uint64) for c in cols], axis=1).ravel())
     data = {
         "v": 1, "n": len(tree), "fields": len(cols), "q": q, "signed": signed,
-        "enc": packed, "names": names, "files": files, "lines": lines, "cls": cls,
-        "total": int(tree.total_value), "type": tree.sample_type, "unit": tree.unit,
-        "scale": unit_scale(tree.unit), "pruned": [tree.pruned_nodes, int(tree.pruned_value)],
-        "reverse": tree.reverse, "orient": orientation, "maxd": int(tree.depth.max(initial=0)),
-        "W": WIDTH, "pad": PAD, "top": TOP, "row": ROW, "cw": CHAR_WIDTH, "minpx": JS_MIN_PX,
+        "enc": _pack(cols), "names": names, "files": files, "lines": lines, "cls": cls,
+        **_view(tree, orientation),
     }
     return data, rules, np.asarray(cls)[frame]
+
+
+def diff_tree_data(tree: DiffFlameTree, orientation: str) -> tuple[dict, list, np.ndarray]:
+    """tree_data for a diff: both sides' values and a colour bin per node.
+
+    Node fields: levels up, frame, after total, after self, before total,
+    before self (all zigzag), colour bin. flame.js draws with one side's
+    totals as widths and can switch to the other's.
+    """
+    used, local = np.unique(tree.frame[1:], return_inverse=True)
+    names = [tree.frame_names[f] for f in used] + [ROOT_NAME]
+    files = [tree.frame_files[f] for f in used] + [""]
+    lines = [int(tree.frame_lines[f]) for f in used] + [0]
+    frame = np.concatenate([[len(used)], local])
+    values = [tree.after_total, tree.after_self, tree.before_total, tree.before_self]
+    q = int(np.gcd.reduce(np.abs(np.concatenate(values + [[0]])))) or 1
+    bins = change_bins(tree.change)
+    cols = [_levels_up(tree), frame, *(zigzag(v // q) for v in values), bins]
+    data = {
+        "v": 1, "n": len(tree), "fields": len(cols), "q": q, "diff": True,
+        "widths": tree.widths, "wnotes": WIDTH_NOTES, "dark": list(DARK_BINS),
+        "enc": _pack(cols), "names": names, "files": files, "lines": lines,
+        **_view(tree, orientation),
+    }
+    return data, list(DIFF_PALETTE), bins
 
 
 # --- the SVG
@@ -195,7 +260,7 @@ def _num(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _static_frames(tree: FlameTree, node_cls, orientation: str) -> str:
+def _static_frames(tree: FlameTree, node_cls, orientation: str, dark=()) -> str:
     total = float(tree.weight[0]) or 1.0
     px = tree.weight / total * FRAMES_WIDTH
     x = PAD + tree.offset / total * FRAMES_WIDTH
@@ -209,7 +274,8 @@ def _static_frames(tree: FlameTree, node_cls, orientation: str) -> str:
         name = names[tree.frame[n]] if tree.frame[n] >= 0 else ROOT_NAME
         label = fit_name(name, int((px[n] - 6) // CHAR_WIDTH))
         if label:
-            out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}">{xml_text(label)}</text>')
+            cls = ' class="dk"' if node_cls[n] in dark else ""
+            out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}"{cls}>{xml_text(label)}</text>')
     return "\n".join(out)
 
 
@@ -224,9 +290,31 @@ def _legend(y: int) -> str:
     return "".join(out)
 
 
+def _diff_legend(y: int) -> str:
+    out, x = [f'<text x="{PAD}" y="{y}">Change, before → after:</text>'], PAD + 160
+    for colour_, label in zip(DIFF_PALETTE, DIFF_LABELS):
+        out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" class="sw" '
+                   f'style="fill:{colour_}"/><text x="{x + 16}" y="{y}">{xml_text(label)}</text>')
+        x += 30 + len(label) * 8  # wider than the family legend's: … and − are wide
+    return "".join(out)
+
+
+def _diff_summary(tree: DiffFlameTree) -> str:
+    before, after = int(tree.before_total[0]), int(tree.after_total[0])
+    change = f"{(after - before) / before * 100:+.1f}%" if before else "new"
+    return (f"{tree.sample_type} · before {units.label(before, tree.unit)} → "
+            f"after {units.label(after, tree.unit)} ({change})"
+            + (" · callers of each leaf (reverse)" if tree.reverse else ""))
+
+
 def _pruned_note(tree: FlameTree) -> str:
     if not tree.pruned_nodes:
         return "Every frame is drawn."
+    if isinstance(tree, DiffFlameTree):
+        return (f"Not drawn: {tree.pruned_nodes:,} frames narrower than 1/12000 of before + "
+                f"after (~0.1 px); the stacks reaching them hold "
+                f"{units.label(tree.pruned_before, tree.unit)} before and "
+                f"{units.label(tree.pruned_after, tree.unit)} after.")
     share = units.percentage(tree.pruned_value, int(tree.weight[0])).strip()
     value = units.label(int(tree.pruned_value), tree.unit)
     return (f"Not drawn: {tree.pruned_nodes:,} frames narrower than 1/12000 of the width "
@@ -244,7 +332,7 @@ def read_theme(theme_dir: Path | None) -> tuple[str, str]:
 
 def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = False,
               orientation: str | None = None, theme_dir: Path | None = None) -> str:
-    """The flame graph of `tree` as SVG markup.
+    """The flame graph of `tree` (a diff one for a DiffFlameTree) as SVG markup.
 
     standalone=True: a complete .svg document; False: an <svg> element to
     inline into HTML. `orientation` is "flame" (root at the bottom) or
@@ -258,36 +346,60 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
     js, css = read_theme(theme_dir)
     data, rules, node_cls = tree_data(tree, orientation)
     gid = graph_id
+    diff = isinstance(tree, DiffFlameTree)
     max_depth = int(tree.depth.max(initial=0))
     frames_bottom = TOP + (max_depth + 1) * ROW
-    height = frames_bottom + 44
-    css = css.replace("#FLAME", f"#{gid}") + "".join(
-        f"#{gid} .c{i}{{fill:{c}}}" for i, c in enumerate(rules))
-    summary = (f"{tree.sample_type} · total {units.label(int(tree.total_value), tree.unit)}"
-               + (" · callers of each leaf (reverse)" if tree.reverse else ""))
+    height = frames_bottom + (64 if diff else 44)
+    if diff:  # as specific as the search highlight and later, so a match keeps its colour
+        rules_css = "".join(f"#{gid} .frames rect.c{i}{{fill:{c}}}" for i, c in enumerate(rules))
+        rules_css += f"#{gid} .frames text.dk{{fill:#ffffff}}"
+        summary = _diff_summary(tree)
+    else:
+        rules_css = "".join(f"#{gid} .c{i}{{fill:{c}}}" for i, c in enumerate(rules))
+        summary = (f"{tree.sample_type} · total {units.label(int(tree.total_value), tree.unit)}"
+                   + (" · callers of each leaf (reverse)" if tree.reverse else ""))
+    css = css.replace("#FLAME", f"#{gid}") + rules_css
     size = (f'width="{WIDTH}" height="{height}"' if standalone
             else 'width="100%" style="max-width:100%;height:auto"')
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if standalone else ""
     toggle = "Flame" if orientation == "icicle" else "Icicle"
+    buttons = [_button(gid, "reset", PAD, 86, "Reset zoom",
+                       "Show everything, clear the search (Esc)"),
+               _button(gid, "orient", PAD + 94, 70, toggle, "Root at the bottom or on top")]
+    search_x = PAD + 172
+    if diff:
+        buttons.append(_button(gid, "widths", search_x, 100,
+                               "Base widths" if tree.widths == "target" else "Target widths",
+                               "Draw with the base's widths (removed code shows) "
+                               "or the target's"))
+        search_x += 108
+    frames = _static_frames(tree, node_cls, orientation, DARK_BINS if diff else ())
+    pruned = (f'<text x="{PAD}" y="{frames_bottom + (56 if diff else 16)}" class="muted" '
+              f'id="{gid}-pruned">{xml_text(_pruned_note(tree))}</text>')
+    if diff:
+        footer = [f'<text x="{PAD}" y="{frames_bottom + 16}" id="{gid}-wnote">'
+                  f'{xml_text(WIDTH_NOTES[tree.widths])}</text>',
+                  f'<g class="legend" id="{gid}-legend">{_diff_legend(frames_bottom + 36)}</g>',
+                  pruned]
+    else:
+        footer = [pruned, f'<g class="legend">{_legend(frames_bottom + 36)}</g>']
     parts = [
-        f'{head}<svg xmlns="http://www.w3.org/2000/svg" id="{gid}" class="rgflame" '
+        f'{head}<svg xmlns="http://www.w3.org/2000/svg" id="{gid}" '
+        f'class="rgflame{" rgdiff" if diff else ""}" '
         f'viewBox="0 0 {WIDTH} {height}" {size} aria-labelledby="{gid}-title">',
         f'<title id="{gid}-title">{xml_text(title)}</title>',
         f"<style><![CDATA[{css}]]></style>",
         f'<rect class="bg" width="{WIDTH}" height="{height}"/>',
         f'<text x="{PAD}" y="20" class="ttl">{xml_text(title)}</text>',
         f'<text x="{WIDTH - PAD}" y="20" class="muted end">{xml_text(summary)}</text>',
-        _button(gid, "reset", PAD, 86, "Reset zoom", "Show everything, clear the search (Esc)"),
-        _button(gid, "orient", PAD + 94, 70, toggle, "Root at the bottom or on top"),
-        f'<foreignObject x="{PAD + 172}" y="30" width="260" height="24">'
+        *buttons,
+        f'<foreignObject x="{search_x}" y="30" width="260" height="24">'
         f'<input xmlns="http://www.w3.org/1999/xhtml" id="{gid}-q" type="search" '
         f'placeholder="Search regex  ( / )" aria-label="Search frames by regular expression" '
         f'spellcheck="false" autocomplete="off"/></foreignObject>',
-        f'<text x="{PAD + 442}" y="46" id="{gid}-matched" aria-live="polite"></text>',
-        f'<g id="{gid}-frames" class="frames">{_static_frames(tree, node_cls, orientation)}</g>',
-        f'<text x="{PAD}" y="{frames_bottom + 16}" class="muted" id="{gid}-pruned">'
-        f'{xml_text(_pruned_note(tree))}</text>',
-        f'<g class="legend">{_legend(frames_bottom + 36)}</g>',
+        f'<text x="{search_x + 270}" y="46" id="{gid}-matched" aria-live="polite"></text>',
+        f'<g id="{gid}-frames" class="frames">{frames}</g>',
+        *footer,
         f'<script type="application/json" id="{gid}-data">{safe_json(data)}</script>',
         f'<script><![CDATA[{js}\nwindow.reportgenFlame({script_json(gid)});]]></script>',
         "</svg>\n",

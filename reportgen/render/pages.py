@@ -106,7 +106,8 @@ def mover_chart(slug: str, diff):
                             diff.unit, "auto")]
 
 
-def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None):
+def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
+              flame_file=None):
     unit = table_unit(diff.table)
     data = writer.add_data(f"{slug}.json", diff.as_dict())
     change = diff.target_total - diff.base_total
@@ -124,7 +125,8 @@ def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None):
         summary += " The target was scaled to the base's total first (-normalize)."
     writer.add_page(f"pages/{slug}.html", "diff.html.j2", title, info=info,
                     answer=diff_answer(diff), summary=summary, diff=diff, unit=unit,
-                    charts=mover_chart(slug, diff), flame=flame, data=data)
+                    charts=mover_chart(slug, diff), flame=flame, flame_file=flame_file,
+                    data=data)
     return f"{diff.base} → {diff.target}: {pct}"
 
 

@@ -1,4 +1,5 @@
-// reportgen flame graph behaviour: zoom, search, tooltips, keyboard, flame/icicle.
+// reportgen flame graph behaviour: zoom, search, tooltips, keyboard, flame/icicle;
+// for a diff graph (D.diff) also before/after tooltips and target/base widths.
 // Inlined into every flame graph SVG (standalone or inside a page). The only
 // global is window.reportgenFlame(id); it is idempotent and keeps all state
 // in a closure per graph, so graphs on one page never share anything.
@@ -70,20 +71,43 @@
     var depth = new Int32Array(N), parent = new Int32Array(N), frame = new Int32Array(N);
     var end = new Int32Array(N), w = new Float64Array(N), self = new Float64Array(N);
     var tot = new Float64Array(N), off = new Float64Array(N), next = new Float64Array(N);
+    // A diff has both sides per node; w is the drawn side's totals.
+    var diff = !!D.diff, after, before, selfA, selfB, bin, wA, wB;
+    if (diff) {
+      after = new Float64Array(N); before = new Float64Array(N); bin = new Int32Array(N);
+      selfA = new Float64Array(N); selfB = new Float64Array(N);
+    }
     var path = [], i;
-    // Preorder with "levels up" per node rebuilds the tree; children sit
-    // left to right in order, each as wide as its value.
+    // Preorder with "levels up" per node rebuilds the tree.
     for (i = 0; i < N; i++) {
       var b = i * F, d = i ? depth[i - 1] + 1 - raw[b] : 0;
       depth[i] = d; path[d] = i; path.length = d + 1;
       parent[i] = d ? path[d - 1] : -1;
-      frame[i] = raw[b + 1]; w[i] = raw[b + 2] * D.q; self[i] = unzig(raw[b + 3]) * D.q;
-      tot[i] = F > 4 ? unzig(raw[b + 4]) * D.q : w[i];
-      if (i) { off[i] = next[parent[i]]; next[parent[i]] += w[i]; }
-      next[i] = off[i];
+      frame[i] = raw[b + 1];
+      if (diff) {
+        after[i] = unzig(raw[b + 2]) * D.q; selfA[i] = unzig(raw[b + 3]) * D.q;
+        before[i] = unzig(raw[b + 4]) * D.q; selfB[i] = unzig(raw[b + 5]) * D.q;
+        bin[i] = raw[b + 6];
+      } else {
+        w[i] = raw[b + 2] * D.q; self[i] = unzig(raw[b + 3]) * D.q;
+        tot[i] = F > 4 ? unzig(raw[b + 4]) * D.q : w[i];
+      }
       end[i] = i + 1;
     }
     for (i = N - 1; i > 0; i--) end[parent[i]] = Math.max(end[parent[i]], end[i]);
+    if (diff) {  // no negative widths, even if a profile had negative values
+      wA = after.map(function (v) { return Math.max(v, 0); });
+      wB = before.map(function (v) { return Math.max(v, 0); });
+      w = D.widths === "base" ? wB : wA;
+    }
+    // Children sit left to right in order, each as wide as its value.
+    function layout() {
+      for (var n = 0; n < N; n++) {
+        if (n) { off[n] = next[parent[n]]; next[parent[n]] += w[n]; }
+        next[n] = off[n];
+      }
+    }
+    layout();
 
     var W = D.W, PAD = D.pad, FW = W - 2 * PAD, ROW = D.row, CW = D.cw;
     var group = document.getElementById(id + "-frames");
@@ -94,8 +118,10 @@
 
     function isMatch(n) { return n > 0 && S.match !== null && S.match[frame[n]] === 1; }
     function frameClass(n, extra) {
-      return "c" + D.cls[frame[n]] + (isMatch(n) ? " m" : "") + extra;
+      return "c" + (diff ? bin[n] : D.cls[frame[n]]) + (isMatch(n) ? " m" : "") + extra;
     }
+    // The nearest frame with a width: what is in one side only has none in the other.
+    function shown(n) { while (n > 0 && !(w[n] > 0)) n = parent[n]; return n; }
     function rowY(d) { return D.top + (S.orient === "icicle" ? d : D.maxd - d) * ROW; }
 
     function addFrame(n, x, px, extra, frag) {
@@ -108,7 +134,11 @@
       S.rects[n] = rect;
       if (px >= 3 * CW + 6) {
         var text = fitName(D.names[frame[n]], Math.floor((px - 6) / CW));
-        if (text) el("text", { x: (x + 3).toFixed(1), y: y + 11, "class": extra.trim() }, frag)
+        var tc = extra.trim();
+        if (diff) {  // light text on the darkest colours; labels fade with their frame
+          tc = (tc + (D.dark.indexOf(bin[n]) >= 0 ? " dk" : "") + (isMatch(n) ? " m" : "")).trim();
+        }
+        if (text) el("text", { x: (x + 3).toFixed(1), y: y + 11, "class": tc }, frag)
           .textContent = text;
       }
     }
@@ -157,11 +187,17 @@
       } catch (e) { bad = true; }
       S.match = re ? new Uint8Array(D.names.length) : null;
       if (re) D.names.forEach(function (name, k) { S.match[k] = re.test(name) ? 1 : 0; });
-      // Only colours change: recolour the drawn frames instead of redrawing.
-      // Drawn frames before the zoomed one in preorder are its faded ancestors.
-      Object.keys(S.rects).forEach(function (key) {
-        S.rects[key].setAttribute("class", frameClass(+key, +key < S.zoom ? " a" : ""));
-      });
+      if (diff) {
+        // A diff keeps its colours on matches and fades the rest, labels too.
+        svg.classList.toggle("searching", S.match !== null);
+        draw();
+      } else {
+        // Only colours change: recolour the drawn frames instead of redrawing.
+        // Drawn frames before the zoomed one in preorder are its faded ancestors.
+        Object.keys(S.rects).forEach(function (key) {
+          S.rects[key].setAttribute("class", frameClass(+key, +key < S.zoom ? " a" : ""));
+        });
+      }
       showMatched(bad);
     }
 
@@ -211,12 +247,25 @@
       if (k < name.length) lines[2] += "\u2026";
       var file = D.files[frame[n]];
       if (file) lines.push(file + (D.lines[frame[n]] ? ":" + D.lines[frame[n]] : ""));
-      lines.push("total " + label(tot[n], D.scale) + " (" + pct(tot[n], D.total) + ")   self " +
-                 label(self[n], D.scale) + " (" + pct(self[n], D.total) + ")");
+      if (diff) {
+        lines.push(change("", before[n], after[n]));
+        lines.push(change("self: ", selfB[n], selfA[n]));
+      } else {
+        lines.push("total " + label(tot[n], D.scale) + " (" + pct(tot[n], D.total) + ")   self " +
+                   label(self[n], D.scale) + " (" + pct(self[n], D.total) + ")");
+      }
       if (S.zoom && n >= S.zoom && n < end[S.zoom]) {
         lines.push(pct(w[n], w[S.zoom]) + " of the zoomed frame");
       }
       return lines;
+    }
+
+    // "before X, after Y, delta +Z (+p%)", p of before, as the diff page writes it.
+    function change(prefix, b, a) {
+      var d = a - b, p = b ? (d >= 0 ? "+" : "") + (d / b * 100).toFixed(1) + "%"
+        : a ? "new" : "none";
+      return prefix + "before " + label(b, D.scale) + ", after " + label(a, D.scale) +
+        ", delta " + (d > 0 ? "+" : "") + label(d, D.scale) + " (" + p + ")";
     }
 
     var tipNode = -1, tipW = 0, tipH = 0;
@@ -320,6 +369,20 @@
       orientBtn.querySelector("text").textContent = S.orient === "icicle" ? "Flame" : "Icicle";
       draw();
     });
+    if (diff) {
+      button("widths", function () {
+        w = w === wA ? wB : wA;
+        var base = w === wB;
+        document.getElementById(id + "-widths").querySelector("text").textContent =
+          base ? "Target widths" : "Base widths";
+        document.getElementById(id + "-wnote").textContent = D.wnotes[base ? "base" : "target"];
+        layout();
+        hideTip();
+        var z = shown(S.zoom);
+        if (z !== S.zoom) zoom(z); else draw();
+        showMatched(false);
+      });
+    }
     input.addEventListener("input", function () { search(input.value); });
 
     // "/" and Esc act on the graph under the pointer or holding the focus;
@@ -337,11 +400,11 @@
         if (document.activeElement === input) input.blur();
       }
     });
-    function fromHistory() { var n = readHash(); if (n !== S.zoom) zoom(n, true); }
+    function fromHistory() { var n = shown(readHash()); if (n !== S.zoom) zoom(n, true); }
     window.addEventListener("popstate", fromHistory);
     window.addEventListener("hashchange", fromHistory);
 
-    S.zoom = readHash();
+    S.zoom = shown(readHash());
     S.focus = S.zoom;
     draw();
     if (input.value) search(input.value);  // a browser may restore the field
