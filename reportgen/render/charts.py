@@ -41,8 +41,12 @@ def clean_svg(svg: str, uuid: str, chart_id: str) -> Markup:
     return Markup(svg.replace(uuid, chart_id))
 
 
+# Shrank / grew, the same colour-blind-safe red/blue as the diff flame graph.
+SHRANK, GREW = "#2166ac", "#b2182b"
+
+
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
-                    unit: str, out_unit: str) -> Markup:
+                    unit: str, out_unit: str, diverging: bool = False) -> Markup:
     """A bar per name, largest on top, values labelled in human units."""
     chart = pygal.HorizontalBar(
         js=[], disable_xml_declaration=True, style=_STYLE, width=640,
@@ -53,6 +57,10 @@ def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[in
     chart.title = title
     # pygal draws the first value at the bottom: reverse so the largest is on top.
     chart.x_labels = [shorten(n) for n in reversed(names)]
-    chart.add("", [{"value": v, "label": n} for n, v in zip(reversed(names), reversed(values))])
+    points = [{"value": v, "label": n} for n, v in zip(reversed(names), reversed(values))]
+    if diverging:
+        for point in points:
+            point["color"] = SHRANK if point["value"] < 0 else GREW
+    chart.add("", points)
     svg = chart.render(is_unicode=True)
     return clean_svg(svg, chart.uuid, chart_id)

@@ -103,7 +103,7 @@ def mover_chart(slug: str, diff):
         return []
     return [horizontal_bars(f"{slug}-movers", "Largest changes by cum (after − before)",
                             [m.name for m in movers], [m.delta_cum for m in movers],
-                            diff.unit, "auto")]
+                            diff.unit, "auto", diverging=True)]
 
 
 def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
