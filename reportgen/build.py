@@ -35,12 +35,13 @@ def _tags_page(w, slug, title, result, profiles, manifest, analysis):
 
 def _top_page(w, slug, title, result, profiles, manifest, analysis):
     o = analysis.options
-    calls = profile_pages.calls_page(
-        w, f"pages/{slug}-calls.html", f"{title}: callers and callees",
-        _part(profiles, manifest, o), o["granularity"], [r.name for r in result.result.rows],
-        back=f"{slug}.html")
-    return pages.top_page(w, slug, title, result, profiles[result.profile],
-                          calls=calls.rsplit("/", 1)[-1])
+    calls = None
+    if o["granularity"] in ("functions", "filefunctions"):  # callers of a function, not a line
+        calls = profile_pages.calls_page(
+            w, f"pages/{slug}-calls.html", f"{title}: callers and callees",
+            _part(profiles, manifest, o), o["granularity"], [r.name for r in result.result.rows],
+            back=f"{slug}.html").rsplit("/", 1)[-1]
+    return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls)
 
 
 def _flame_page(w, slug, title, _result, profiles, manifest, analysis):

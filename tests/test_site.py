@@ -44,8 +44,10 @@ def test_example_site_has_index_pages_and_data(example_site):
         stem = Path(page).stem
         assert {f"flame/{stem}.svg", f"flame/{stem}-reverse.svg",
                 f"pages/{stem}-calls.html"} <= names
-    for page in [n for n in analyses if n.endswith("-top.html")]:
-        assert page.replace(".html", "-calls.html") in names
+    tops = [a for a in load_manifest(ROOT / "site.yml").analyses if a.kind == "top"]
+    for page, top in zip([n for n in analyses if n.endswith("-top.html")], tops):
+        has_calls = page.replace(".html", "-calls.html") in names
+        assert has_calls == (top.options["granularity"] == "functions"), page
     for page in analyses + profiles:
         stem = Path(page).stem
         assert f"data/{stem}.json" in names
