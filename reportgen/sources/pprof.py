@@ -224,19 +224,25 @@ def _encode_varints(values) -> bytes:
     return bytes(out)
 
 
-def _repack_unpacked(path, data, loc_blobs, val_blobs):
+def _repack_unpacked(path, msg, data, loc_blobs, val_blobs):
     """Give samples written unpacked the packed bytes the fast path decodes."""
     need = [i for i, (a, b) in enumerate(zip(loc_blobs, val_blobs)) if not a or not b]
     if not need:
         return
-    lists = profile_pb2.SampleLists()
     try:
-        lists.ParseFromString(data)
+        if len(need) * 20 < len(loc_blobs):
+            # A few samples (Go packs only lists of three or more): re-read just those.
+            lists = [profile_pb2.SampleList.FromString(msg.sample[i].SerializeToString())
+                     for i in need]
+        else:
+            whole = profile_pb2.SampleLists()
+            whole.ParseFromString(data)
+            lists = [whole.sample[i] for i in need]
     except DecodeError:
         raise ProfileError(path, "malformed sample (protobuf decoding failed)") from None
-    for i in need:
-        loc_blobs[i] = loc_blobs[i] or _encode_varints(lists.sample[i].location_id)
-        val_blobs[i] = val_blobs[i] or _encode_varints(lists.sample[i].value)
+    for i, sample in zip(need, lists):
+        loc_blobs[i] = loc_blobs[i] or _encode_varints(sample.location_id)
+        val_blobs[i] = val_blobs[i] or _encode_varints(sample.value)
 
 
 def _sample_fields(msg) -> tuple[list, list, list]:
@@ -257,7 +263,7 @@ def _samples(path, msg, data, ntypes, location_ids, raw_fields):
     """Sample values and stacks as arrays (see model.Profile)."""
     n = len(msg.sample)
     loc_blobs, val_blobs = raw_fields[0], raw_fields[1]
-    _repack_unpacked(path, data, loc_blobs, val_blobs)
+    _repack_unpacked(path, msg, data, loc_blobs, val_blobs)
     try:
         buf = b"".join(loc_blobs)
         ids, ends = decode_varints(buf)
