@@ -38,6 +38,15 @@ def run_cli():
     return run
 
 
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory) -> Path:
+    """The root site.yml's report, built once for every test that only reads it."""
+    out = tmp_path_factory.mktemp("example") / "site"
+    subprocess.run([sys.executable, "-m", "reportgen", "build", "site.yml", "-o", str(out)],
+                   cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
 @pytest.fixture
 def hostile_profile(tmp_path) -> Path:
     """A heap profile whose names, files, labels and mapping carry markup and

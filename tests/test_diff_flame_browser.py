@@ -4,8 +4,6 @@ against Python's numbers, the base-widths view, zoom across views, search.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,11 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("diffflame") / "site"
-    subprocess.run([sys.executable, "-m", "reportgen", "build", "site.yml", "-o", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
-    return out
+def site(example_site):
+    return example_site
 
 
 def first_diff_page(site):

@@ -5,7 +5,6 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTSIDE_REF = re.compile(r"""(?:src|href|xlink:href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
@@ -15,16 +14,6 @@ def build(run_cli, *args):
     proc = run_cli("build", *args)
     assert proc.returncode == 0, proc.stderr
     return proc
-
-
-@pytest.fixture(scope="module")
-def example_site(tmp_path_factory):
-    import subprocess
-    import sys
-    out = tmp_path_factory.mktemp("example") / "site"
-    subprocess.run([sys.executable, "-m", "reportgen", "build", "site.yml", "-o", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
-    return out
 
 
 def site_files(site: Path):

@@ -1,8 +1,6 @@
 """The built report in headless Chromium from file://, with the network cut off."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,11 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("browser") / "site"
-    subprocess.run([sys.executable, "-m", "reportgen", "build", "site.yml", "-o", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
-    return out
+def site(example_site):
+    return example_site
 
 
 def flat_sorted_top_page(site):
