@@ -434,10 +434,10 @@ def default_manifest(profile_paths: list[str], output: str | None = None) -> Man
             name, n = f"{stem}-{n}", n + 1
         profiles[name] = ProfileEntry(name, Path(os.path.normpath(p.absolute())), name, {},
                                       None, None)
-    # Each profile also gets its own page (flame graphs, top functions) from build.py,
-    # which adds a diff for each kind of profile given more than once.
-    analyses = [default_analysis("top", i, profile=name, granularity="lines")
-                for i, name in enumerate(profiles)]
+    # Each profile gets its own page (flame graphs, top functions linked to their
+    # callers and callees) from build.py, which also adds a diff for each kind of
+    # profile given more than once. Line-level views are a manifest away.
+    analyses: list[Analysis] = []
     base = Path.cwd()
     return Manifest(
         path=None, base_dir=base, title="Profile report", notes=None,

@@ -289,13 +289,8 @@ def test_default_manifest(tmp_path, monkeypatch):
     assert m.title == "Profile report" and m.path is None
     assert m.theme_dir == THEMES_DIR / "default"
     assert m.output == tmp_path / "site"
-    # Each profile's own page shows its functions; the manifest adds its lines.
-    assert [(a.kind, a.options["profile"], a.options["granularity"], a.index)
-            for a in m.analyses] == [("top", name, "lines", i)
-                                     for i, name in enumerate(m.profiles)]
-    assert m.analyses[0].options == {"profile": "before-cpu", "sample_index": None,
-                                     "granularity": "lines", "cum": False, "nodes": 100,
-                                     **NO_FILTERS}
+    # Each profile's own page (flame graphs, top functions) comes from build.py.
+    assert m.analyses == []
     assert default_manifest(paths, "out").output == tmp_path / "out"
     # The same file twice, or clashing names in same-named directories, still get unique names.
     names = list(default_manifest(["x/cpu.pb.gz"] * 3).profiles)
