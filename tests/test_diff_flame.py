@@ -22,22 +22,13 @@ from reportgen.render.flamegraph import (DIFF_LABELS, DIFF_PALETTE, change_bins,
                                          flame_svg)
 from reportgen.sources import load_profile
 from tests.profiles import HOSTILE, hostile_builder
+from tests.test_flame import paths
 
 PROFILES = Path(__file__).resolve().parent.parent / "examples" / "gateway" / "profiles"
 
 
 def load(when, name="cpu.pb.gz"):
     return load_profile(PROFILES / when / name)
-
-
-def paths(tree):
-    """Node per root-to-node path of frame names."""
-    names, out, path = tree.name, {}, []
-    for n in range(len(tree)):
-        del path[tree.depth[n]:]
-        path.append(names[n])
-        out[tuple(path)] = n
-    return out
 
 
 def adds_up(tree, total, self_):

@@ -61,6 +61,7 @@ def topmost_by_name(tree):
 
 
 def paths(tree):
+    """Node per root-to-node path of frame names."""
     names, out, path = tree.name, {}, []
     for n in range(len(tree)):
         del path[tree.depth[n]:]
