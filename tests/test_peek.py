@@ -9,7 +9,7 @@ import pytest
 
 from profiles import ProfileBuilder
 from reportgen.analyze.graph import Part
-from reportgen.analyze.peek import callers_callees, peek
+from reportgen.analyze.peek import peek
 from reportgen.analyze.top import diff_parts, resolve_sample_index
 from reportgen.errors import UsageError
 from reportgen.render.peek_text import format_peek
@@ -170,21 +170,6 @@ def test_peek_recursion_and_inline_marks_equal_pprof(tmp_path, sample_index, gra
 
 
 @pytest.mark.skipif(not GATEWAY.is_dir(), reason="no example profiles")
-def test_callers_callees_agrees_with_peek():
-    parts = single(GATEWAY / "before" / "cpu.pb.gz")
-    table = callers_callees(parts)
-    full = peek(parts, ".")
-    assert set(table) == {n.name for n in full.nodes if n.cum}
-    for node in full.nodes:
-        if node.cum:
-            assert table[node.name]["callers"] == [list(e) for e in node.callers]
-            assert table[node.name]["callees"] == [list(e) for e in node.callees]
-    short = callers_callees(parts, max_edges=2, names=[full.nodes[0].name])
-    assert list(short) == [full.nodes[0].name]
-    assert all(len(v) <= 2 for v in short[full.nodes[0].name].values())
-    json.dumps(table)
-
-
 def test_no_match_is_a_usage_error(tmp_path):
     parts = single(recursive_profile(tmp_path / "rec.pb.gz"))
     result = peek(parts, "nomatch")

@@ -128,11 +128,8 @@ def call_edges(pieces, n, kept=None, focus=None) -> Edges:
     codes, weights, reals = [], [], []
     for (part, frames, gmap), gone in zip(pieces, cancelled):
         values = sample_values(part)
-        if kept is None and focus is None:
-            pairs = counted_pairs(part.profile, frames.table.granularity)
-        else:
-            pairs = _count_pairs(part.profile, frames, None if kept is None else kept[gmap],
-                                 None if focus is None else focus[gmap])
+        pairs = _count_pairs(part.profile, frames, None if kept is None else kept[gmap],
+                             None if focus is None else focus[gmap])
         live = ((values != 0) & ~gone)[pairs.sample]
         npairs = len(pairs.src)
         weight = np.zeros(npairs, dtype=np.int64)
@@ -158,14 +155,6 @@ class _Pairs(NamedTuple):
     pair: np.ndarray    # per counted occurrence: its pair
     sample: np.ndarray  # per counted occurrence: its sample
     real: np.ndarray    # per counted occurrence: a real call, not an inlined one
-
-
-def counted_pairs(profile, granularity: str) -> _Pairs:
-    """Cached: the counted call occurrences with every node kept."""
-    key = ("counted_pairs", granularity)
-    if key not in profile.cache:
-        profile.cache[key] = _count_pairs(profile, stack_frames(profile, granularity))
-    return profile.cache[key]
 
 
 def _count_pairs(profile, frames, kept_local=None, focus_local=None) -> _Pairs:

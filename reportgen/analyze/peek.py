@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reportgen.analyze.graph import Edges, Graph, build_graph, call_edges
+from reportgen.analyze.graph import Edges, Graph, build_graph
 from reportgen.analyze.graph import total as report_total
 from reportgen.errors import UsageError
 
@@ -62,14 +62,6 @@ class PeekResult:
                 "sort": "cum" if self.cum_sort else "flat", "diff": self.diff,
                 "shown_total": self.shown_total,
                 "nodes": [n.as_dict() for n in self.nodes]}
-
-
-def call_graph(parts: list, granularity: str = "functions", focus=None) -> tuple[Graph, Edges]:
-    """build_graph's nodes plus the call edges touching `focus` (default: all)."""
-    graph = build_graph(parts, granularity)
-    if focus is None:
-        return graph, call_edges(graph.pieces, len(graph.keys))
-    return graph, graph.edges(focus)
 
 
 def compile_pattern(pattern: str):
@@ -138,8 +130,7 @@ def peek(parts: list, pattern: str, granularity: str = "functions",
     names = [k.printable() for k in graph.keys]
     kept = _sorted_nodes(graph, _name_rank(names), cum_sort)
     matched = [n for n in kept.tolist() if rx.search(names[n])]
-    graph, edges = call_graph(parts, granularity, matched)
-    adj = _Adjacency(graph, edges)
+    adj = _Adjacency(graph, graph.edges(matched))
     labels = graph.inline_labels(matched)
     nodes = [PeekNode(adj.names[n], int(graph.flat[n]), int(graph.cum[n]), labels[n],
                       adj.callers(n), adj.callees(n)) for n in matched]
@@ -151,21 +142,3 @@ def peek(parts: list, pattern: str, granularity: str = "functions",
                       shown_total=int(graph.flat.sum()),
                       smallest=int(probe[probe > 0].min()) if (probe > 0).any() else 0,
                       nodes=nodes, diff=len(parts) > 1)
-
-
-def callers_callees(parts: list, granularity: str = "functions",
-                    max_edges: int | None = None, names=None) -> dict:
-    """{name: {"callers": [[name, value, inline], ...], "callees": [...]}} for the
-    HTML report: every node with nonzero cum (or only `names`), pprof's edge order,
-    at most `max_edges` per side."""
-    graph, edges = call_graph(parts, granularity)
-    adj = _Adjacency(graph, edges)
-    wanted = None if names is None else set(names)
-    out = {}
-    for n in np.flatnonzero(graph.cum != 0).tolist():
-        name = adj.names[n]
-        if name in out or (wanted is not None and name not in wanted):
-            continue
-        out[name] = {"callers": [list(e) for e in adj.callers(n, max_edges)],
-                     "callees": [list(e) for e in adj.callees(n, max_edges)]}
-    return out
