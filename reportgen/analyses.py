@@ -69,7 +69,17 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    nodes=_limit(options.get("nodes", 100)))
 
 
-RUNNERS = {"top": run_top, "diff": run_diff, "tags": run_tags,
+def run_gc(options: dict, profiles: dict, defaults: dict):
+    """A gctrace/schedtrace log, or a comparison when `base` (the log before) is given."""
+    from reportgen.analyze.gc import analyze_gc, compare_gc
+    from reportgen.sources.gctrace import load_gctrace
+    target = analyze_gc(load_gctrace(options["log"]))
+    if not options.get("base"):
+        return target
+    return compare_gc(analyze_gc(load_gctrace(options["base"])), target)
+
+
+RUNNERS = {"gc": run_gc, "top": run_top, "diff": run_diff, "tags": run_tags,
            "escapes": lazy("reportgen.analyze.escapes:run_escapes"),
            "goroutines": lazy("reportgen.analyze.goroutines:run_goroutines"),
            "leaks": lazy("reportgen.analyze.leaks:run_leaks")}

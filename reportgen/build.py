@@ -89,6 +89,8 @@ PAGE_BUILDERS = {
     "tags": _tags_page,
     "bench": lazy("reportgen.render.bench_pages:bench_page"),
     "escapes": lazy("reportgen.render.escape_pages:escapes_page"),
+    "gc": lambda w, slug, title, result, profiles, m, a: lazy(
+        "reportgen.render.gc_pages:gc_page")(w, slug, title, result, m),
     "goroutines": lambda w, slug, title, result, profiles, m, a: lazy(
         "reportgen.render.goroutine_pages:goroutines_page")(w, slug, title, result, m),
     "leaks": lambda w, slug, title, result, profiles, m, a: lazy(
@@ -124,6 +126,9 @@ def analysis_title(analysis, manifest) -> str:
         return f"Diff: {manifest.profiles[o['base']].title} → {manifest.profiles[o['target']].title}"
     if analysis.kind == "leaks":
         return "Leak suspects"
+    if analysis.kind == "gc":
+        log = Path(o["log"]).name
+        return f"GC: {Path(o['base']).name} → {log}" if o.get("base") else f"GC: {log}"
     what = manifest.profiles[o["profile"]].title
     if analysis.kind == "goroutines":
         return f"Goroutines: {what}"
@@ -196,7 +201,7 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
 
 
 def _profiles_of(analysis) -> list[str]:
-    if analysis.kind == "bench":
+    if analysis.kind in ("bench", "gc"):
         return []
     o = analysis.options
     return ([o[k] for k in ("profile", "base", "target") if k in o]

@@ -80,6 +80,10 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "target": Opt("file", required=True),
         "alpha": Opt("alpha", 0.05),
     },
+    "gc": {      # GODEBUG=gctrace/scavtrace/schedtrace logs: paths, not profiles
+        "log": Opt("file", required=True),
+        "base": Opt("file"),                # the same program's log before a change
+    },
     "goroutines": {
         "profile": Opt("profile", required=True),
         "ignore": Opt("regex"),
@@ -414,12 +418,29 @@ def default_analysis(kind: str, index: int, **options) -> Analysis:
     return Analysis(kind, None, {**defaults, **options}, None, index)
 
 
+def _abs(p: Path) -> Path:
+    return Path(os.path.normpath(p.absolute()))
+
+
+def _is_gc_log(p: Path) -> bool:
+    """A regular file whose start holds a gctrace, scavtrace or schedtrace line."""
+    from reportgen.sources.gctrace import detect_gctrace
+    try:
+        with open(p, "rb") as f:
+            return detect_gctrace(f.read(65536))
+    except OSError:
+        return False  # the loader says what is wrong with it
+
+
 def default_manifest(profile_paths: list[str], output: str | None = None) -> Manifest:
     """A manifest for bare profile files: a top page per profile, by function and by line."""
     paths = [Path(p) for p in profile_paths]
     for given, p in zip(profile_paths, paths):
         if not p.exists():  # a directory is left to the loader to refuse
             raise ProfileError(given, "no such file")
+    # GC/scheduler trace logs are pages of their own, not profiles.
+    logs = [p for p in paths if _is_gc_log(p)]
+    paths = [p for p in paths if p not in logs]
     stems = [_slug(re.sub(r"(\.(pb|pprof|prof|gz|out))+$", "", p.name)) or "profile"
              for p in paths]
     # Clashing file names (before/cpu.pb.gz, after/cpu.pb.gz) take their directory's name.
@@ -438,6 +459,11 @@ def default_manifest(profile_paths: list[str], output: str | None = None) -> Man
     # callers and callees) from build.py, which also adds a diff for each kind of
     # profile given more than once. Line-level views are a manifest away.
     analyses: list[Analysis] = []
+    # Two logs are a before/after pair; otherwise a page per log.
+    pairs = [(logs[0], logs[1])] if len(logs) == 2 else [(None, log) for log in logs]
+    for base_log, log in pairs:
+        analyses.append(default_analysis("gc", len(analyses), log=_abs(log),
+                                         base=_abs(base_log) if base_log else None))
     base = Path.cwd()
     return Manifest(
         path=None, base_dir=base, title="Profile report", notes=None,

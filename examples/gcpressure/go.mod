@@ -1,0 +1,3 @@
+module gcpressure
+
+go 1.27
