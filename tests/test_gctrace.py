@@ -313,3 +313,25 @@ def test_logs_captured_with_go(tmp_path):
     assert all(s.p_states and s.g_states for s in log.sched)
     assert not log.skipped
     assert analyze_gc(log).answers
+
+
+def test_reader_never_fails_on_mutated_lines():
+    """Random edits of real lines: the reader reads, skips or refuses with ProfileError."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    seed = (DATA / "go1.27.txt").read_text() + (DATA / "go1.5.txt").read_text()
+
+    @hypothesis.settings(max_examples=300, deadline=None, derandomize=True)
+    @hypothesis.given(st.lists(st.tuples(st.integers(0, len(seed)), st.integers(0, 8),
+                                         st.text(max_size=6)), max_size=6))
+    def check(edits):
+        text = seed
+        for at, cut, insert in edits:
+            text = text[:at] + insert + text[at + cut:]
+        try:
+            log = parse_gctrace("fuzz.log", text)
+        except ProfileError:
+            return
+        analyze_gc(log)  # every figure computes
+
+    check()

@@ -145,16 +145,16 @@ def cycle_stats(log: GCLog) -> list[CycleStats]:
     out, prev = [], None
     for c in log.cycles:
         interval = allocated = rate = None
-        if prev is not None and c.n == prev.n + 1:
+        if prev is not None and c.n == prev.n + 1 and c.at_s > prev.at_s:
             interval = round(c.at_s - prev.at_s, 6)
             allocated = max(0, (prev.heap_end_mb - prev.heap_start_mb)
                             + (c.heap_start_mb - prev.live_mb))
-            rate = allocated / interval if interval > 0 else None
+            rate = allocated / interval
         out.append(CycleStats(
             c.n, c.at_s, round(c.stw_ms, 6), round(c.mark_ms, 6), round(c.gc_cpu_ms, 6),
             round(c.gc_cpu_ms - c.assist_ms - c.background_ms - c.idle_ms, 6), c.assist_ms,
-            c.background_ms, c.idle_ms, c.heap_start_mb, c.heap_end_mb, c.live_mb, c.goal_mb, c.cpu_percent,
-            c.procs, c.forced, list(c.markers), interval, allocated, rate, c.line))
+            c.background_ms, c.idle_ms, c.heap_start_mb, c.heap_end_mb, c.live_mb, c.goal_mb,
+            c.cpu_percent, c.procs, c.forced, list(c.markers), interval, allocated, rate, c.line))
         prev = c
     return out
 
@@ -163,7 +163,8 @@ def buckets(cycles: list[CycleStats]) -> list[Bucket]:
     """The run cut into about BUCKETS equal slices (whole milliseconds, at least 1 ms)."""
     if not cycles:
         return []
-    start, end = cycles[0].at_s, cycles[-1].at_s
+    # min/max, not first/last: a log may hold a restarted program (time starts again)
+    start, end = min(c.at_s for c in cycles), max(c.at_s for c in cycles)
     width = max(round((end - start) / BUCKETS, 3), 0.001)
     count = int((end - start) / width) + 1
     n, cpu = [0] * count, [0.0] * count
