@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from itertools import chain
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -18,6 +19,7 @@ from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
 from reportgen.sources.prune import prune_frames
+from reportgen.sources.samples import reference_fields, split_records
 
 DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 
@@ -44,44 +46,28 @@ def gunzip(path, data: bytes, limit: int) -> bytes:
 def decode_varints(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
     """All varints in `buf` as uint64, and the byte offset where each ends.
 
-    Works one byte position at a time (ids are mostly 1-3 bytes long), so
-    millions of varints cost a few vector operations each.
+    Works from each varint's last byte (the most significant group) back,
+    one vector step per byte of the longest varint, over the varints that
+    are still that long: ids are mostly 1-3 bytes, so millions of varints
+    cost a few passes. Raises ValueError for a cut or over-long varint.
     """
     b = np.frombuffer(buf, dtype=np.uint8)
     more = b >= 0x80
     ends = np.flatnonzero(~more)
     if len(b) and (len(ends) == 0 or ends[-1] != len(b) - 1):
         raise ValueError("truncated varint")
-    if len(b) > 1 and not (more[:-1] & more[1:]).any():
-        # No varint is longer than two bytes (the usual case for ids): a two-byte
-        # one is the byte before its end, when that byte says "more".
-        values = b[ends].astype(np.uint64)
-        two = np.flatnonzero(more[np.maximum(ends - 1, 0)] & (ends > 0))
-        values[two] = (values[two] << np.uint64(7)) | (b[ends[two] - 1] & 0x7F)
-        return values, ends
-    starts = np.empty_like(ends)
-    if len(ends):
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-    lengths = ends - starts + 1
-    longest = int(lengths.max()) if len(lengths) else 0
-    if longest > 10:
+    values = (b[ends] & 0x7F).astype(np.uint64)
+    longer = np.flatnonzero((ends > 0) & more[np.maximum(ends - 1, 0)])
+    shift = np.uint64(7)
+    for back in range(1, 10):
+        if not longer.size:
+            return values, ends
+        at = ends[longer] - back
+        values[longer] = (values[longer] << shift) | (b[at] & 0x7F)
+        longer = longer[(at > 0) & more[np.maximum(at - 1, 0)]]
+    if longer.size:
         raise ValueError("varint longer than 10 bytes")
-    values = (b[starts] & 0x7F).astype(np.uint64)
-    for k in range(1, longest):
-        rows = np.flatnonzero(lengths > k)
-        values[rows] |= (b[starts[rows] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
     return values, ends
-
-
-def _split_counts(buf: bytes, blobs: list, ends: np.ndarray) -> np.ndarray:
-    """How many varints each blob of the concatenation `buf` holds."""
-    blob_ends = np.cumsum(np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)))
-    last = blob_ends[np.fromiter(map(len, blobs), dtype=bool, count=len(blobs))] - 1
-    if len(last) and (np.frombuffer(buf, dtype=np.uint8)[last] >= 0x80).any():
-        raise ValueError("truncated varint")
-    idx = np.searchsorted(ends, blob_ends, side="left")
-    return np.diff(np.concatenate(([0], idx)))
 
 
 class _Strings:
@@ -98,8 +84,10 @@ class _Strings:
         return self.table[index]
 
 
-def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Profile:
-    """Parse profile.proto bytes (gzip or raw) into a Profile."""
+def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+                vectorised: bool = True) -> Profile:
+    """Parse profile.proto bytes (gzip or raw) into a Profile; vectorised=False
+    decodes the samples on the reference path (tests compare the two)."""
     if not data:
         raise ProfileError(path, "empty file")
     if is_gzip(data):
@@ -126,10 +114,9 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
     mappings, mapping_index = _mappings(path, msg, strings)
     functions, function_index = _functions(path, msg, strings)
     locations, location_ids = _locations(path, msg, strings, mapping_index, function_index)
-    raw_fields = _sample_fields(msg)
-    values, offsets, stack = _samples(path, msg, data, len(sample_types), location_ids,
-                                      raw_fields)
-    label_set, label_sets = _labels(raw_fields[2], strings)
+    values, offsets, stack, raw_labels = _samples(path, msg, len(sample_types), location_ids,
+                                                  vectorised)
+    label_set, label_sets = _labels(raw_labels, strings)
 
     period_type = None
     if msg.HasField("period_type"):
@@ -212,75 +199,45 @@ def _locations(path, msg, strings, mapping_index, function_index):
     return locations, np.array(ids, dtype=np.uint64)
 
 
-def _encode_varints(values) -> bytes:
-    """Packed varint encoding (negative int64 as 10-byte two's complement)."""
-    out = bytearray()
-    for v in values:
-        v &= 0xFFFFFFFFFFFFFFFF
-        while v >= 0x80:
-            out.append((v & 0x7F) | 0x80)
-            v >>= 7
-        out.append(v)
-    return bytes(out)
-
-
-def _repack_unpacked(path, msg, data, loc_blobs, val_blobs):
-    """Give samples written unpacked the packed bytes the fast path decodes."""
-    need = [i for i, (a, b) in enumerate(zip(loc_blobs, val_blobs)) if not a or not b]
-    if not need:
-        return
+def _samples(path, msg, ntypes, location_ids, vectorised=True):
+    """Sample values, stack offsets, location indices (see model.Profile) and each
+    sample's raw labels. The vectorised decoder (sources/samples.py) reads Go's
+    encodings; anything else, or vectorised=False, takes the reference path."""
+    records = list(msg.sample)
+    n = len(records)
     try:
-        if len(need) * 20 < len(loc_blobs):
-            # A few samples (Go packs only lists of three or more): re-read just those.
-            lists = [profile_pb2.SampleList.FromString(msg.sample[i].SerializeToString())
-                     for i in need]
+        fields = split_records(records) if vectorised else None
+        if fields is not None:
+            ids, ends = decode_varints(fields.loc_buf)
+            stack_lens = _per_sample(ends, fields.loc_bytes)
+            raw_values, ends = decode_varints(fields.val_buf)
+            value_lens = _per_sample(ends, fields.val_bytes)
+            raw_values, labels = raw_values.view(np.int64), fields.labels
         else:
-            whole = profile_pb2.SampleLists()
-            whole.ParseFromString(data)
-            lists = [whole.sample[i] for i in need]
-    except DecodeError:
-        raise ProfileError(path, "malformed sample (protobuf decoding failed)") from None
-    for i, sample in zip(need, lists):
-        loc_blobs[i] = loc_blobs[i] or _encode_varints(sample.location_id)
-        val_blobs[i] = val_blobs[i] or _encode_varints(sample.value)
-
-
-def _sample_fields(msg) -> tuple[list, list, list]:
-    """Each sample's packed locations, packed values and raw labels, in one pass.
-
-    Every access to a sample creates a Python wrapper, so they are read once.
-    """
-    join = b"".join
-    locs, vals, labels = [], [], []
-    for s in msg.sample:
-        locs.append(join(s.location_id))
-        vals.append(join(s.value))
-        labels.append(tuple(s.label))
-    return locs, vals, labels
-
-
-def _samples(path, msg, data, ntypes, location_ids, raw_fields):
-    """Sample values and stacks as arrays (see model.Profile)."""
-    n = len(msg.sample)
-    loc_blobs, val_blobs = raw_fields[0], raw_fields[1]
-    _repack_unpacked(path, msg, data, loc_blobs, val_blobs)
-    try:
-        buf = b"".join(loc_blobs)
-        ids, ends = decode_varints(buf)
-        stack_lens = _split_counts(buf, loc_blobs, ends)
-        buf = b"".join(val_blobs)
-        raw_values, ends = decode_varints(buf)
-        value_lens = _split_counts(buf, val_blobs, ends)
+            id_lists, value_lists, labels = reference_fields(records)
+            ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.uint64)
+            raw_values = np.fromiter(chain.from_iterable(value_lists), dtype=np.int64)
+            stack_lens = np.fromiter(map(len, id_lists), dtype=np.int64, count=n)
+            value_lens = np.fromiter(map(len, value_lists), dtype=np.int64, count=n)
     except ValueError as e:
         raise ProfileError(path, f"malformed sample ({e})") from None
+    except DecodeError:
+        raise ProfileError(path, "malformed sample (protobuf decoding failed)") from None
     if n and (value_lens != ntypes).any():
         bad = int(np.flatnonzero(value_lens != ntypes)[0])
         raise ProfileError(path, f"sample {bad} has {value_lens[bad]} values, "
                                  f"expected {ntypes} (one per sample type)")
-    values = raw_values.view(np.int64).reshape(n, ntypes)
+    values = raw_values.reshape(n, ntypes)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(stack_lens, out=offsets[1:])
-    return values, offsets, _location_indices(path, ids, location_ids)
+    return values, offsets, _location_indices(path, ids, location_ids), labels
+
+
+def _per_sample(varint_ends: np.ndarray, bytes_per_sample: np.ndarray) -> np.ndarray:
+    """How many of the varints (by the offset of their last byte) fall in each
+    sample's run of bytes."""
+    bounds = np.cumsum(bytes_per_sample)
+    return np.diff(np.searchsorted(varint_ends, bounds, side="left"), prepend=0)
 
 
 def _location_indices(path, ids, location_ids):
@@ -322,7 +279,10 @@ def _labels(keys, strings):
         idx = raw_index.get(key)
         if idx is None:
             try:
-                labels = tuple(_label(strings, profile_pb2.Label.FromString(raw)) for raw in key)
+                # a key is a sample's Label fields as bytes, or a tuple of Label messages
+                raws = (profile_pb2.SampleList.FromString(key).label if isinstance(key, bytes)
+                        else key)
+                labels = tuple(_label(strings, profile_pb2.Label.FromString(raw)) for raw in raws)
             except DecodeError:
                 raise ProfileError(strings.path, "malformed sample label") from None
             labels = tuple(lb for lb in labels if lb is not None)
