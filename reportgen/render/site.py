@@ -1,8 +1,7 @@
 """Writing the report directory: templates in, HTML and JSON out, atomically.
 
-The site is rendered into a temporary directory beside the target and
-swapped in only when every page was written, so a failed build leaves the
-previous report exactly as it was.
+Pages are rendered in memory and handed to render.sitedir, which swaps the
+whole directory in only when every page was written.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -21,9 +18,7 @@ from markupsafe import Markup
 from markdown.treeprocessors import Treeprocessor
 
 from reportgen import __version__, units
-from reportgen.errors import UsageError
-
-MARKER = ".reportgen-site"
+from reportgen.render.sitedir import write_report
 
 
 def anchor(name: str) -> str:
@@ -106,41 +101,4 @@ class SiteWriter:
         self.files[path] = html
 
     def write(self, target: Path) -> Path:
-        return write_atomically(target, self.files)
-
-
-def check_replaceable(target: Path):
-    """Refuse to replace anything that is not an earlier report of ours."""
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise UsageError(target, "output exists and is not a directory")
-    if any(target.iterdir()) and not (target / MARKER).exists():
-        raise UsageError(target, "output directory is not empty and is not a reportgen "
-                                 "report; refusing to replace it")
-
-
-def write_atomically(target: Path, files: dict[str, str]) -> Path:
-    target = Path(os.path.abspath(target))
-    check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    try:
-        os.chmod(tmp, 0o755)
-        for rel, text in sorted(files.items()):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        (tmp / MARKER).write_text("This directory is a report written by reportgen; "
-                                  "a new build replaces it whole.\n", encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rename(target, old / "site")
-            os.rename(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+        return write_report(target, self.files)
