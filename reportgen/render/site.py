@@ -11,11 +11,13 @@ import json
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 import markdown
+import nh3
 from markupsafe import Markup
-from markdown.treeprocessors import Treeprocessor
+from markdown.extensions.tables import TableExtension
 
 from reportgen import __version__, units
 from reportgen.render.sitedir import write_report
@@ -54,26 +56,58 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     return env
 
 
-class _LocalOnly(Treeprocessor):
-    """Notes may link anywhere, but must not load anything from outside."""
+# What notes may contain once rendered: an allow-list, so anything Markdown (or a
+# later Markdown version) emits beyond it is dropped, not passed through.
+NOTE_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "img", "em",
+             "strong", "del", "code", "pre", "blockquote", "hr", "br", "table", "thead",
+             "tbody", "tr", "th", "td"}
+NOTE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
+                   "th": {"align"}, "td": {"align"}}
+LINK_SCHEMES = {"http", "https", "mailto"}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
-    def run(self, root):
-        for parent in root.iter():
-            for child in list(parent):
-                if child.tag == "img" and re.match(r"^([a-z]+:)?//", child.get("src", ""), re.I):
-                    parent.remove(child)
-                if child.tag == "a" and child.get("href", "").strip().lower().startswith(
-                        ("javascript:", "data:", "vbscript:")):
-                    child.set("href", "#")
+
+def _url_as_browsers_read_it(value: str) -> str:
+    # The URL standard drops tabs and newlines anywhere and C0/space at the ends.
+    return re.sub(r"^[\x00-\x20]+|[\x00-\x20]+$", "", re.sub(r"[\t\n\r]", "", value))
+
+
+def _local_path(url: str) -> bool:
+    """A relative URL into the report: no scheme, no host, no '..' out of it."""
+    if _SCHEME.match(url) or url.startswith(("/", "\\")) or "\\" in url:
+        return False
+    path = unquote(re.split(r"[?#]", url, maxsplit=1)[0])
+    return ".." not in path.split("/")
+
+
+def _note_attribute(tag: str, attr: str, value: str) -> str | None:
+    """nh3's attribute_filter: gets values entity-decoded and scheme-checked already."""
+    url = _url_as_browsers_read_it(value)
+    # Belt and braces: with every blank removed, a scheme must still be one we allow.
+    scheme = _SCHEME.match(re.sub(r"[\x00-\x20]", "", url))
+    if scheme and scheme[0][:-1].lower() not in LINK_SCHEMES:
+        return None
+    if tag == "img" and attr == "src" and not _local_path(url):
+        return None   # an image would be fetched when the page opens
+    if tag == "a" and attr == "href" and url.startswith(("//", "\\", "/\\", "\\/")):
+        return None   # scheme-relative: file://host/ on a page opened from disk
+    return value
 
 
 def render_notes(text: str) -> str:
-    """Markdown notes as HTML; raw HTML in the notes is shown as text."""
-    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    """Markdown notes as sanitised HTML.
+
+    Raw HTML in the notes is shown as text. The rendered HTML then passes
+    nh3 (ammonia) with an allow-list: NOTE_TAGS, NOTE_ATTRIBUTES, links to
+    http, https and mailto URLs or relative ones, images only from relative
+    paths inside the report, so no note can run script or fetch anything.
+    """
+    md = markdown.Markdown(extensions=[TableExtension(use_align_attribute=True), "fenced_code"])
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
-    md.treeprocessors.register(_LocalOnly(md), "local_only", 0)
-    return md.convert(text)
+    return nh3.clean(md.convert(text), tags=NOTE_TAGS, attributes=NOTE_ATTRIBUTES,
+                     url_schemes=LINK_SCHEMES, attribute_filter=_note_attribute,
+                     link_rel="noopener noreferrer")
 
 
 class SiteWriter:
