@@ -25,6 +25,11 @@ THEMES_DIR = Path(reportgen.__file__).resolve().parent.parent / "themes"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
+def theme_files() -> list[str]:
+    """What a theme must hold: every file the bundled default theme has."""
+    return sorted(p.name for p in (THEMES_DIR / "default").iterdir() if p.is_file())
+
+
 @dataclass(frozen=True)
 class Opt:
     """One option: `check` names a _Checker method, or is the tuple of allowed values."""
@@ -287,6 +292,11 @@ class _Checker:
         if not d.is_dir():
             self.fail(node, f"{where}: expected a theme name from {THEMES_DIR} or a path to a "
                             f"theme directory (got {name!r}; {d} is not a directory)")
+        if missing := [f for f in theme_files() if not (d / f).is_file()]:
+            listed = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more"
+                                               if len(missing) > 4 else "")
+            self.fail(node, f"{where}: expected a theme directory with every file of the "
+                            f"bundled default theme (got {name!r}, which lacks {listed})")
         return d
 
     def directory(self, node, where) -> Path:

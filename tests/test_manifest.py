@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from reportgen.errors import ManifestError, ProfileError
 from reportgen.manifest import (ANALYSES, FILTERS, THEMES_DIR, Analysis, Manifest, _Checker,
                                 default_manifest, load_manifest)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NO_FILTERS = dict.fromkeys(FILTERS)  # every filter option, unset
 
@@ -43,9 +46,14 @@ def error(path) -> ManifestError:
     return e.value
 
 
+def make_theme(path: Path) -> Path:
+    """A theme directory: a copy of the bundled default."""
+    shutil.copytree(THEMES_DIR / "default", path)
+    return path
+
+
 def test_full_manifest(site, tmp_path):
-    theme = tmp_path / "mytheme"
-    theme.mkdir()
+    theme = make_theme(tmp_path / "mytheme")
     m = load_manifest(site("""
         title: "Gateway before/after"
         notes: |
@@ -259,13 +267,12 @@ def test_notes_file_not_utf8(site, tmp_path):
 
 
 def test_theme_by_path_and_by_local_name(site, tmp_path):
-    (tmp_path / "themes" / "dark").mkdir(parents=True)
+    make_theme(tmp_path / "themes" / "dark")
     assert load_manifest(site("theme: themes/dark\n")).theme_dir == tmp_path / "themes" / "dark"
-    (tmp_path / "plain").mkdir()
+    make_theme(tmp_path / "plain")
     # A bare name that exists beside the manifest is a path, not a bundled theme.
     assert load_manifest(site("theme: plain\n")).theme_dir == tmp_path / "plain"
-    absolute = tmp_path / "abs-theme"
-    absolute.mkdir()
+    absolute = make_theme(tmp_path / "abs-theme")
     assert load_manifest(site(f"theme: {absolute}\n")).theme_dir == absolute
 
 
@@ -301,3 +308,26 @@ def test_default_manifest_missing_file(tmp_path):
     with pytest.raises(ProfileError) as e:
         default_manifest([str(tmp_path / "gone.pb.gz")], None)
     assert e.value.reason == "no such file" and e.value.path == str(tmp_path / "gone.pb.gz")
+
+
+@pytest.mark.parametrize("theme", ["/", "./t"])
+def test_a_directory_that_is_not_a_theme_is_a_manifest_error(site, tmp_path, theme):
+    (tmp_path / "t").mkdir()
+    e = error(site(f"title: x\ntheme: {theme}\n"))
+    assert e.line == 2 and "theme: expected a theme directory" in e.reason
+    assert "lacks base.html.j2" in e.reason
+
+
+def test_a_theme_missing_one_file_names_it(site, tmp_path):
+    (make_theme(tmp_path / "t") / "flame.js").unlink()
+    e = error(site("theme: ./t\n"))
+    assert e.line == 1 and e.reason.endswith("which lacks flame.js)")
+
+
+@pytest.mark.parametrize("case", ["theme-tmp", "theme-without-files"])
+def test_fuzz_theme_cases(case):
+    path = ROOT.parent / "shared" / "cases" / "fuzz" / "site_yml" / case / "s.yml"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    e = error(path)
+    assert e.line == 1 and "theme: expected a theme directory" in e.reason

@@ -14,13 +14,17 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 import markdown
 import nh3
 from markupsafe import Markup
 from markdown.extensions.tables import TableExtension
 
 from reportgen import __version__, units
+from reportgen.errors import UsageError
 from reportgen.render.sitedir import write_report
+
+DEFAULT_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
 
 
 def anchor(name: str) -> str:
@@ -38,7 +42,13 @@ def script_json(data) -> str:
 
 
 def make_env(theme_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """The theme's templates, sandboxed: a theme is data, it cannot run Python.
+
+    Jinja2's SandboxedEnvironment refuses attribute access to internals
+    (`__class__`, `__globals__`, `mro()` ...) and unsafe callables, so a theme
+    from anywhere can only arrange the values it is given. Autoescape stays on.
+    """
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(theme_dir)),
         autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -128,10 +138,18 @@ class SiteWriter:
 
     def add_page(self, path: str, template: str, page_title: str, **context):
         root = "../" * path.count("/")
-        html = self.env.get_template(template).render(
-            site={"title": self.title, "pages": self.nav}, page_title=page_title, root=root,
-            theme_css=Markup(self.theme_css), theme_js=Markup(self.theme_js),
-            version=__version__, **context)
+        try:
+            html = self.env.get_template(template).render(
+                site={"title": self.title, "pages": self.nav}, page_title=page_title,
+                root=root, theme_css=Markup(self.theme_css), theme_js=Markup(self.theme_js),
+                version=__version__, **context)
+        except (jinja2.TemplateSyntaxError, jinja2.UndefinedError, SecurityError) as e:
+            if self.theme_dir.resolve() == DEFAULT_THEME:
+                raise   # our own template: a bug, keep the traceback
+            where = getattr(e, "filename", None) or str(self.theme_dir / template)
+            line = getattr(e, "lineno", None)
+            raise UsageError(f"{where}:{line}" if line else where,
+                             f"theme template error: {e.message}") from None
         self.files[path] = html
 
     def write(self, target: Path) -> Path:
