@@ -27,6 +27,7 @@ import numpy as np
 from reportgen import units
 from reportgen.analyze.flame import ROOT_NAME, DiffFlameTree, FlameTree
 from reportgen.gocode import family, name_head, package_of
+from reportgen.render.names import show_controls
 from reportgen.render.site import script_json
 
 THEME_DIR = Path(__file__).resolve().parents[2] / "themes" / "default"
@@ -67,8 +68,9 @@ WIDTH_NOTES = {
 
 
 def xml_text(s: str) -> str:
-    """Escape for XML/HTML text and attributes; drop characters XML forbids."""
-    return html.escape(_XML_BAD.sub("\ufffd", s), quote=True)
+    """Escape for XML/HTML text and attributes; drop characters XML forbids and
+    show bidi controls (render.names)."""
+    return html.escape(show_controls(_XML_BAD.sub("\ufffd", s)), quote=True)
 
 
 def safe_json(data) -> str:
@@ -272,7 +274,7 @@ def _static_frames(tree: FlameTree, node_cls, orientation: str, dark=()) -> str:
     names = tree.frame_names
     for n in np.flatnonzero(px >= 3 * CHAR_WIDTH + 6):
         name = names[tree.frame[n]] if tree.frame[n] >= 0 else ROOT_NAME
-        label = fit_name(name, int((px[n] - 6) // CHAR_WIDTH))
+        label = fit_name(show_controls(name), int((px[n] - 6) // CHAR_WIDTH))
         if label:
             cls = ' class="dk"' if node_cls[n] in dark else ""
             out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}"{cls}>{xml_text(label)}</text>')

@@ -22,6 +22,7 @@ from markdown.extensions.tables import TableExtension
 
 from reportgen import __version__, units
 from reportgen.errors import UsageError
+from reportgen.render.names import display_name, finalize, show_controls_in_json
 from reportgen.render.sitedir import write_report
 
 DEFAULT_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
@@ -35,8 +36,12 @@ def anchor(name: str) -> str:
 
 
 def script_json(data) -> str:
-    """JSON safe to place inside <script>: no '<', '>' or '&' can end the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    """JSON safe to place inside <script>: no '<', '>' or '&' can end the element.
+
+    Strings that script puts on screen show bidi controls as visible escapes
+    (render.names).
+    """
+    text = show_controls_in_json(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -50,7 +55,7 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     """
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(theme_dir)),
-        autoescape=True, undefined=jinja2.StrictUndefined,
+        autoescape=True, undefined=jinja2.StrictUndefined, finalize=finalize,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["value"] = lambda v, unit, out="auto": units.label(v, unit, out)
     env.filters["pct"] = lambda v, total: units.percentage(v, total).strip()
@@ -62,6 +67,7 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     env.filters["change"] = lambda d, base: f"{d / abs(base) * 100:+.1f}%" if base else "new"
     env.filters["change_value"] = lambda d, base: f"{d / abs(base) * 100:.4f}" if base else "1e9"
     env.filters["anchor"] = anchor
+    env.filters["name"] = display_name
     env.filters["script_json"] = script_json
     return env
 
