@@ -14,6 +14,7 @@ from markupsafe import Markup
 from pygal.style import Style
 
 from reportgen import units
+from reportgen.render.names import show_controls
 
 _STYLE = Style(
     background="transparent", plot_background="transparent",
@@ -34,9 +35,10 @@ def shorten(name: str, limit: int = 48) -> str:
 def clean_svg(svg: str, uuid: str, chart_id: str) -> Markup:
     """pygal's SVG minus its script and comments, with a stable id.
 
-    pygal built it with an XML serializer, so every name in it is escaped.
+    pygal built it with an XML serializer, so every name in it is escaped;
+    bidi controls in names are shown as escapes (render.names).
     """
-    svg = _SCRIPT.sub("", svg)
+    svg = show_controls(_SCRIPT.sub("", svg))
     svg = _COMMENT.sub("", svg)
     return Markup(svg.replace(uuid, chart_id))
 
