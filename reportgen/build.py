@@ -166,7 +166,7 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
         return run_analysis(a.kind, a.options, profiles, defaults)
     results = [run(a) for a in manifest.analyses]
 
-    writer = SiteWriter(Path(manifest.theme_dir), manifest.title)
+    writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
     planned = []
     for i, (analysis, result) in enumerate(zip(manifest.analyses, results)):
         slug = f"{i + 1:02d}-{analysis.kind}"

@@ -340,7 +340,10 @@ class _Checker:
                 self.fail(keys["root"][1], f"{at}.root: expected an existing directory "
                                            f"(got {root})")
             strip = self.string(keys["strip"][1], f"{at}.strip") if "strip" in keys else ""
-            out.append({"root": str(root), "strip": strip})
+            # "shown": the root as reports print it, relative to the manifest, so the
+            # output does not depend on where the inputs live.
+            shown = Path(os.path.relpath(root, self.base_dir)).as_posix()
+            out.append({"root": str(root), "strip": strip, "shown": shown})
         return out
 
     def labels(self, node, where) -> dict[str, str]:

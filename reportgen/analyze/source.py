@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from reportgen.analyze.frames import clean_path
 from reportgen.analyze.graph import build_graph
@@ -38,7 +39,7 @@ class SourceLine:
 class SourceFile:
     function: str
     file: str               # as the profile names it (cleaned)
-    path: str | None        # the local file read, or None
+    path: str | None        # the local file read (as analyze.source.shown), or None
     reason: str             # why there is no text ("" when path is set)
     flat: int               # pprof's ROUTINE header: sums over the line nodes
     cum: int
@@ -143,6 +144,21 @@ def candidates(file: str, roots) -> list[str]:
     return [c for c in out if not (c in seen or seen.add(c))]
 
 
+def shown(path: str, roots) -> str:
+    """A local path as a report prints it: under the root it lies in, named as the
+    root's "shown" (the manifest's own spelling), never the builder's absolute path.
+    A path under no root (a profile's "../" names) is shown from the first root."""
+    rels = [os.path.relpath(path, r["root"]) for r in roots]
+    for r, rel in zip(roots, rels):
+        if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            break
+    else:
+        if not roots:
+            return path
+        r, rel = roots[0], rels[0]
+    return posixpath.normpath(posixpath.join(r.get("shown", r["root"]), Path(rel).as_posix()))
+
+
 def resolve(file: str, roots) -> tuple[str | None, list[str]]:
     """(the first candidate that is a regular file inside its root, all tried)."""
     tried = candidates(file, roots)
@@ -175,19 +191,21 @@ class _Reader:
             return None, None, "source not found: no source roots given"
         path, tried = resolve(file, self.roots)
         if path is None:
-            shown = tried[:MAX_TRIED_SHOWN]
-            more = f" (and {len(tried) - len(shown)} more)" if len(tried) > len(shown) else ""
-            return None, None, "source not found: tried " + ", ".join(shown) + more
+            listed = [shown(t, self.roots) for t in tried[:MAX_TRIED_SHOWN]]
+            more = f" (and {len(tried) - len(listed)} more)" if len(tried) > len(listed) else ""
+            return None, None, "source not found: tried " + ", ".join(listed) + more
+        path_shown = shown(path, self.roots)
         try:
             if os.path.getsize(path) > MAX_SOURCE_BYTES:
-                return None, None, f"source not shown: {path} is over {MAX_SOURCE_BYTES} bytes"
+                return None, None, (f"source not shown: {path_shown} is over "
+                                    f"{MAX_SOURCE_BYTES} bytes")
             # newline="": split on \n only, as Go's bufio.Scanner does, so
             # stray \r or form feeds never shift line numbers.
             with open(path, encoding="utf-8", errors="replace", newline="") as f:
                 text = f.read()
         except OSError as e:
-            return None, None, f"source not readable: {path}: {e.strerror or e}"
+            return None, None, f"source not readable: {path_shown}: {e.strerror or e}"
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        return path, [ln[:-1] if ln.endswith("\r") else ln for ln in lines], ""
+        return path_shown, [ln[:-1] if ln.endswith("\r") else ln for ln in lines], ""

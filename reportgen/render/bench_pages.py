@@ -235,7 +235,8 @@ def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=Non
 
     Fits build.PAGE_BUILDERS as is; profiles, manifest and analysis are unused.
     """
-    data = writer.add_data(f"{slug}.json", cmp.as_dict())
+    data = writer.add_data(f"{slug}.json", {**cmp.as_dict(), "base": writer.shown(cmp.base),
+                                            "target": writer.shown(cmp.target)})
     many = _many_pkgs(cmp)
     tables = []
     for unit in cmp.units:

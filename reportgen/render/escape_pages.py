@@ -261,7 +261,8 @@ def escapes_page(writer, slug: str, title: str, result, profiles=None, manifest=
         from reportgen.analyze.escapes import attach_sources
         from reportgen.sources.escapes import SourceTree
         attach_sources(result, SourceTree(manifest.sources))
-    data = result_dict(result)
+    data = {**result_dict(result), "profile": writer.shown(result.profile),
+            "compiler_log": writer.shown(result.compiler_log)}
     name = writer.add_data(f"{slug}.json", data)
     info = [("Profile", posixpath.basename(result.profile or "") or "none"),
             ("Compiler log", posixpath.basename(result.compiler_log or "") or "none")]

@@ -129,14 +129,22 @@ def render_notes(text: str) -> str:
 class SiteWriter:
     """Collects pages and data files, then writes them in one go."""
 
-    def __init__(self, theme_dir: Path, title: str):
+    def __init__(self, theme_dir: Path, title: str, base_dir: Path | None = None):
         self.theme_dir = theme_dir
+        self.base_dir = base_dir or Path.cwd()   # the manifest's directory
         self.env = make_env(theme_dir)
         self.theme_css = (theme_dir / "style.css").read_text(encoding="utf-8")
         self.theme_js = (theme_dir / "report.js").read_text(encoding="utf-8")
         self.title = title
         self.files: dict[str, str] = {}
         self.nav: list[dict] = []
+
+    def shown(self, path) -> str | None:
+        """An input's path as the report prints it: relative to the manifest, so the
+        output does not depend on where the inputs live."""
+        if path is None:
+            return None
+        return Path(os.path.relpath(os.path.abspath(path), self.base_dir)).as_posix()
 
     def add_data(self, name: str, data) -> str:
         self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"

@@ -350,7 +350,7 @@ def parse_pos(pos: str):
 
 @dataclass
 class Snippet:
-    path: str          # the local file read
+    path: str          # the local file read, as analyze.source.shown prints it
     line: int          # the line the hint is about
     lines: list        # [(number, text)] around it
 
@@ -361,7 +361,8 @@ def source_roots(roots) -> list[dict]:
     out = []
     for r in roots or ():
         if isinstance(r, dict):
-            out.append({"root": str(r["root"]), "strip": r.get("strip") or ""})
+            out.append({"root": str(r["root"]), "strip": r.get("strip") or "",
+                        **({"shown": r["shown"]} if "shown" in r else {})})
             continue
         prefix, sep, target = str(r).partition("=")
         if sep and prefix and not os.path.isdir(str(r)):
@@ -380,7 +381,7 @@ class SourceTree:
         self.cache: dict[str, list | None] = {}
 
     def snippet(self, file: str, line: int, context: int = 3) -> Snippet | None:
-        from reportgen.analyze.source import resolve
+        from reportgen.analyze.source import resolve, shown
 
         if not self.roots:
             return None
@@ -392,7 +393,8 @@ class SourceTree:
             return None
         path, text = found
         lo, hi = max(1, line - context), min(len(text), line + context)
-        return Snippet(path, line, [(n, text[n - 1]) for n in range(lo, hi + 1)])
+        return Snippet(shown(path, self.roots), line,
+                       [(n, text[n - 1]) for n in range(lo, hi + 1)])
 
 
 def _read_lines(path: str):
