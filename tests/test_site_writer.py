@@ -201,6 +201,14 @@ def test_dangling_symlink_target_is_one_line_exit_2(tmp_path):
     assert os.readlink(tmp_path / "site") == "gone" and leftovers(tmp_path) == []
 
 
+def test_refuses_the_root_directory(tmp_path):
+    (tmp_path / "root").symlink_to("/")
+    for target in (Path("/"), tmp_path / "root"):
+        with pytest.raises(UsageError, match="cannot be the root directory"):
+            write_report(target, NEW)
+    assert not Path("/..lock").exists()
+
+
 def test_refuses_what_is_not_a_report(tmp_path):
     target = tmp_path / "site"
     target.mkdir()

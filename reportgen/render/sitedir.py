@@ -51,6 +51,8 @@ def write_report(target: Path, files: dict[str, str]) -> Path:
     """
     target = Path(os.path.abspath(target))
     real = _real_target(target)
+    if real == real.parent:
+        raise UsageError(target, "output cannot be the root directory")
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         with _locked(real):
