@@ -287,9 +287,14 @@ class _Checker:
     def theme(self, node, where) -> Path:
         name = self.string(node, where)
         local = self.resolve(name)
-        # A bare name is a bundled theme unless the manifest's directory has one of that name.
-        d = local if "/" in name or os.sep in name or local.exists() else THEMES_DIR / name
-        if not d.is_dir():
+        try:
+            # A bare name is a bundled theme unless the manifest's directory has one of that name.
+            d = local if "/" in name or os.sep in name or local.exists() else THEMES_DIR / name
+            is_dir = d.is_dir()
+        except OSError as e:   # a name too long for the file system, a loop of links ...
+            self.fail(node, f"{where}: expected a theme name or a path to a theme directory "
+                            f"(got a path the system refuses: {e.strerror})")
+        if not is_dir:
             self.fail(node, f"{where}: expected a theme name from {THEMES_DIR} or a path to a "
                             f"theme directory (got {name!r}; {d} is not a directory)")
         if missing := [f for f in theme_files() if not (d / f).is_file()]:

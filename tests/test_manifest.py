@@ -318,6 +318,11 @@ def test_a_directory_that_is_not_a_theme_is_a_manifest_error(site, tmp_path, the
     assert "lacks base.html.j2" in e.reason
 
 
+def test_a_theme_path_too_long_is_a_manifest_error(site):
+    e = error(site("title: x\ntheme: " + "t" * 300 + "\n"))
+    assert e.line == 2 and "File name too long" in e.reason
+
+
 def test_a_theme_missing_one_file_names_it(site, tmp_path):
     (make_theme(tmp_path / "t") / "flame.js").unlink()
     e = error(site("theme: ./t\n"))

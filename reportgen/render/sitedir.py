@@ -49,11 +49,11 @@ def write_report(target: Path, files: dict[str, str]) -> Path:
     the directory it points to is replaced. Raises UsageError for anything
     the file system refuses; the earlier report is then left as it was.
     """
-    target = Path(os.path.abspath(target))
-    real = _real_target(target)
-    if real == real.parent:
-        raise UsageError(target, "output cannot be the root directory")
+    target = real = Path(os.path.abspath(target))
     try:
+        real = _real_target(target)
+        if real == real.parent:
+            raise UsageError(target, "output cannot be the root directory")
         real.parent.mkdir(parents=True, exist_ok=True)
         with _locked(real):
             checkpoint("locked")
