@@ -271,3 +271,36 @@ def test_unwritable_report_subdirectory_is_refused(tmp_path):
         assert report(target) == "old" and leftovers(tmp_path) == []
     finally:
         (target / "pages").chmod(0o755)
+
+
+def snapshot(d: Path) -> dict:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def test_real_builds_killed_at_random_moments(tmp_path):
+    """`reportgen build` SIGKILLed at spread-out moments: the target is always
+    one whole report, and the next build leaves nothing beside it."""
+    from profiles import basic_builder, hostile_builder
+    a = basic_builder().write(tmp_path / "a.pb.gz")
+    b = hostile_builder().write(tmp_path / "b.pb.gz")
+
+    def cmd(profile, out):
+        return [sys.executable, "-m", "reportgen", "build", str(profile), "-o", str(out)]
+    for profile, out in ((a, "ref-a"), (b, "ref-b")):
+        subprocess.run(cmd(profile, tmp_path / out), cwd=tmp_path, check=True,
+                       capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    refs = [snapshot(tmp_path / "ref-a"), snapshot(tmp_path / "ref-b")]
+    work = tmp_path / "w"
+    work.mkdir()
+    target = work / "site"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(cmd(a, target), cwd=tmp_path, check=True, capture_output=True, env=env)
+    for delay in (0.5, 1.0, 1.5):
+        proc = subprocess.Popen(cmd(b, target), cwd=tmp_path, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert snapshot(target) in refs, delay
+        subprocess.run(cmd(a, target), cwd=tmp_path, check=True, capture_output=True, env=env)
+        assert snapshot(target) == refs[0] and leftovers(work) == []
