@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from profiles import basic_builder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,19 @@ def test_example_built_from_two_places_is_byte_identical(tmp_path):
         shutil.copytree(ROOT / "examples", d / "examples")
     build(Path("site.yml"), Path("out"), cwd=one)           # relative, from its directory
     build(two / "site.yml", two / "out", cwd=tmp_path)      # absolute, from somewhere else
+    assert_identical(one / "out", two / "out", tmp_path, ROOT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (ROOT / "examples").glob(
+    "*/site.yml")))
+def test_every_example_built_from_two_places_is_byte_identical(tmp_path, example):
+    one = tmp_path / "one"
+    two = tmp_path / "elsewhere" / "two"
+    for d in (one, two):
+        shutil.copytree(ROOT / "examples" / example, d / example)
+    build(Path(example) / "site.yml", Path("out"), cwd=one)
+    build(two / example / "site.yml", two / "out", cwd=ROOT)
     assert_identical(one / "out", two / "out", tmp_path, ROOT)
 
 

@@ -121,13 +121,17 @@ def gc_page(writer, slug: str, title: str, result, manifest=None) -> str:
         runs = [("before", result.base), ("after", result.target)]
         answers = [result.answer] + [f"After: {t}" for t in result.target.answers]
         facts = _facts(result.base, "before") + _facts(result.target, "after")
-        data = writer.add_data(f"{slug}.json", {"kind": "gc", **result.as_dict()})
+        data = result.as_dict()
+        for side in ("base", "target"):   # as the manifest names them, not absolute
+            data[side]["path"] = writer.shown(data[side]["path"])
+        data = writer.add_data(f"{slug}.json", {"kind": "gc", **data})
         main = result.target
         notes = _notes(result.base, "before") + _notes(result.target, "after")
     else:
         runs, answers, main = [("", result)], result.answers, result
         facts, notes = _facts(result), _notes(result)
-        data = writer.add_data(f"{slug}.json", {"kind": "gc", **result.as_dict()})
+        data = writer.add_data(f"{slug}.json", {"kind": "gc", **result.as_dict(),
+                                                "path": writer.shown(result.path)})
     writer.add_page(f"pages/{slug}.html", "gc.html.j2", title, info=facts, answers=answers,
                     charts=gc_charts(slug, runs), deltas=getattr(result, "deltas", None),
                     summary=summary_rows(main), pauses=longest_pauses(main), notes=notes,
