@@ -56,7 +56,7 @@ REMOTE_IMAGES = [
 ]
 RAW_HTML = ['<img src=x onerror="alert(18)">', "<script>alert(19)</script>",
             '<a href="javascript:alert(20)">raw</a>']
-ALLOWED = ["[ok](https://go.dev/doc)", "[mail](mailto:oncall@example.com)",
+ALLOWED = ['[ok](https://go.dev/doc "Note: the Go docs")', "[mail](mailto:oncall@example.com)",
            "[page](pages/01-top.html)", "![local](img/graph.png)", "[frag](#profiles)"]
 HOSTILE_NOTES = "\n\n".join(
     ["# Notes", *SCRIPT_LINKS, *REMOTE_IMAGES, *RAW_HTML, *ALLOWED,
@@ -103,6 +103,7 @@ def test_raw_html_is_text_and_tables_and_code_render():
     assert '<th align="left">a</th>' in html and '<td align="right">2</td>' in html
     assert "<pre><code>func main() {}" in html
     assert all(a.get("rel") == "noopener noreferrer" for t, a in parsed(html) if t == "a")
+    assert 'title="Note: the Go docs"' in html   # text attributes are not URLs
 
 
 def test_notes_in_a_built_report_in_chromium(tmp_path):

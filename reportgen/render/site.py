@@ -98,6 +98,8 @@ def _local_path(url: str) -> bool:
 
 def _note_attribute(tag: str, attr: str, value: str) -> str | None:
     """nh3's attribute_filter: gets values entity-decoded and scheme-checked already."""
+    if (tag, attr) not in (("a", "href"), ("img", "src")):
+        return value   # title, alt, align, start: text, not URLs
     url = _url_as_browsers_read_it(value)
     # Belt and braces: with every blank removed, a scheme must still be one we allow.
     scheme = _SCHEME.match(re.sub(r"[\x00-\x20]", "", url))

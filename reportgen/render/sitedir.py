@@ -13,6 +13,10 @@ with `fcntl.flock` for the whole write; a build that cannot get it within
 LOCK_WAIT seconds fails with one line. Every file-system error (disk full,
 no permission, a dangling symlink, an undeletable earlier report) becomes
 a UsageError, after the temporary directory is removed.
+
+The promise is for a build that is killed or fails: files are not fsynced
+(that would cost more than the rest of a small build), so after a power
+loss the file system's own ordering decides what survives.
 """
 
 from __future__ import annotations
