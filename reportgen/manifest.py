@@ -30,6 +30,24 @@ def theme_files() -> list[str]:
     return sorted(p.name for p in (THEMES_DIR / "default").iterdir() if p.is_file())
 
 
+MAX_THEME_FILE = 4 << 20   # bytes; the default theme's largest file is under 20 kB
+
+
+def _theme_file_problem(path: Path) -> str:
+    """Why a theme file cannot be used as is, or "" (it is read into every page)."""
+    try:
+        if path.stat().st_size > MAX_THEME_FILE:
+            return f"is over {MAX_THEME_FILE >> 20} MB"
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return "is not UTF-8 text"
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if path.name.startswith("flame.") and "]]>" in text:
+        return "contains ']]>', which would end the CDATA section it is inlined in"
+    return ""
+
+
 @dataclass(frozen=True)
 class Opt:
     """One option: `check` names a _Checker method, or is the tuple of allowed values."""
@@ -302,6 +320,9 @@ class _Checker:
                                                if len(missing) > 4 else "")
             self.fail(node, f"{where}: expected a theme directory with every file of the "
                             f"bundled default theme (got {name!r}, which lacks {listed})")
+        for f in theme_files():
+            if problem := _theme_file_problem(d / f):
+                self.fail(node, f"{where}: expected a usable theme ({name!r}: {f} {problem})")
         return d
 
     def directory(self, node, where) -> Path:

@@ -318,6 +318,17 @@ def test_a_directory_that_is_not_a_theme_is_a_manifest_error(site, tmp_path, the
     assert "lacks base.html.j2" in e.reason
 
 
+@pytest.mark.parametrize("file, content, problem", [
+    ("style.css", b"\xff\xfe", "style.css is not UTF-8 text"),
+    ("flame.js", b"var s = ']]>';", "flame.js contains ']]>'"),
+])
+def test_a_theme_file_that_cannot_be_inlined_is_a_manifest_error(site, tmp_path, file, content,
+                                                                  problem):
+    (make_theme(tmp_path / "t") / file).write_bytes(content)
+    e = error(site("theme: ./t\n"))
+    assert e.line == 1 and problem in e.reason
+
+
 def test_a_theme_path_too_long_is_a_manifest_error(site):
     e = error(site("title: x\ntheme: " + "t" * 300 + "\n"))
     assert e.line == 2 and "File name too long" in e.reason
