@@ -135,3 +135,28 @@ def test_in_chromium_names_are_isolated_and_controls_visible(bidi_site):
         cell = w.page.locator("td.name bdi", has_text="nigol").first
         assert cell.inner_text() == show_controls(RLO_NAME)
         assert dialogs == [] and w.outside == [] and w.errors == []
+
+
+DUMP = '''goroutine {id} [chan receive, 9 minutes] {{"k\u202e": "v\u2066"}}:
+main.(*T).\u202eRun(0x1)
+\t/src/\u2067x/main.go:12 +0x1
+created by main.\u202estart in goroutine 1
+\t/src/main.go:3 +0x2
+'''
+
+
+def test_goroutine_and_leak_pages_isolate_and_show_controls(tmp_path):
+    for n in (3, 12):
+        (tmp_path / f"d{n}.txt").write_text("\n".join(DUMP.format(id=i) for i in range(n)))
+    (tmp_path / "site.yml").write_text(
+        "profiles:\n  a: {path: d3.txt}\n  b: {path: d12.txt}\n"
+        "analyses:\n  - {kind: leaks, snapshots: [a, b]}\n  - {kind: goroutines, profile: b}\n")
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build",
+                           str(tmp_path / "site.yml"), "-o", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for page in ("01-leaks", "02-goroutines"):
+        html = (tmp_path / "site" / "pages" / f"{page}.html").read_text()
+        assert not BIDI_CONTROLS.search(html), page
+        assert "<bdi>main.(*T).\\u202eRun</bdi>" in html, page
+        assert "<bdi>/src/\\u2067x/main.go</bdi>" in html, page
