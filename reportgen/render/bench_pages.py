@@ -10,9 +10,11 @@ import math
 
 import pygal
 
-from reportgen.analyze.benchstat import BenchComparison, Row, runs_for_ci, runs_for_test
+from reportgen.analyze.benchstat import (BenchComparison, Geomean, Row, go_fixed, runs_for_ci,
+                                         runs_for_test)
 from reportgen.render.charts import _STYLE, clean_svg, shorten
 from reportgen.render.site import anchor
+from reportgen.sources.bench import unit_class
 
 MAX_CHARTS = 48           # one per benchmark and unit; a big suite would bury the page
 _SI = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ"),
@@ -23,18 +25,75 @@ _TIME = ("faster", "slower", True)
 _WORDS = {"B/op": ("fewer bytes", "more bytes", True),
           "allocs/op": ("fewer allocations", "more allocations", True)}
 _RATE = ("less throughput", "more throughput", False)
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
+
+# ---- benchstat's number format (benchunit.CommonScale / Scaler.Format) ---------------
+
+def _factors(kind: str):
+    """(factor, prefix, >=99.995, >=9.9995, >=.99995 thresholds), largest first."""
+    if kind == "binary":
+        return [(float(1 << e), p, float.fromhex(f"0x1.8ffae147ae148p{6 + e}"),
+                 float.fromhex(f"0x1.3ffbe76c8b439p{3 + e}"),
+                 float.fromhex(f"0x1.fff972474538fp{e - 1}"))
+                for e, p in zip((40, 30, 20, 10, 0), ("Ti", "Gi", "Mi", "Ki", ""))]
+    return [(10.0 ** e, p, float(f"99.995e{e}"), float(f"9.9995e{e}"), float(f".99995e{e}"))
+            for e, p in zip(range(12, -10, -3), ("T", "G", "M", "k", "", "m", "µ", "n"))]
+
+
+_SCALES = {"decimal": _factors("decimal"), "binary": _factors("binary")}
+_SIGFIGS = [float(f"9.9995e{e}") for e in range(-1, -9, -1)]
+
+
+def common_scale(values, kind: str) -> tuple[int, float, str]:
+    """(digits after the point, factor, prefix) shared by `values` (benchunit.CommonScale)."""
+    low = 0.0
+    for v in values:
+        v = abs(v)
+        if v != 0 and (low == 0 or v < low):
+            low = v
+    if low == 0:
+        return 3, 1.0, ""
+    factors = _SCALES[kind]
+    for factor, prefix, t100, t10, t1 in factors:
+        if low >= t100:
+            return 1, factor, prefix
+        if low >= t10:
+            return 2, factor, prefix
+        if low >= t1:
+            return 3, factor, prefix
+    factor, prefix = factors[-1][:2]
+    val = low / factor
+    for i, thresh in enumerate(_SIGFIGS):
+        if val >= thresh or i == len(_SIGFIGS) - 1:
+            return i + 3, factor, prefix
+    raise AssertionError("not reached")
+
+
+def scaled(value: float, scale: tuple[int, float, str]) -> str:
+    prec, factor, prefix = scale
+    return go_fixed(value / factor, prec) + prefix
+
+
+def scale_one(value: float, unit: str) -> str:
+    """One number alone, as benchstat prints a geomean (benchunit.Scale)."""
+    return scaled(value, common_scale([value], unit_class(unit)))
+
+
+# ---- human units for the sentences --------------------------------------------------
 
 def _four(x: float) -> str:
     """Four significant digits, like benchstat."""
-    if x == 0:
-        return "0"
+    if x == 0 or not math.isfinite(x):
+        return go_fixed(x, 0)
     return f"{x:.{max(0, 3 - math.floor(math.log10(abs(x))))}f}"
 
 
 def fmt_value(v: float, unit: str) -> str:
-    """62.66µs for ns/op, 15.13KiB for B/op, 15.50k for other units."""
-    if unit.startswith("ns/"):
+    """62.66µs for sec/op, 15.13KiB for B/op, 15.50k for other units."""
+    if unit.startswith("sec/"):
+        suffix, table = "s", _SI
+    elif unit.startswith("ns/"):
         v, suffix, table = v * 1e-9, "s", _SI
     elif unit.startswith("B/"):
         suffix, table = "B", _BINARY
@@ -48,7 +107,7 @@ def fmt_value(v: float, unit: str) -> str:
 
 
 def _words(unit: str):
-    if unit.startswith("ns/"):
+    if unit.startswith(("sec/", "ns/")):
         return _TIME
     if unit.endswith("/s"):
         return _RATE
@@ -58,9 +117,10 @@ def _words(unit: str):
 def better(row: Row) -> bool | None:
     """True when a significant change is an improvement; None when we cannot say."""
     lower_better = _words(row.unit)[2]
-    if not row.significant or lower_better is None or not row.delta_pct:
+    delta = row.delta_pct
+    if not row.significant or lower_better is None or not delta:
         return None
-    return (row.delta_pct < 0) == lower_better
+    return (delta < 0) == lower_better
 
 
 def change_class(row: Row) -> str:
@@ -69,58 +129,102 @@ def change_class(row: Row) -> str:
     return "" if good is None else " neg" if good else " pos"
 
 
-def n_text(row: Row, short: bool = False) -> str:
-    """n=6+6; with short (benchstat's column) n=6 when both sides ran as often."""
-    a, b = row.base.n, row.target.n
-    return f"n={a}" if a == b and short else f"n={a}+{b}"
+def n_text(row: Row) -> str:
+    return f"n={row.base.n}+{row.target.n}"
 
 
 def change_text(row: Row) -> str:
-    """The change of the median; ~ when not significant, ? when it cannot be."""
+    """benchstat's verdict: ~, -4.62%, ? (x -> 0), or which file the benchmark is in."""
     if row.base is None or row.target is None:
         return "only " + ("after" if row.base is None else "before")
-    if not row.detectable:
-        return "?"
-    if not row.significant:
-        return "~"
-    return "n/a" if row.delta_pct is None else f"{row.delta_pct:+.2f}%"
+    return row.delta
 
 
-def delta_text(row: Row) -> str:
-    """benchstat's last column: -60.23% (p=0.002 n=6)."""
-    if row.test is None:
-        return change_text(row)
-    mark = "²" if not row.detectable else ""
-    return f"{change_text(row)} (p={row.test.p:.3f} {n_text(row, short=True)}){mark}"
+# ---- benchstat's table --------------------------------------------------------------
+
+class _Notes:
+    """Footnotes numbered in order of first use, per table (benchstat's warn)."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+
+    def marks(self, *groups) -> str:
+        out = []
+        for group in groups:
+            for msg in group:
+                if msg not in self.messages:
+                    self.messages.append(msg)
+                out.append(str(self.messages.index(msg) + 1).translate(_SUPERSCRIPT))
+        return " ".join(out)
+
+    def lines(self) -> list[str]:
+        return [f"{str(i).translate(_SUPERSCRIPT)} {m}" for i, m in enumerate(self.messages, 1)]
 
 
-def cell(s, unit: str) -> str:
-    """A median with benchstat's "± x%" (the farther end of its interval)."""
-    if s is None:
-        return "—"
-    spread = s.spread_pct
-    pm = "∞ ¹" if s.lo is None else "∞" if spread is None else f"{spread:.0f}%"
-    return f"{fmt_value(s.median, unit)} ± {pm}"
+def unit_table(rows: list[Row], g: Geomean | None, unit: str):
+    """benchstat's cells for one unit: [(label, base, target, delta, test)], footnotes.
+
+    Cells hold benchstat's strings: "46.55n ± 9%", "-4.62%", "(p=0.008 n=10)",
+    with footnote marks; the geomean row comes last when there are two rows or more.
+    """
+    kind, notes, out = unit_class(unit), _Notes(), []
+    for r in rows:
+        scale = common_scale([s.center for s in (r.base, r.target) if s], kind)
+        cells, extra = [], r.warnings
+        for s in (r.base, r.target):
+            if s is None:
+                cells.append("")
+                continue
+            marks = notes.marks(extra, s.warnings)
+            extra = []
+            cells.append(f"{scaled(s.center, scale)} ± {s.range_text()}" +
+                         (f" {marks}" if marks else ""))
+        delta = test = ""
+        if r.test is not None:
+            marks = notes.marks(r.test.warnings)
+            delta, test = r.delta, f"({r.test.text()})" + (f" {marks}" if marks else "")
+        out.append((r.name, cells[0], cells[1], delta, test))
+    if g is not None and len(rows) > 1:
+        base = scale_one(g.base, unit) if g.base is not None else ""
+        target = scale_one(g.target, unit) if g.target is not None else ""
+        bm, tm = notes.marks(g.base_warnings), notes.marks(g.target_warnings)
+        out.append(("geomean", base + (f" {bm}" if bm else ""), target,
+                    g.delta_text() if any(r.base and r.target for r in rows) else "",
+                    tm))
+    return out, notes.lines()
 
 
 def verdict(row: Row, alpha: float) -> str:
     """One plain sentence for one benchmark in one unit."""
     if row.base is None or row.target is None:
         return f"{row.unit}: only {'after' if row.base is None else 'before'} the change"
-    n, p = n_text(row), "p<0.001" if row.test.p < 0.001 else f"p={row.test.p:.3f}"
-    if row.delta_pct is None:
-        return f"{row.unit}: 0 before, {fmt_value(row.target.median, row.unit)} after ({p}, {n})"
-    change = f"{row.delta_pct:+.1f}%"
-    if not row.detectable:
+    test = row.test
+    n = n_text(row)
+    if test.method == "assume-exact":
+        p = "exact values"
+    else:
+        p = "p<0.001" if test.p < 0.001 else f"p={test.p:.3f}"
+    delta = row.delta_pct
+    if delta is None:
+        return f"{row.unit}: 0 before, {fmt_value(row.target.center, row.unit)} after ({p}, {n})"
+    change = f"{delta:+.1f}%"
+    if not row.significant and not row.detectable:
         return (f"{row.unit}: {change}, but too few runs to tell ({n}; it takes at least "
-                f"{runs_for_test(alpha)} runs each to reach p < {alpha:g})")
+                f"{runs_for_test_text(alpha)} runs each to reach p <= {alpha:g})")
     if not row.significant:
-        return f"{row.unit}: no significant change ({change}, {p}, {n})"
+        why = "all runs equal" if any("all samples are equal" in w for w in test.warnings) \
+            else p
+        return f"{row.unit}: no significant change ({change}, {why}, {n})"
+    if delta == 0:
+        return f"{row.unit}: unchanged ({p}, {n})"
     down, up, _ = _words(row.unit)
-    moved = (f"{fmt_value(row.base.median, row.unit)} → "
-             f"{fmt_value(row.target.median, row.unit)}")
-    return (f"{row.unit}: {abs(row.delta_pct):.1f}% {down if row.delta_pct < 0 else up} "
-            f"({moved}, {p}, {n})")
+    moved = (f"{fmt_value(row.base.center, row.unit)} → "
+             f"{fmt_value(row.target.center, row.unit)}")
+    return f"{row.unit}: {abs(delta):.1f}% {down if delta < 0 else up} ({moved}, {p}, {n})"
+
+
+def runs_for_test_text(alpha: float) -> str:
+    return str(runs_for_test(alpha)[1])
 
 
 def verdicts(cmp: BenchComparison) -> list[str]:
@@ -131,7 +235,7 @@ def verdicts(cmp: BenchComparison) -> list[str]:
         if len(rows) == 1:
             out.append(verdict(rows[0], cmp.alpha))
             continue
-        sig = [r for r in rows if r.significant]
+        sig = [r for r in rows if r.significant and r.delta_pct]
         good = sum(better(r) is True for r in sig)
         bad = sum(better(r) is False for r in sig)
         parts = [f"{len(sig)} of {len(rows)} benchmarks changed significantly"]
@@ -143,29 +247,24 @@ def verdicts(cmp: BenchComparison) -> list[str]:
             if moved:
                 r = max(moved, key=lambda r: abs(r.delta_pct))
                 parts.append(f"{label}: {r.name} {r.delta_pct:+.1f}%")
-        few = sum(not r.detectable for r in rows if r.base and r.target)
+        few = sum(not r.detectable for r in rows if r.test)
         if few:
             parts.append(f"{few} had too few runs to tell")
         g = cmp.geomeans.get(unit)
-        lead = f"{unit}: geomean {g.delta_pct:+.1f}% over {g.count}; " if g else f"{unit}: "
+        lead = (f"{unit}: geomean {g.delta_pct:+.1f}% over {g.count}; "
+                if g and g.ratio is not None and g.count else f"{unit}: ")
         out.append(lead + "; ".join(parts))
     return out
 
 
 def footnotes(cmp: BenchComparison) -> list[str]:
-    rows = [r for rs in cmp.rows.values() for r in rs]
+    """Lines the reader of the file needs: syntax errors benchfmt skipped."""
     notes = []
-    if any(s is not None and s.lo is None for r in rows for s in (r.base, r.target)):
-        notes.append(f"¹ need >= {runs_for_ci(cmp.confidence)} runs for a "
-                     f"{cmp.confidence:.0%} confidence interval of the median")
-    if any(r.test and not r.detectable for r in rows):
-        notes.append(f"² need >= {runs_for_test(cmp.alpha)} runs each to detect a "
-                     f"difference at alpha {cmp.alpha:g}")
     for side, path in (("base", cmp.base), ("target", cmp.target)):
-        if bad := cmp.malformed.get(side):
-            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-            notes.append(f"{_file(path)}: skipped {len(bad)} result line(s) with a missing or "
-                         f"unreadable value (line {shown})")
+        if bad := cmp.errors.get(side):
+            shown = ", ".join(f"{line} ({msg})" for line, msg in bad[:5])
+            notes.append(f"{_file(path)}: skipped {len(bad)} line(s) benchstat cannot read: "
+                         f"line {shown}{' ...' if len(bad) > 5 else ''}")
     return notes
 
 
@@ -188,25 +287,23 @@ def _many_pkgs(cmp: BenchComparison) -> bool:
 
 
 def format_text(cmp: BenchComparison) -> str:
-    """A benchstat-like report: config, then a table per unit, then footnotes."""
+    """benchstat's tables (one per unit, its numbers and footnotes), then the verdicts."""
     lines = [f"before: {cmp.base}", f"after: {cmp.target}"]
     lines += [f"{k}: {v}" for k, v in config_lines(cmp)]
     many = _many_pkgs(cmp)
     for unit in cmp.units:
         rows = cmp.rows.get(unit, [])
-        table = [(unit, "before", "after", "vs before")]
-        table += [(row_label(r, many), cell(r.base, unit), cell(r.target, unit), delta_text(r))
-                  for r in rows]
-        g = cmp.geomeans.get(unit)
-        if g and len(rows) > 1:
-            table.append(("geomean", fmt_value(g.base, unit), fmt_value(g.target, unit),
-                          f"{g.delta_pct:+.2f}%"))
-        widths = [max(len(t[i]) for t in table) for i in range(4)]
+        body, notes = unit_table(rows, cmp.geomeans.get(unit), unit)
+        labels = [row_label(r, many) for r in rows] + ["geomean"] * (len(body) - len(rows))
+        table = [("", "before", "after", "", ""), ("", unit, unit, "vs base", "")]
+        table += [(label, *cells[1:]) for label, cells in zip(labels, body)]
+        widths = [max(len(t[i]) for t in table) for i in range(5)]
         lines.append("")
         for t in table:
-            lines.append("  ".join([t[0].ljust(widths[0])] +
-                                   [c.rjust(w) for c, w in zip(t[1:3], widths[1:3])] +
-                                   [t[3]]).rstrip())
+            lines.append("  ".join([t[0].ljust(widths[0]), t[1].rjust(widths[1]),
+                                    t[2].rjust(widths[2]), t[3].rjust(widths[3]),
+                                    t[4]]).rstrip())
+        lines += notes
     notes = footnotes(cmp)
     lines += [""] + notes if notes else []
     lines += ["", *verdicts(cmp)]
@@ -215,8 +312,8 @@ def format_text(cmp: BenchComparison) -> str:
 
 def runs_chart(chart_id: str, row: Row):
     """Every run as a dot, in run order: spread, outliers and drift (warm-up) at a glance."""
-    top = max(max(row.base.values), max(row.target.values), 0)
-    low = min(min(row.base.values), min(row.target.values), 0)
+    finite = [v for s in (row.base, row.target) for v in s.values if math.isfinite(v)] or [0]
+    top, low = max(max(finite), 0), min(min(finite), 0)
     chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=460, height=300,
                      stroke=False, dots_size=4, margin=8, legend_at_bottom=True,
                      truncate_legend=-1, range=(low, top * 1.05 or 1), xrange=(0.5, max(
@@ -225,8 +322,15 @@ def runs_chart(chart_id: str, row: Row):
                      x_value_formatter=lambda x: f"{x:g}")
     chart.title = shorten(f"{row.name} — {row.unit}", 60)
     for label, s in (("before", row.base), ("after", row.target)):
-        chart.add(f"{label} (n={s.n})", [(i, v) for i, v in enumerate(s.values, 1)])
+        chart.add(f"{label} (n={s.n})",
+                  [(i, v) for i, v in enumerate(s.values, 1) if math.isfinite(v)])
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+
+
+def _interval(s, unit: str) -> str:
+    if s is None or not s.bounded:
+        return ""
+    return f"interval {fmt_value(s.lo, unit)} … {fmt_value(s.hi, unit)}"
 
 
 def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=None,
@@ -242,11 +346,17 @@ def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=Non
     for unit in cmp.units:
         rows = cmp.rows.get(unit, [])
         g = cmp.geomeans.get(unit)
+        body, notes = unit_table(rows, g, unit)
         tables.append({
-            "unit": unit, "id": f"{slug}-{anchor(unit)}", "geomean": g if len(rows) > 1 else None,
-            "rows": [{"row": r, "label": row_label(r, many), "base": cell(r.base, unit),
-                      "target": cell(r.target, unit), "change": change_text(r),
-                      "cls": change_class(r), "verdict": verdict(r, cmp.alpha)} for r in rows]})
+            "unit": unit, "id": f"{slug}-{anchor(unit)}", "notes": notes,
+            "geomean": body[-1] if len(body) > len(rows) else None,
+            "geomean_count": g.count if g else 0,
+            "rows": [{"row": r, "label": row_label(r, many), "base": cells[1] or "—",
+                      "target": cells[2] or "—", "change": change_text(r), "test": cells[4],
+                      "base_title": _interval(r.base, unit),
+                      "target_title": _interval(r.target, unit),
+                      "cls": change_class(r), "verdict": verdict(r, cmp.alpha)}
+                     for r, cells in zip(rows, body)]})
     pairs = [r for rs in cmp.rows.values() for r in rs if r.base and r.target]
     charts = [runs_chart(f"{slug}-runs-{i}", r) for i, r in enumerate(pairs[:MAX_CHARTS])]
     info = [("Before", _file(cmp.base)), ("After", _file(cmp.target)), *config_lines(cmp)]
@@ -254,7 +364,7 @@ def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=Non
     writer.add_page(f"pages/{slug}.html", "bench.html.j2", title, info=info, answer=answer,
                     tables=tables, charts=charts, charts_left=len(pairs) - len(charts),
                     notes=footnotes(cmp), cmp=cmp, data=data,
-                    fmt=fmt_value, runs_ci=runs_for_ci(cmp.confidence))
+                    runs_ci=runs_for_ci(cmp.confidence)[1])
     return "; ".join(answer) if answer else "no benchmarks"
 
 
