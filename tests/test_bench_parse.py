@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,19 @@ def by_line(bench, line):
     return next(r for r in bench.results if r.line == line)
 
 
-def test_result_lines_and_units(mixed):
-    assert [r.line for r in mixed.results] == [6, 7, 8, 11, 16, 20]
+def vals(result):
+    return [(v.value, v.unit) for v in result.values]
+
+
+def test_result_lines_and_tidied_units(mixed):
+    assert [r.line for r in mixed.results] == [6, 7, 8, 11, 16, 19, 20]
     first = mixed.results[0]
-    assert first.name == "BenchmarkEncode/format=json/size=1k"
+    assert first.name == "Encode/format=json/size=1k-8"     # benchfmt: no "Benchmark"
     assert first.procs == 8 and first.iterations == 120000
-    assert first.values == {"ns/op": 9876, "MB/s": 103.68, "B/op": 2048, "allocs/op": 12}
-    assert list(first.values) == ["ns/op", "MB/s", "B/op", "allocs/op"]  # file order
+    # benchunit.Tidy: ns/op -> sec/op, MB/s -> B/s; the original is kept.
+    assert vals(first) == [(9876 * 1 * 1e-9, "sec/op"), (103.68 * 1e6, "B/s"), (2048, "B/op"),
+                           (12, "allocs/op")]
+    assert (first.values[0].orig_value, first.values[0].orig_unit) == (9876, "ns/op")
 
 
 def test_sub_benchmarks_and_procs(mixed):
@@ -35,14 +42,13 @@ def test_sub_benchmarks_and_procs(mixed):
     assert names[:4] == [("Encode/format=json/size=1k-8", 8), ("Encode/format=json/size=1k-8", 8),
                          ("Encode/format=gob/size=1k-8", 8), ("Decode-8", 8)]
     no_procs = by_line(mixed, 16)
-    assert (no_procs.name, no_procs.procs) == ("BenchmarkNoProcs", None)
-    assert no_procs.display == "NoProcs"
-    assert no_procs.values == {"ns/op": 1.25}
+    assert (no_procs.name, no_procs.procs) == ("NoProcs", None)
+    assert vals(no_procs) == [(1.25 * 1e-9, "sec/op")]
 
 
 def test_custom_units(mixed):
-    assert by_line(mixed, 11).values == {"ns/op": 21000, "widgets/op": 3.5}
-    assert "widgets/op" in mixed.units() and "MB/s" in mixed.units()
+    assert vals(by_line(mixed, 11)) == [(21000 * 1 * 1e-9, "sec/op"), (3.5, "widgets/op")]
+    assert "widgets/op" in mixed.units() and "B/s" in mixed.units()
 
 
 def test_config_applies_to_later_results(mixed):
@@ -54,33 +60,97 @@ def test_config_applies_to_later_results(mixed):
     assert mixed.config["pkg"] == ["example.com/codec", "example.com/other"]
 
 
+def test_config_order_is_benchfmts():
+    # A deleted key's slot is taken by the last key (benchfmt deleteConfig swaps).
+    b = parse_bench("a: 1\nb: 2\nc: 3\na:\nBenchmarkX 1 1 x\n")
+    assert list(b.results[0].config.items()) == [("c", "3"), ("b", "2")]
+    # The value keeps trailing blanks; "key:value" without a blank is not configuration.
+    b = parse_bench("k: v  \nj:w\nBenchmarkX 1 1 x\n")
+    assert b.results[0].config == {"k": "v  "}
+
+
 def test_repeats_group_by_package_and_name(mixed):
     s = mixed.samples()
-    assert s[("example.com/codec", "Encode/format=json/size=1k-8")]["ns/op"] == [9876, 9901]
+    assert s[("example.com/codec", "Encode/format=json/size=1k-8")]["sec/op"] == [9876 * 1e-9, 9901 * 1e-9]
     # The same name under another pkg is another benchmark.
-    assert s[("example.com/other", "Encode/format=json/size=1k-8")] == {"ns/op": [11000]}
+    assert s[("example.com/other", "Encode/format=json/size=1k-8")] == {"sec/op": [11000 * 1e-9]}
 
 
-def test_garbage_lines_ignored_and_cut_results_noted(mixed):
-    # The bare name, log lines, --- BENCH, "Benchmarking ...", "Benchmarkfoo" and PASS/ok
-    # are not results; a result line with a bad value or a missing unit is noted.
-    assert mixed.malformed == [14, 15]
-    assert all(not r.name.startswith("Benchmarkfoo") for r in mixed.results)
+def test_lower_case_names_are_results(mixed):
+    # Benchmarkfoo and the bent tools' Benchmarkuber_zap_total are benchmarks too.
+    assert by_line(mixed, 19).name == "foo-8"
+    b = parse_bench("Benchmarkuber_zap_total 1 10149055 total-bytes\n")
+    assert b.results[0].name == "uber_zap_total" and vals(b.results[0]) == [
+        (10149055, "total-bytes")]
+
+
+def test_syntax_errors_are_kept_per_line(mixed):
+    # The bare name (go test -v), log lines, --- BENCH and PASS/ok are skipped silently;
+    # what starts like a result but does not parse is benchfmt's syntax error.
+    assert [(e.line, e.message) for e in mixed.errors] == [
+        (5, "parsing iteration count: invalid syntax"),
+        (14, "parsing measurement: invalid syntax"), (15, "missing units")]
 
 
 def test_count_repeats():
     text = "".join(f"BenchmarkX-4  100  {v} ns/op\n" for v in (10, 11, 12))
-    assert parse_bench(text).samples() == {("", "X-4"): {"ns/op": [10, 11, 12]}}
+    assert parse_bench(text).samples() == {("", "X-4"): {"sec/op": [10 * 1e-9, 11 * 1e-9, 12 * 1e-9]}}
 
 
 def test_crlf_and_windows_style_lines():
     b = parse_bench("pkg: p\r\nBenchmarkY-2 \t 10 \t 5.5 ns/op\r\n")
-    assert b.results[0].values == {"ns/op": 5.5} and b.results[0].pkg == "p"
+    assert vals(b.results[0]) == [(5.5 * 1e-9, "sec/op")] and b.results[0].pkg == "p"
 
 
-def test_duplicate_unit_keeps_first():
+def test_repeated_unit_keeps_every_value():
     b = parse_bench("BenchmarkZ 10 1 ns/op 2 ns/op\n")
-    assert b.results[0].values == {"ns/op": 1}
+    assert b.samples()[("", "Z")] == {"sec/op": [1 * 1e-9, 2 * 1e-9]}
+
+
+@pytest.mark.parametrize("text, iters, values", [
+    ("BenchmarkA +10 3 x", 10, [(3, "x")]),
+    ("BenchmarkA 1 NaN x +Inf y -inf z", 1, [(math.nan, "x"), (math.inf, "y"), (-math.inf, "z")]),
+    ("BenchmarkA 1 1_000 x .5 y 0x1p-2 z", 1, [(1000, "x"), (0.5, "y"), (0.25, "z")]),
+    # A value tidying leaves unchanged keeps its unit (benchunit): 0 ns/op stays ns/op.
+    ("BenchmarkA 1 0 ns/op +Inf MB/s", 1, [(0, "ns/op"), (math.inf, "MB/s")]),
+    ("BenchmarkA 1 5 MB*ns/op", 1, [(5 * 1e6 / 1e9, "B*sec/op")]),
+])
+def test_go_number_syntax(text, iters, values):
+    r = parse_bench(text + "\n").results[0]
+    assert r.iterations == iters
+    got = [(v.value, v.unit) for v in r.values]
+    assert [u for _, u in got] == [u for _, u in values]
+    for (a, _), (b, _) in zip(got, values):
+        assert a == pytest.approx(b) or (math.isnan(a) and math.isnan(b))
+
+
+@pytest.mark.parametrize("line, message", [
+    ("BenchmarkA 99999999999999999999 1 x", "parsing iteration count: value out of range"),
+    ("BenchmarkA " + "9" * 5000 + " 1 x", "parsing iteration count: value out of range"),
+    ("BenchmarkA 1 1e999 x", "parsing measurement: value out of range"),
+    ("BenchmarkA 1 1__0 x", "parsing measurement: invalid syntax"),
+    ("BenchmarkA 1 0x1 x", "parsing measurement: invalid syntax"),
+    ("BenchmarkA 1", "missing measurements"),
+    ("BenchmarkA ", "missing iteration count"),
+])
+def test_syntax_errors(line, message):
+    b = parse_bench(f"{line}\nBenchmarkOK 1 1 x\n")
+    assert [(e.line, e.message) for e in b.errors] == [(1, message)]
+
+
+def test_unit_metadata_lines():
+    b = parse_bench("Unit ns/op assume=exact better=lower\nUnit x =y\n"
+                    "Unit sec/op assume=nothing\nBenchmarkA 1 1 ns/op\n")
+    # Keyed by the tidied unit; a conflicting value is an error, the first one stays.
+    assert b.assumption("sec/op") == b.assumption("ns/op") == "exact"
+    assert b.assumption("x") == "nothing"
+    assert [(e.line, e.message) for e in b.errors] == [
+        (2, "expected key=value"), (3, "metadata assume of unit sec/op already set to exact")]
+
+
+def test_long_line_stops_like_bufio_scanner():
+    with pytest.raises(BenchError, match=r"line 2: longer than 64 KiB"):
+        parse_bench("BenchmarkA 1 1 x\n" + "#" * 70000 + "\n", "big.txt")
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -109,9 +179,4 @@ def test_unreadable_inputs(tmp_path):
 def test_invalid_utf8_does_not_lose_results(tmp_path):
     p = tmp_path / "b.txt"
     p.write_bytes(b"log \xff\xfe junk\nBenchmarkA-8 10 3 ns/op\n")
-    assert load_bench(p).results[0].values == {"ns/op": 3}
-
-
-def test_non_finite_values_are_not_results():
-    with pytest.raises(BenchError):
-        parse_bench("BenchmarkA-8 10 NaN ns/op\nBenchmarkB-8 10 +Inf ns/op\n", "x.txt")
+    assert vals(load_bench(p).results[0]) == [(3 * 1e-9, "sec/op")]
