@@ -36,34 +36,37 @@ def test_gateway_text(capsys):
     assert run(BEFORE, AFTER) == 0
     out = capsys.readouterr().out
     assert "pkg: example.com/gateway" in out
-    assert re.search(r"Handler-2 +62\.66µs ± 39% +25\.20µs ± 8% +-59\.79% \(p=0\.002 n=6\)",
+    # benchstat prints exactly these cells for the gateway's files.
+    assert re.search(r"Handler-2 +62\.66µ ± 39% +25\.20µ ± 8% +-59\.79% +\(p=0\.002 n=6\)", out)
+    assert re.search(r"Handler-2 +15\.133Ki ± 0% +6\.650Ki ± 0% +-56\.05% +\(p=0\.002 n=6\)",
                      out)
-    assert re.search(r"Handler-2 +15\.13KiB ± 0% +6\.650KiB ± 0% +-56\.05% \(p=0\.002 n=6\)", out)
-    assert re.search(r"Handler-2 +249\.0 ± 0% +32\.00 ± 0% +-87\.15% \(p=0\.002 n=6\)", out)
-    assert "ns/op: 59.8% faster (62.66µs → 25.20µs, p=0.002, n=6+6)" in out
+    assert re.search(r"Handler-2 +249\.00 ± 0% +32\.00 ± 0% +-87\.15% +\(p=0\.002 n=6\)", out)
+    assert "sec/op: 59.8% faster (62.66µs → 25.20µs, p=0.002, n=6+6)" in out
 
 
 def test_gateway_json_has_every_number(capsys):
     assert run(BEFORE, AFTER, "json") == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["units"] == ["ns/op", "B/op", "allocs/op"]
-    row = d["rows"]["ns/op"][0]
-    assert row["base"]["values"] == [86992, 84046, 64073, 57462, 57082, 61239]
-    assert row["base"]["median"] == 62656 and (row["base"]["lo"], row["base"]["hi"]) == (57082,
-                                                                                          86992)
+    assert d["units"] == ["sec/op", "B/op", "allocs/op"]
+    row = d["rows"]["sec/op"][0]
+    ns = [86992, 84046, 64073, 57462, 57082, 61239]
+    assert row["base"]["values"] == [v * 1e-9 for v in ns]
+    assert row["base"]["center"] == pytest.approx(62656e-9)
+    assert (row["base"]["lo"], row["base"]["hi"]) == (57082 * 1e-9, 86992 * 1e-9)
     assert row["test"]["p"] == pytest.approx(2 / 924) and row["test"]["method"] == "exact"
     assert row["significant"] and row["delta_pct"] == pytest.approx(25195 / 62656 * 100 - 100)
+    assert row["delta"] == "-59.79%" and row["base"]["range"] == "39%"
 
 
 def test_too_few_runs_and_no_change_are_said_plainly():
     old = parse_bench(runs("Few", [10, 11, 12]) + runs("Same", [5, 6, 5, 6, 5, 6, 5]), "o")
     new = parse_bench(runs("Few", [5, 6, 7]) + runs("Same", [6, 5, 6, 5, 5, 6, 6]), "n")
     text = format_text(compare(old, new))
-    assert re.search(r"Few-8 +11\.00ns ± ∞ ¹ +6\.000ns ± ∞ ¹ +\? \(p=0\.100 n=3\)²", text)
-    assert re.search(r"Same-8 .* ~ \(p=\d\.\d{3} n=7\)", text)
-    assert "¹ need >= 6 runs for a 95% confidence interval of the median" in text
-    assert "² need >= 4 runs each to detect a difference at alpha 0.05" in text
-    assert ("ns/op: geomean -19.1% over 2; 0 of 2 benchmarks changed significantly; "
+    assert re.search(r"Few-8 +11\.000n ± ∞ ¹ +6\.000n ± ∞ ¹ +~ +\(p=0\.100 n=3\) ²", text)
+    assert re.search(r"Same-8 .* ~ +\(p=\d\.\d{3} n=7\)", text)
+    assert "¹ need >= 6 samples for confidence interval at level 0.95" in text
+    assert "² need >= 4 samples to detect a difference at alpha level 0.05" in text
+    assert ("sec/op: geomean -19.1% over 2; 0 of 2 benchmarks changed significantly; "
             "1 had too few runs to tell") in text
     assert "geomean" in text
 
@@ -71,12 +74,14 @@ def test_too_few_runs_and_no_change_are_said_plainly():
 def test_benchmarks_in_one_file_only():
     text = format_text(compare(parse_bench(runs("Gone", [1, 2]), "o"),
                                parse_bench(runs("New", [3, 4, 5]), "n")))
-    assert re.search(r"Gone-8 +1\.500ns ± ∞ ¹ +— +only before", text)
-    assert re.search(r"New-8 +— +4\.000ns ± ∞ ¹ +only after", text)
-    assert "ns/op: 0 of 2 benchmarks changed significantly" in text
+    assert re.search(r"Gone-8 +1\.500n ± ∞ ¹\n", text)
+    assert re.search(r"New-8 +4\.000n ± ∞ ¹\n", text)
+    assert "benchmark set differs from baseline; geomeans may not be comparable" in text
+    assert "sec/op: 0 of 2 benchmarks changed significantly" in text
 
 
 def test_value_format():
+    assert fmt_value(62656e-9, "sec/op") == "62.66µs"
     assert fmt_value(62656, "ns/op") == "62.66µs" and fmt_value(1.25, "ns/op") == "1.250ns"
     assert fmt_value(2.5e9, "ns/op") == "2.500s" and fmt_value(0, "ns/op") == "0s"
     assert fmt_value(15496.5, "B/op") == "15.13KiB" and fmt_value(512, "B/op") == "512.0B"
@@ -103,7 +108,7 @@ def test_bad_input_exits_2(run_cli, name):
 @wired
 def test_cli_text_and_alpha(run_cli):
     r = run_cli("bench", BEFORE, AFTER, "--alpha", "0.01")
-    assert r.returncode == 0 and "-59.79% (p=0.002 n=6)" in r.stdout
+    assert r.returncode == 0 and re.search(r"-59\.79% +\(p=0\.002 n=6\)", r.stdout)
     assert run_cli("bench", BEFORE, AFTER, "--alpha", "2").returncode == 2
 
 
@@ -127,13 +132,14 @@ def render(tmp_path, cmp, slug="03-bench"):
 
 def test_page_renders_gateway(tmp_path):
     summary, html, out = render(tmp_path, compare(load_bench(BEFORE), load_bench(AFTER)))
-    assert summary.startswith("ns/op: 59.8% faster")
+    assert summary.startswith("sec/op: 59.8% faster")
     answer = html.index('class="answer"')
-    assert answer < html.index("<table") and "ns/op: 59.8% faster" in html[answer:answer + 300]
+    assert answer < html.index("<table") and "sec/op: 59.8% faster" in html[answer:answer + 300]
+    assert "62.66µ ± 39%" in html and "(p=0.002 n=6)" in html
     assert html.count("<table") == 3 and html.count("<svg") == 3
     assert 'class="num neg"' in html and "-59.79%" in html
     data = json.loads((out / "data" / "03-bench.json").read_text())
-    assert data["kind"] == "bench" and data["rows"]["B/op"][0]["target"]["median"] == 6810
+    assert data["kind"] == "bench" and data["rows"]["B/op"][0]["target"]["center"] == 6810
 
 
 def test_page_escapes_hostile_names(tmp_path):
@@ -147,7 +153,7 @@ def test_page_escapes_hostile_names(tmp_path):
     for svg in re.findall(r"<svg.*?</svg>", html, flags=re.S):
         assert "<script" not in svg and "alert(1)</" not in svg
     names = [r["name"] for r in json.loads((out / "data" / "03-bench.json").read_text())
-             ["rows"]["ns/op"]]
+             ["rows"]["sec/op"]]
     assert names == [h + "-8" for h in HOSTILE]
 
 
@@ -166,8 +172,9 @@ def test_charts_are_deterministic(tmp_path):
 
 def test_skipped_result_lines_are_reported():
     cmp = compare(load_bench(DATA / "mixed.txt"), load_bench(BEFORE))
-    assert ("mixed.txt: skipped 2 result line(s) with a missing or unreadable value "
-            "(line 14, 15)") in format_text(cmp)
+    assert ("mixed.txt: skipped 3 line(s) benchstat cannot read: line 5 (parsing iteration "
+            "count: invalid syntax), 14 (parsing measurement: invalid syntax), 15 (missing "
+            "units)") in format_text(cmp)
 
 
 def _manifest_knows_bench() -> bool:
@@ -184,7 +191,7 @@ def test_build_from_manifest(tmp_path, run_cli):
     r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / "site")
     assert r.returncode == 0, r.stderr
     page = (tmp_path / "site" / "pages" / "01-bench.html").read_text()
-    assert "ns/op: 59.8% faster" in page and "ns/op: 59.8% faster" in (
+    assert "sec/op: 59.8% faster" in page and "sec/op: 59.8% faster" in (
         tmp_path / "site" / "index.html").read_text()
     (tmp_path / "bad.yml").write_text(
         "analyses:\n  - kind: bench\n    base: junk.txt\n    target: junk.txt\n")
@@ -201,7 +208,7 @@ def test_many_benchmarks_verdict_names_the_extremes(tmp_path):
     new = runs("Fast", range(50, 60)) + runs("Slow", range(200, 210)) + runs("Flat", [7] * 8)
     cmp = compare(parse_bench(old, "o"), parse_bench(new, "n"))
     text = format_text(cmp)
-    assert ("ns/op: geomean +0.7% over 3; 2 of 3 benchmarks changed significantly (1 better, "
+    assert ("sec/op: geomean +0.7% over 3; 2 of 3 benchmarks changed significantly (1 better, "
             "1 worse); worst: Slow-8 +95.7%; best: Fast-8 -47.8%") in text
     _, html, _ = render(tmp_path, cmp)
     assert 'class="num pos"' in html and 'class="num neg"' in html and "&lt;0.001" in html
