@@ -21,7 +21,8 @@ def register(sub, common):
     b = sub.add_parser("bench", parents=[common], help="compare two benchmark outputs",
                        description="Compare `go test -bench` output before and after a change, "
                                    "like benchstat: medians with 95%% confidence intervals and "
-                                   "a Mann-Whitney U test per benchmark and unit.")
+                                   "a Mann-Whitney U test per benchmark and unit, with "
+                                   "benchstat's numbers.")
     b.add_argument("old", metavar="OLD.txt", help="benchmark output before the change")
     b.add_argument("new", metavar="NEW.txt", help="benchmark output after the change")
     b.add_argument("--alpha", type=_fraction, default=0.05, metavar="A",
@@ -35,7 +36,9 @@ def run(args) -> int:
     from reportgen.render.bench_pages import format_text
     from reportgen.sources.bench import load_bench
 
-    result = compare(load_bench(args.old), load_bench(args.new), alpha=args.alpha)
+    base = load_bench(args.old)
+    # benchfmt keeps Unit lines across files: the new file sees (and may conflict with) the old's.
+    result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha)
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
