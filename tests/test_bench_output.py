@@ -212,3 +212,25 @@ def test_many_benchmarks_verdict_names_the_extremes(tmp_path):
             "1 worse); worst: Slow-8 +95.7%; best: Fast-8 -47.8%") in text
     _, html, _ = render(tmp_path, cmp)
     assert 'class="num pos"' in html and 'class="num neg"' in html and "&lt;0.001" in html
+
+
+CASES = ROOT.parent / "shared" / "cases" / "fuzz" / "bench"
+needs_cases = pytest.mark.skipif(not CASES.is_dir(), reason="../shared/cases absent")
+
+
+@needs_cases
+def test_thousands_of_runs_take_benchstats_large_sample_paths():
+    """3000 runs: the median's interval and the U test switch to normal approximations."""
+    bench = load_bench(CASES / "many-runs-cpu" / "old.txt")
+    row = compare(bench, bench).rows["sec/op"][0]
+    assert row.base.n == 3000 and row.test.method == "normal" and row.test.p == 1.0
+    assert row.base.bounded and row.base.lo <= row.base.center <= row.base.hi
+
+
+@needs_cases
+@wired
+def test_iteration_count_beyond_int64_is_one_line(run_cli):
+    path = CASES / "iterations-over-4300-digits" / "b.txt"
+    r = run_cli("bench", path, path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "b.txt" in r.stderr
