@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -141,7 +141,15 @@ class LogIndex:
         self.path_map = path_map
         self.by_line: dict[tuple, list] = {}
         self.by_step: dict[tuple, list] = {}   # lines named in flow steps: where values leave
+        self.captures: list = []               # (file, line where captured, verdict)
+        self.literals: dict[str, list] = {}    # file -> lines of the program's func literals
         for v in log.verdicts if log else ():
+            if v.value == "func literal" and not v.wrapper:
+                self.literals.setdefault(v.file, []).append(v.line)
+            for step in (s for chain in v.chains for f in chain for s in f.steps):
+                at = parse_pos(step.pos)
+                if at and step.why == "captured by a closure" and v.escaping:
+                    self.captures.append((at[0], at[1], v))
             self._add(self.by_line, v.file, v.line, v.package, v)
             for step in (s for f in (v.chains[0] if v.chains else []) for s in f.steps):
                 at = parse_pos(step.pos)
@@ -168,6 +176,16 @@ class LogIndex:
         """Escapes whose flow passes through this line (&req handed to a call here)."""
         want = _parts(clean_path(file))
         return self._best(want, self.by_step.get((want[-1] if want else "", line), []))
+
+    def captured_by(self, literal) -> list[str]:
+        """Variables the func literal at `literal` captures by reference (moved to heap
+        with "captured by a closure" at a line of its body: before the next literal)."""
+        lines = sorted(self.literals.get(literal.file, []))
+        after = [n for n in lines if n > literal.line]
+        end = after[0] if after else literal.line + 10_000
+        names = [v.value for f, n, v in self.captures
+                 if f == literal.file and literal.line <= n < end]
+        return list(dict.fromkeys(names))
 
     def before(self, file: str, line: int, span: int = 40) -> list:
         """Verdicts in the same file up to `span` lines above `line`, nearest first."""
@@ -209,6 +227,9 @@ class Hint:
     primary: object = None    # the verdict that explains the allocation best
     start: object = None      # slice growth: the make([]T, 0, small) the slice starts from
     caused: list = field(default_factory=list)   # escapes elsewhere whose flow passes here
+    call: str = ""            # the library call whose own allocations the verdicts name
+    captured: list = field(default_factory=list)  # closure: the variables it captures
+    wrapper: str = ""         # go/defer: the statement's argument-holding closure
     text: str = ""            # the source line, when a source root has it
     snippet: object = None    # sources.escapes.Snippet
     cost: object = None       # the LineCost behind it (None without a profile)
@@ -259,6 +280,7 @@ def escape_hints(profile=None, log=None, sample_index=None, sources=None, path_m
         if limit is not None and i >= limit:
             continue
         hint = _hint(c, total, verdicts, sources.snippet(c.file, c.line) if sources else None)
+        _closure_details(hint, index)
         if hint.category == "growth" and log is not None:
             hint.start = small_make(index, c)
         hint.caused = [v for v in index.caused_at(c.file, c.line) if v not in verdicts]
@@ -274,18 +296,42 @@ def escape_hints(profile=None, log=None, sample_index=None, sources=None, path_m
 
 def _hint(c: LineCost, total: int, verdicts: list, snippet) -> Hint:
     text = dict(snippet.lines).get(c.line, "") if snippet else ""
+    verdicts = [_with_wrapper(v, text) for v in verdicts]
     parts: dict = {}   # category -> value, from each piece of evidence
+    calls: dict = {}   # category -> the library call that decided it
     if c.flat or not (c.helpers or c.via):
-        cat = verdict_category(verdicts) or source_category(text) or "other"
+        cat = verdict_category(verdicts)
+        if cat in (None, "other"):   # -m without reasons: the source line may say more
+            cat = source_category(text) or cat or "other"
         parts[cat] = parts.get(cat, 0) + c.flat
     for name, value in c.helpers.items():
         parts[helper_category(name)] = parts.get(helper_category(name), 0) + value
     for name, value in c.via.items():
-        parts[library_category(name)] = parts.get(library_category(name), 0) + value
+        cat, decided = via_category(name, verdicts)
+        parts[cat] = parts.get(cat, 0) + value
+        if decided:
+            calls.setdefault(cat, name)
     category = max(parts.items(), key=lambda kv: (abs(kv[1]), kv[0] != "other"))[0]
+    call = calls.get(category, "")
+    lead = primary(call_verdicts(call, verdicts) or verdicts, category) if call else \
+        primary(verdicts, category)
+    wrapper = lead.wrapper if lead is not None and lead.value == "func literal" else ""
+    if category == "closure" and lead is None and (kw := _STATEMENT.match(text.lstrip())):
+        wrapper = kw[1]     # plain -m does not print the wrapper: the source line shows it
+    if category == "closure" and wrapper:
+        category = "wrapper"    # the statement's arguments, not a closure the program wrote
     return Hint(clean_path(c.file), c.line, c.function, c.value,
                 c.value / total if total else 0.0, c.flat, c.helpers, c.via, category,
-                verdicts, primary(verdicts, category), text=text, snippet=snippet, cost=c)
+                verdicts, lead, call=call, wrapper=wrapper, text=text, snippet=snippet, cost=c)
+
+
+def _with_wrapper(v, text: str):
+    """The verdict, marked as a go/defer wrapper when the source line shows the statement
+    at its position (the log alone cannot always tell `go f(x)` from `go func(){}()`)."""
+    if v.value != "func literal" or v.wrapper in ("go", "defer") or not v.col:
+        return v
+    kw = _STATEMENT.match(text[v.col - 1:])
+    return replace(v, wrapper=kw[1]) if kw else v
 
 
 def attach_sources(result: EscapeResult, sources) -> EscapeResult:
@@ -299,7 +345,15 @@ def attach_sources(result: EscapeResult, sources) -> EscapeResult:
         else:
             result.hints[i] = _hint(h.cost, result.total, h.verdicts, snippet)
             result.hints[i].start, result.hints[i].caused = h.start, h.caused
+            result.hints[i].captured = h.captured
     return result
+
+
+def _closure_details(h: Hint, index: LogIndex):
+    """Name the variables a closure captures."""
+    v = h.primary
+    if h.category == "closure" and v is not None and v.value == "func literal":
+        h.captured = index.captured_by(v)
 
 
 def _log_only(log, sources) -> EscapeResult:
@@ -320,7 +374,8 @@ def _log_only(log, sources) -> EscapeResult:
 
 # --- categories: what kind of allocation the evidence points to
 
-_PRIORITY = ["growth", "size", "closure", "map", "concat", "conversion", "interface", "address"]
+_PRIORITY = ["growth", "size", "buffer", "closure", "map", "concat", "conversion", "interface",
+             "address"]
 _HELPERS = [("map", r"mapassign|makemap|hashGrow|growWork|evacuate|internal/runtime/maps"),
             ("growth", r"growslice"), ("concat", r"concatstring|concatbyte"),
             ("conversion", r"slicebytetostring|stringtoslice|slicerunetostring|rawstring|"
@@ -328,9 +383,15 @@ _HELPERS = [("map", r"mapassign|makemap|hashGrow|growWork|evacuate|internal/runt
             ("interface", r"\.conv[TI]"), ("size", r"makeslice|unsafe_NewArray|newarray"),
             ("address", r"newobject|mallocgc|unsafe_New")]
 _LIBRARIES = [("interface", r"^(fmt|log|log/slog|encoding/.*|reflect)$"),
-              ("concat", r"^(strconv|strings)$"),
-              ("growth", r"^(bytes|bufio|io)$"), ("map", r"^maps$")]
-_SOURCE = [("growth", r"\bappend\("), ("map", r"\bmake\(\s*map\b|\bmap\[[^\]]*\][\w.*]+\{"),
+              ("concat", r"^(strconv|strings)$"), ("map", r"^maps$")]
+# Library functions judged by what they do, not by their package: only the ones that
+# append (grow a slice) are slice growth; bufio's constructors make a fixed buffer.
+_LIBRARY_FUNCS = [("growth", r"\.\(\*(Buffer|Builder)\)\.(grow|Grow|Write\w*|ReadFrom)$|"
+                             r"^bytes\.growSlice$|^io\.ReadAll$|^os\.ReadFile$"),
+                  ("buffer", r"^bufio\.New(Reader|Writer|ReadWriter|Scanner)\w*$")]
+_STATEMENT = re.compile(r"(go|defer)\s+(?!func\b)[\w.]+(?:\[[^\]]*\])?\(")
+_SOURCE = [("closure", r"^\s*(go|defer)\s+(?!func\b)[\w.]+(?:\[[^\]]*\])?\("),  # a wrapper
+           ("growth", r"\bappend\("), ("map", r"\bmake\(\s*map\b|\bmap\[[^\]]*\][\w.*]+\{"),
            ("size", r"\bmake\(\s*\[\]"), ("closure", r"\bfunc\s*\("),
            ("interface", r"\b(fmt|json|log|slog)\.\w+\("),
            ("conversion", r"\bstring\(|\[\](byte|rune)\("), ("concat", r"\"\s*\+|\+\s*\"|\+="),
@@ -345,8 +406,48 @@ def helper_category(name: str) -> str:
 
 
 def library_category(name: str) -> str:
+    """What a call into the standard library allocates, from its name alone."""
+    by_func = next((c for c, rx in _LIBRARY_FUNCS if re.search(rx, name)), None)
+    if by_func:
+        return by_func
     pkg = package_of(name)
     return next((c for c, rx in _LIBRARIES if re.match(rx, pkg)), "other")
+
+
+def call_verdicts(name: str, verdicts) -> list:
+    """The line's verdicts about values the inlined call `name` makes: the compiler
+    names them with the callee's package (new(bufio.Reader), &bytes.Reader{...},
+    make([]byte, max(bufio.size, 16)))."""
+    pkg = package_of(name).rsplit("/", 1)[-1]
+    if not pkg:
+        return []
+    mention = re.compile(rf"(?<![\w.]){re.escape(pkg)}\.")
+    return [v for v in _explaining(verdicts) if mention.search(v.value)]
+
+
+def via_category(name: str, verdicts) -> tuple[str, bool]:
+    """(category, decided by the compiler's verdicts) for bytes allocated inside `name`.
+
+    The compiler's verdicts for the values the call makes decide; then its verdicts
+    for the line; the function's name only when the log says nothing.
+    """
+    own = call_verdicts(name, verdicts)
+    if own:
+        found = {_call_category(v) for v in own}
+        return next(c for c in _PRIORITY + ["other"] if c in found), True
+    # A leaking parameter allocates nothing here; only values that move or escape count.
+    allocating = [v for v in verdicts if v.kind in ("moved", "escapes")]
+    return (verdict_category(allocating) or library_category(name)), False
+
+
+def _call_category(v) -> str:
+    """A library call's own allocation: its make() is a buffer made per call (unless
+    the compiler says the size is the problem); the rest as any verdict."""
+    why = {s.why for f in (v.chains[0] if v.chains else []) for s in f.steps}
+    if v.value.startswith("make([]") and not why & {"too large for stack",
+                                                     "non-constant size"}:
+        return "buffer"
+    return _verdict_category(v)
 
 
 def source_category(text: str) -> str | None:
@@ -391,16 +492,34 @@ def _telling(verdicts) -> list:
     return [v for v in verdicts if v.escaping or (v.kind == "no_escape" and _nonconstant_make(v))]
 
 
+def _explaining(verdicts) -> list:
+    """The telling verdicts, without a go/defer wrapper when its arguments say more:
+    `go logf("%d", i)` allocates because i is boxed, not because of a closure."""
+    telling = _telling(verdicts)
+    args = [v for v in telling if not getattr(v, "wrapper", "")]
+    return args or telling
+
+
+def _boxed(v, verdicts) -> bool:
+    """Plain -m: `x escapes to heap` for a value (not &x) beside a variadic call's
+    "... argument" is that value boxed into ...interface{}."""
+    return (v.kind == "escapes" and not v.chains and
+            bool(re.fullmatch(r"[\w.]+|\"[^\"]*\"|`[^`]*`|[\d.]+", v.value)) and
+            any(o.value == "... argument" for o in verdicts))
+
+
 def verdict_category(verdicts) -> str | None:
-    found = {_verdict_category(v) for v in _telling(verdicts)}
+    found = {"interface" if _boxed(v, verdicts) else _verdict_category(v)
+             for v in _explaining(verdicts)}
     return next((c for c in _PRIORITY + ["other"] if c in found), None)
 
 
 def primary(verdicts, category):
     """The verdict that explains the hint best: of its category, moved before escapes,
     values before constants (boxing a constant does not allocate)."""
-    telling = _telling(verdicts)
-    fitting = [v for v in telling if _verdict_category(v) == category] or telling
+    telling = _explaining(verdicts)
+    fitting = [v for v in telling if category in (_verdict_category(v), _call_category(v))] \
+        or telling
     order = {"moved": 0, "escapes": 1, "leak": 3, "no_escape": 4}
     literal = re.compile(r'^("|`|\d)')
     return min(fitting, key=lambda v: order[v.kind] + bool(literal.match(v.value)),

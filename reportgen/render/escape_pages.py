@@ -10,11 +10,14 @@ import posixpath
 import re
 
 from reportgen import units
+from reportgen.analyze.escapes import call_verdicts
 
 TITLES = {
     "growth": "Slice growth", "interface": "Interface conversion",
     "address": "Address of a local returned or stored", "closure": "Closure capture",
-    "size": "Non-constant or too-large size", "concat": "String concatenation",
+    "size": "Non-constant or too-large size", "buffer": "Buffer made per call",
+    "wrapper": "Arguments held for a go or defer statement",
+    "concat": "String concatenation",
     "conversion": "[]byte/string conversion", "map": "Map growth", "other": "Heap allocation",
 }
 
@@ -98,6 +101,11 @@ def reason(h) -> str:
         parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)}), but the "
                      "size is only known at run time: past a small limit it is allocated on "
                      "the heap anyway.")
+    elif h.primary is not None and h.wrapper:
+        stmt = h.wrapper if h.wrapper in ("go", "defer") else "go or defer"
+        parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)}): that func "
+                     f"literal is the closure it makes for this {stmt} statement to hold the "
+                     "call's arguments.")
     elif h.primary is not None:
         flow = plain_flow(h.primary)
         parts.append(f"The compiler says “{h.primary.text}” ({_where(h.primary)})"
@@ -136,6 +144,9 @@ _ADVICE = {
     "closure": ("The closure captures {name} by reference, so both are allocated on every "
                 "call.", "Create the closure once outside the hot path, pass the value as an "
                 "argument, or use a struct with a method."),
+    "buffer": ("{call} allocates a new buffer every time it is called.",
+               "Reuse it: keep one reader or writer per worker and Reset it for each new "
+               "input, or take one from a sync.Pool, instead of creating it per call."),
     "size": ("A size known only at run time, or too large for the stack, is always "
              "heap-allocated.", "Reuse a buffer sized for the largest case (a field or "
              "sync.Pool), or use a constant size that fits the stack when the data is small."),
@@ -153,9 +164,55 @@ _ADVICE = {
 }
 
 
+def _type_of(v) -> str:
+    """bytes.Reader from &bytes.Reader{...} or new(bufio.Reader); "" otherwise."""
+    m = re.match(r"^(?:&([\w.]+)\{|new\(([\w.]+)\))", v.value) if v is not None else None
+    return (m[1] or m[2]) if m else ""
+
+
+def _closure_advice(h) -> tuple[str, str]:
+    """Closures name what they capture; a go/defer wrapper is the statement's arguments."""
+    if h.wrapper:
+        stmt = h.wrapper if h.wrapper in ("go", "defer") else "go or defer"
+        args = re.search(r"\b(?:go|defer)\s+[\w.]+\((.*)\)\s*$", h.text or "")
+        held = f"its arguments ({args[1]})" if args and args[1].strip() else "its arguments"
+        fixes = {"go": "Start fewer goroutines: hand the work to a fixed pool of workers "
+                       "over a channel.",
+                 "defer": "Move the defer out of the loop (into a function called per "
+                          "item) so the compiler can run it without a heap-allocated record."}
+        fix = fixes.get(stmt) or f"For go: {fixes['go']} For defer: {fixes['defer']}"
+        return (f"The {stmt} statement keeps the call and {held} in a closure the compiler "
+                "allocates each time the statement runs.", fix)
+    names = ", ".join(f"`{n}`" for n in h.captured)
+    if names:
+        return (f"The closure captures {names} by reference, so the closure and "
+                f"{'those variables are' if len(h.captured) > 1 else 'the variable is'} "
+                "allocated on every call.", _ADVICE["closure"][1])
+    return ("The function literal escapes, so it and whatever it captures are allocated on "
+            "every call.", _ADVICE["closure"][1])
+
+
 def advice(h) -> tuple[str, str]:
     """(why it allocates, what to do), specific to the value when the compiler named it."""
     v = h.primary
+    if h.category in ("closure", "wrapper"):
+        return _closure_advice(h)
+    if h.category == "buffer":
+        own = call_verdicts(h.call, h.verdicts) if h.call else h.verdicts
+        typ = next((_type_of(x) for x in own if _type_of(x)), "")
+        call = h.call or (next(iter(h.via)) if h.via else "This line")
+        why, fix = _ADVICE["buffer"]
+        if typ:
+            fix = (f"Reuse it: keep one {typ} per worker and call its Reset for each new "
+                   "input, or take one from a sync.Pool, instead of creating it per call.")
+        return why.format(call=call), fix
+    if h.category in ("interface", "address") and h.call and _type_of(v):
+        typ = _type_of(v)
+        how = ("because it is passed on as an interface" if h.category == "interface" else
+               "because it is stored or outlives the call")
+        return (f"{h.call} creates a new {typ} on every call, and it escapes {how}.",
+                f"Reuse one {typ}: keep it per worker and Reset it for each input (or take it "
+                "from a sync.Pool), or pass the concrete type to code that does not keep it.")
     if h.category == "growth" and v is None and sum(h.via.values()) * 2 > h.value:
         return (f"{next(iter(h.via))} grows its buffer step by step, copying it each time.",
                 "Give the buffer its final size once (Grow, make([]byte, 0, n), a size from "

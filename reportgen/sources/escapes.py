@@ -58,6 +58,10 @@ class Verdict:
     function: str = ""   # enclosing function, when the log names it
     package: str = ""
     chains: list = field(default_factory=list)   # distinct explanations, each a list of Flow
+    # "go" or "defer" (or "go/defer" when the log does not say which) for the
+    # "func literal" the compiler writes around `go f(x)` / `defer f(x)` to hold
+    # the call's arguments: not a closure in the program's source.
+    wrapper: str = ""
 
     @property
     def pos(self) -> str:
@@ -129,8 +133,9 @@ class _Collector:
             _merge_chain(old, chain)
         return old
 
-    def chain(self, file, line, col, family, value, func, flows):
-        self.chains.setdefault((file, line, col, family), []).append((value, func, flows))
+    def chain(self, file, line, col, family, value, func, flows, package=""):
+        self.chains.setdefault((file, line, col, family), []).append(
+            (value, func, flows, package))
 
     def finish(self):
         """Give each verdict the explanations printed for its position."""
@@ -139,18 +144,20 @@ class _Collector:
             family = "leak" if v.kind == "leak" else "escape" if v.escaping else None
             found = self.chains.get((v.file, v.line, v.col, family), []) if family else []
             same = [c for c in found if _same_value(c[0], v.value)] or found
-            for value, func, flows in same:
+            for value, func, flows, _ in same:
                 v.function = v.function or func
                 _merge_chain(v, flows)
                 claimed.add(id(flows))
         # A -m=2 explanation whose verdict line is missing still says what escaped.
         for (file, line, col, family), found in self.chains.items():
-            for value, func, flows in found:
+            for value, func, flows, package in found:
                 if id(flows) not in claimed:
                     kind = "leak" if family == "leak" else _escape_kind(value, flows)
                     text = (f"leaking param: {value}" if kind == "leak"
                             else _escape_text(kind, value))
-                    self.add(Verdict(file, line, col, kind, value, text, func, chains=[flows]))
+                    # The package too: a position like ./f.go is matched through it.
+                    self.add(Verdict(file, line, col, kind, value, text, func, package,
+                                     chains=[flows]))
         for v in self.log.verdicts:
             if v.kind == "escapes" and v.chains and _escape_kind(v.value, v.chains[0]) == "moved":
                 v.kind = "moved"
@@ -163,6 +170,49 @@ class _Collector:
             drop = {id(v) for v in bare}
             self.log.verdicts = [v for v in self.log.verdicts if id(v) not in drop]
             self.log.duplicates += len(bare)
+        mark_wrappers(self.log)
+
+
+_WRAP_NAME = re.compile(r"\b(go|defer)wrap\d+\b")
+
+
+def mark_wrappers(log: CompilerLog):
+    """Flag the func literals the compiler made for `go f(args)` / `defer f(args)`.
+
+    cmd/compile wraps such a call in a closure (gowrapN, deferwrapN) at the
+    statement's position and evaluates the arguments into temporaries there.
+    Evidence, by format: -m and -m=2 name the wrapper in their inlining lines;
+    -m=2 and -json show arguments assigned to .autotmp_N at the statement's
+    position, and -m=2 lists the wrapper capturing those temporaries.
+    """
+    kinds: dict[tuple, str] = {}
+    for line in log.noise:
+        m = _POS.match(line)
+        w = _WRAP_NAME.search(m["msg"]) if m else None
+        if w:
+            kinds[(m["file"], int(m["line"]), int(m["col"] or 0))] = w[1]
+    temps_at: set = set()
+    for v in log.verdicts:
+        if v.kind == "capture" and v.value.startswith(".autotmp_"):
+            temps_at.add((v.file, v.line))
+        for step in (s for chain in v.chains for f in chain for s in f.steps):
+            at = parse_pos(step.pos)
+            if at and step.why == "assign-pair" and step.where.startswith(".autotmp_"):
+                temps_at.add((at[0], at[1], at[2]))
+    for v in log.verdicts:
+        if v.value != "func literal" or not v.escaping:
+            continue
+        kind = kinds.get((v.file, v.line, v.col))
+        if kind is None and ((v.file, v.line, v.col) in temps_at or
+                             ((v.file, v.line) in temps_at and not _closure_at(log, v))):
+            kind = "go/defer"
+        v.wrapper = kind or ""
+
+
+def _closure_at(log: CompilerLog, lit: Verdict) -> bool:
+    """A closure the program wrote: the log names it (F.funcN) at the literal's position."""
+    pos = f"{lit.file}:{lit.line}:{lit.col}:"
+    return any(n.startswith(pos) and re.search(r"\.func\d+\b", n) for n in log.noise)
 
 
 def _same_value(a: str, b: str) -> bool:
@@ -255,7 +305,8 @@ def _parse_text(text: str, log: CompilerLog, out: _Collector):
             log.format = "m2"
             flows: list = []
             family = "leak" if msg.startswith("parameter ") else "escape"
-            out.chain(file, ln, col, family, header["value"], header["func"] or "", flows)
+            out.chain(file, ln, col, family, header["value"], header["func"] or "", flows,
+                      package)
             chain = (file, ln, col, flows)
             continue
         for kind, rx in _VERDICTS:
