@@ -436,8 +436,8 @@ def via_category(name: str, verdicts) -> tuple[str, bool]:
         found = {_call_category(v) for v in own}
         return next(c for c in _PRIORITY + ["other"] if c in found), True
     # A leaking parameter allocates nothing here; only values that move or escape count.
-    allocating = [v for v in verdicts if v.kind in ("moved", "escapes")]
-    return (verdict_category(allocating) or library_category(name)), False
+    cat = verdict_category(verdicts, kinds=("moved", "escapes"))
+    return (library_category(name) if cat in (None, "other") else cat), False
 
 
 def _call_category(v) -> str:
@@ -508,9 +508,10 @@ def _boxed(v, verdicts) -> bool:
             any(o.value == "... argument" for o in verdicts))
 
 
-def verdict_category(verdicts) -> str | None:
+def verdict_category(verdicts, kinds=None) -> str | None:
+    """The category the line's verdicts point to (of `kinds` only, when given)."""
     found = {"interface" if _boxed(v, verdicts) else _verdict_category(v)
-             for v in _explaining(verdicts)}
+             for v in _explaining(verdicts) if kinds is None or v.kind in kinds}
     return next((c for c in _PRIORITY + ["other"] if c in found), None)
 
 
