@@ -49,6 +49,7 @@ class LineCost:
     helpers: dict = field(default_factory=dict)   # runtime helper -> value
     via: dict = field(default_factory=dict)       # library function it called -> value
     user: bool = True               # False when no user frame was on the stack
+    via_size: dict = field(default_factory=dict)  # library function -> largest object (bytes)
 
 
 def line_costs(profile, sample_index: int) -> list[LineCost]:
@@ -79,12 +80,15 @@ def line_costs(profile, sample_index: int) -> list[LineCost]:
     np.add.at(flat, onode[leaf], v[leaf])
     helpers = _pairs(onode, helper[s], occ.node, v, n, (helper[s] >= 0) & (owner[s] == site[s]))
     vias = _pairs(onode, via[s], occ.node, v, n, via[s] >= 0)
+    sizes = _pairs(onode, via[s], occ.node, object_sizes(profile)[s], n, via[s] >= 0,
+                   np.maximum)
     out = []
     for node in np.flatnonzero(total):
         k = keys[node]
         out.append(LineCost(k.name, k.file, k.line, int(total[node]), int(flat[node]),
                             _named(helpers.get(node, {}), keys), _named(vias.get(node, {}), keys),
-                            user=not lib[node]))
+                            user=not lib[node],
+                            via_size=_named(sizes.get(node, {}), keys, max)))
     out.sort(key=lambda c: (-abs(c.value), c.file, c.line, c.function))
     return out
 
@@ -101,24 +105,33 @@ def _first(mask, start, counts):
     return out
 
 
-def _pairs(owner_node, frame_idx, occ_node, values, n, mask) -> dict:
-    """{owner node: {other node: value}} for the samples in mask."""
+def object_sizes(profile) -> np.ndarray:
+    """Per sample, the size of each object it counts (the heap profile's "bytes" label), or 0."""
+    per_set = np.array([next((lb.num for lb in labels if lb.key == "bytes" and not lb.str), 0)
+                        for labels in profile.label_sets], dtype=np.int64)
+    return per_set[profile.label_set] if len(per_set) else np.zeros(profile.num_samples,
+                                                                      np.int64)
+
+
+def _pairs(owner_node, frame_idx, occ_node, values, n, mask, combine=np.add) -> dict:
+    """{owner node: {other node: value}} for the samples in mask (summed, or `combine`d)."""
     if not mask.any():
         return {}
     key = owner_node[mask] * n + occ_node[frame_idx[mask]]
     uniq, inv = np.unique(key, return_inverse=True)
     sums = np.zeros(len(uniq), np.int64)
-    np.add.at(sums, inv, values[mask])
+    combine.at(sums, inv, values[mask])
     out: dict = {}
     for k, total in zip(uniq.tolist(), sums.tolist()):
         out.setdefault(k // n, {})[k % n] = total
     return out
 
 
-def _named(by_node: dict, keys) -> dict:
+def _named(by_node: dict, keys, combine=lambda a, b: a + b) -> dict:
     named: dict = {}
     for node, value in by_node.items():
-        named[keys[node].name] = named.get(keys[node].name, 0) + value
+        name = keys[node].name
+        named[name] = combine(named[name], value) if name in named else value
     return dict(sorted(named.items(), key=lambda kv: (-abs(kv[1]), kv[0])))
 
 

@@ -144,7 +144,7 @@ _ADVICE = {
     "closure": ("The closure captures {name} by reference, so both are allocated on every "
                 "call.", "Create the closure once outside the hot path, pass the value as an "
                 "argument, or use a struct with a method."),
-    "buffer": ("{call} allocates a new buffer every time it is called.",
+    "buffer": ("{call} allocates a new {size}buffer every time it is called.",
                "Reuse it: keep one reader or writer per worker and Reset it for each new "
                "input, or take one from a sync.Pool, instead of creating it per call."),
     "size": ("A size known only at run time, or too large for the stack, is always "
@@ -162,6 +162,14 @@ _ADVICE = {
     "other": ("This line allocates every time it runs.", "Move the allocation out of the loop, "
               "or reuse the value (a field, sync.Pool)."),
 }
+
+
+def _binary(n: int) -> str:
+    """64 KiB, 4 KiB, 1.5 MiB, 48 B: an object's size as Go programmers write it."""
+    for factor, unit in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if n >= factor:
+            return f"{n / factor:.4g} {unit}"
+    return f"{n} B"
 
 
 def _type_of(v) -> str:
@@ -205,7 +213,8 @@ def advice(h) -> tuple[str, str]:
         if typ:
             fix = (f"Reuse it: keep one {typ} per worker and call its Reset for each new "
                    "input, or take one from a sync.Pool, instead of creating it per call.")
-        return why.format(call=call), fix
+        size = h.cost.via_size.get(call, 0) if h.cost is not None else 0
+        return why.format(call=call, size=f"{_binary(size)} " if size else ""), fix
     if h.category in ("interface", "address") and h.call and _type_of(v):
         typ = _type_of(v)
         how = ("because it is passed on as an interface" if h.category == "interface" else
