@@ -11,14 +11,13 @@ import csv
 import io
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from reportgen.analyze.benchstat import compare, go_float
 from reportgen.render.bench_pages import format_text, scale_one, unit_table
-from reportgen.sources.bench import load_bench
+from reportgen.sources.bench import load_bench, split_by
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "benchstat-testdata" / "benchstat"
@@ -63,16 +62,6 @@ def our_tables(cmp) -> dict[str, tuple[dict, list[str]]]:
         body, notes = unit_table(cmp.rows[unit], cmp.geomeans[unit], unit)
         out[unit] = ({b[0]: "  ".join(b[1:]) for b in body}, notes)
     return out
-
-
-def split_by_note(path: Path):
-    """One file -> (before, after) by its `note:` configuration, as benchstat -col note."""
-    bench = load_bench(path)
-    sides = []
-    for note in bench.config["note"]:
-        results = [r for r in bench.results if r.config.get("note") == note]
-        sides.append(replace(bench, path=note, results=results))
-    return sides
 
 
 @needs_data
@@ -134,7 +123,7 @@ def test_csv_numbers_are_benchstats_floats(run_cli):
 @pytest.mark.parametrize("name", ["units", "zero", "smallSample", "issue19565", "issue19634"])
 def test_col_note_goldens(name):
     """benchstat -col note FILE: the file's two notes compared, every table and footnote."""
-    before, after = split_by_note(DATA / f"{name}.txt")
+    before, after = split_by(load_bench(DATA / f"{name}.txt"), "note")
     cmp = compare(before, after)
     golden = golden_tables((DATA / f"{name}.stdout").read_text())
     ours = our_tables(cmp)
@@ -159,3 +148,17 @@ def test_text_output_carries_the_numbers(run_cli):
     assert re.search(r"geomean +344\.5n +237\.5n +-31\.05%", r.stdout)
     assert "note: hw acceleration disabled → hw acceleration enabled" in r.stdout
     assert "sec/op: geomean -31.1% over 36" in r.stdout
+
+
+@needs_data
+def test_col_note_from_the_command_line(run_cli):
+    r = run_cli("bench", DATA / "zero.txt", "--col", "note")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"ZeroOverZero +0\.000 ± 0% +0\.000 ± 0% +0\.00% +\(n=1\)", r.stdout)
+    assert re.search(r"NonZeroOverZero +0\.0 ± 0% +100\.0 ± 0% +\? +\(n=1\)", r.stdout)
+    assert "¹ summaries must be >0 to compute geomean" in r.stdout
+    assert "before: " in r.stdout and "zero.txt (note: before)" in r.stdout
+    bad = run_cli("bench", DATA / "zero.txt", "--col", "goos")
+    assert bad.returncode == 2 and "needs exactly two values of 'goos:'" in bad.stderr
+    both = run_cli("bench", DATA / "old.txt", DATA / "new.txt", "--col", "note")
+    assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1

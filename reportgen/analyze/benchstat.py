@@ -265,8 +265,9 @@ class Summary:
         return "?" if spread is None else go_fixed(spread, 0) + "%"
 
     def as_dict(self) -> dict:
-        return {"n": self.n, "values": self.values, "center": self.center,
-                "lo": _json_float(self.lo), "hi": _json_float(self.hi), "level": self.level,
+        return {"n": self.n, "values": [_json_float(v) for v in self.values],
+                "center": _json_float(self.center), "lo": _json_float(self.lo),
+                "hi": _json_float(self.hi), "level": self.level,
                 "range": self.range_text(), "warnings": self.warnings}
 
 
@@ -274,8 +275,9 @@ def _sign(x: float) -> int:
     return -1 if x < 0 else 1 if x > 0 else 0
 
 
-def _json_float(x: float) -> float | str:
-    return x if math.isfinite(x) else go_float(x)
+def _json_float(x: float | None) -> float | str | None:
+    """JSON has no NaN or ±Inf: those become the strings Go prints ("NaN", "+Inf")."""
+    return x if x is None or math.isfinite(x) else go_float(x)
 
 
 def summarize(values, confidence: float = CONFIDENCE, assumption: str = "nothing") -> Summary:
@@ -480,8 +482,8 @@ class Row:
     def as_dict(self) -> dict:
         return {"pkg": self.pkg, "name": self.name, "unit": self.unit,
                 "base": self.base and self.base.as_dict(),
-                "target": self.target and self.target.as_dict(), "delta_pct": self.delta_pct,
-                "delta": self.delta, "test": self.test and self.test.as_dict(),
+                "target": self.target and self.target.as_dict(),
+                "delta_pct": _json_float(self.delta_pct), "delta": self.delta, "test": self.test and self.test.as_dict(),
                 "significant": self.significant, "detectable": self.detectable,
                 "warnings": self.warnings}
 
@@ -536,8 +538,9 @@ class Geomean:
         return "?" if self.ratio is None else f"{(self.ratio - 1) * 100:+.2f}%"
 
     def as_dict(self) -> dict:
-        return {"unit": self.unit, "base": self.base, "target": self.target,
-                "ratio": self.ratio, "delta_pct": self.delta_pct, "count": self.count,
+        return {"unit": self.unit, "base": _json_float(self.base),
+                "target": _json_float(self.target), "ratio": _json_float(self.ratio),
+                "delta_pct": _json_float(self.delta_pct), "count": self.count,
                 "base_warnings": self.base_warnings, "target_warnings": self.target_warnings}
 
 

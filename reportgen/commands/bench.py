@@ -24,7 +24,11 @@ def register(sub, common):
                                    "a Mann-Whitney U test per benchmark and unit, with "
                                    "benchstat's numbers.")
     b.add_argument("old", metavar="OLD.txt", help="benchmark output before the change")
-    b.add_argument("new", metavar="NEW.txt", help="benchmark output after the change")
+    b.add_argument("new", metavar="NEW.txt", nargs="?",
+                   help="benchmark output after the change (omit it with --col)")
+    b.add_argument("--col", metavar="KEY",
+                   help="compare the two values of configuration KEY (such as note) in one "
+                        "file, like benchstat -col KEY")
     b.add_argument("--alpha", type=_fraction, default=0.05, metavar="A",
                    help="significance level of the test (default 0.05)")
     b.add_argument("--format", choices=["text", "json"], default="text")
@@ -34,11 +38,25 @@ def register(sub, common):
 def run(args) -> int:
     from reportgen.analyze.benchstat import compare
     from reportgen.render.bench_pages import format_text
-    from reportgen.sources.bench import load_bench
+    from reportgen.errors import UsageError
+    from reportgen.sources.bench import BenchError, load_bench, split_by
 
     base = load_bench(args.old)
-    # benchfmt keeps Unit lines across files: the new file sees (and may conflict with) the old's.
-    result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha)
+    if getattr(args, "col", None):
+        if args.new is not None:
+            raise UsageError("bench", "--col compares two values inside one file: give one file")
+        sides = split_by(base, args.col)
+        if len(sides) != 2:
+            found = ", ".join(s.path for s in sides) or "none"
+            raise BenchError(args.old, f"--col {args.col} needs exactly two values of "
+                                       f"'{args.col}:' to compare (found {len(sides)}: {found})")
+        result = compare(*sides, alpha=args.alpha)
+    elif args.new is None:
+        raise UsageError("bench", "give OLD.txt and NEW.txt, or one file and --col KEY")
+    else:
+        # benchfmt keeps Unit lines across files: the new file sees (and may conflict with)
+        # the old's.
+        result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha)
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")

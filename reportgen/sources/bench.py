@@ -403,6 +403,25 @@ def parse_bench(text: str | bytes, path: str = "<input>",
     return out
 
 
+def split_by(bench: BenchSet, key: str) -> list[BenchSet]:
+    """One set per value of configuration `key`, in order of first appearance, like
+    benchstat's `-col KEY` on one file (results without the key are dropped)."""
+    out: dict[str, BenchSet] = {}
+    for r in bench.results:
+        value = r.config.get(key)
+        if value is None:
+            continue
+        if value not in out:
+            out[value] = BenchSet(f"{bench.path} ({key}: {value})", [], {}, [],
+                                  dict(bench.unit_meta))
+        part = out[value]
+        part.results.append(r)
+        for k, v in r.config.items():
+            if v not in part.config.setdefault(k, []):
+                part.config[k].append(v)
+    return list(out.values())
+
+
 def load_bench(path, unit_meta: dict | None = None) -> BenchSet:
     """Read and parse a benchmark file, naming the file in every error."""
     data = read_bytes(path, BenchError, "benchmark output")
