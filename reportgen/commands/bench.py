@@ -47,7 +47,7 @@ def run(args) -> int:
             raise UsageError("bench", "--col compares two values inside one file: give one file")
         sides = split_by(base, args.col)
         if len(sides) != 2:
-            found = ", ".join(s.path for s in sides) or "none"
+            found = ", ".join(s.results[0].config[args.col] for s in sides) or "none"
             raise BenchError(args.old, f"--col {args.col} needs exactly two values of "
                                        f"'{args.col}:' to compare (found {len(sides)}: {found})")
         result = compare(*sides, alpha=args.alpha)
