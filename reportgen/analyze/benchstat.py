@@ -363,6 +363,25 @@ def _rank_sum_counts(sizes: list[int], n1: int) -> np.ndarray:
     return ways[n1]
 
 
+def _u_cdf_no_ties(n1: int, n2: int, u: int) -> float:
+    """P(U <= u) without ties, by Mann and Whitney's recurrence on probabilities
+    p[n][m](U) = (n p[n-1][m](U-m) + m p[n][m-1](U)) / (n+m), kept only up to u
+    (the tail that is needed; go-moremath UDist.p does the same)."""
+    prev = np.zeros((n1 + 1, u + 1))     # p[n][m-1], for every n
+    for m in range(n2 + 1):
+        cur = np.zeros((n1 + 1, u + 1))
+        cur[0, 0] = 1.0
+        for n in range(1, n1 + 1):
+            if m == 0:
+                cur[n, 0] = 1.0
+                continue
+            left = np.zeros(u + 1)
+            left[m:] = cur[n - 1, :u + 1 - m] if m <= u else 0.0
+            cur[n] = (n * left + m * prev[n]) / (n + m)
+        prev = cur
+    return float(prev[n1].sum())
+
+
 def mann_whitney(old, new, alpha: float = ALPHA) -> UTest:
     """benchstat's two-sided Mann-Whitney U test (go-moremath MannWhitneyUTest).
 
@@ -399,6 +418,8 @@ def mann_whitney(old, new, alpha: float = ALPHA) -> UTest:
             return UTest(1.0, n1, n2, alpha, "none", u1, [ALL_EQUAL])
         if u1 == u2:
             return UTest(1.0, n1, n2, alpha, "exact", u1)
+        if not ties:
+            return UTest(_u_cdf_no_ties(n1, n2, int(usmall)) * 2, n1, n2, alpha, "exact", u1)
         counts = _rank_sum_counts([t for _, t in groups], n1)
         # U1 <= usmall  <=>  doubled rank sum <= 2*usmall + n1(n1+1)
         cut = int(round(2 * usmall)) + n1 * (n1 + 1)
