@@ -342,23 +342,27 @@ class UTest:
                 "method": self.method, "u": self.u, "warnings": self.warnings}
 
 
-def _rank_sum_counts(sizes: list[int], n1: int) -> np.ndarray:
-    """counts[s]: ways to pick n1 of the pooled runs whose doubled mid-rank sum is s.
+def _rank_sum_counts(sizes: list[int], n1: int, limit: int) -> np.ndarray:
+    """counts[s] for s <= limit: ways to pick n1 of the pooled runs whose doubled mid-rank
+    sum is s (doubled so that mid-ranks like 3.5 stay integers).
 
-    Doubled so that mid-ranks like 3.5 stay integers. A tie group of t runs
-    with doubled mid-rank r adds i*r to the sum in comb(t, i) ways.
+    A tie group of t runs with doubled mid-rank r adds i*r to the sum in comb(t, i)
+    ways. Only sums up to `limit` (the observed tail) are kept: the test needs no more.
+    Counts are floats: every step adds positive numbers, so they stay accurate to a
+    few ulps even past 2^53.
     """
-    total = sum(sizes)
-    width = total * (total + 1) + 1
+    width = limit + 1
     ways = np.zeros((n1 + 1, width))  # [runs picked so far, doubled sum]
     ways[0, 0] = 1.0
     start = 0
     for t in sizes:
         r, end = 2 * start + t + 1, start + t
-        top, picks = end * (end + 1) + 1, min(end, n1) + 1   # what is reachable so far
+        picks = min(end, n1) + 1
         nxt = np.zeros_like(ways)
         for i in range(min(t, n1) + 1):
-            nxt[i:picks, i * r:top] += math.comb(t, i) * ways[:picks - i, :top - i * r]
+            shift = i * r
+            if shift < width:
+                nxt[i:picks, shift:] += math.comb(t, i) * ways[:picks - i, :width - shift]
         ways, start = nxt, end
     return ways[n1]
 
@@ -370,13 +374,12 @@ def _u_cdf_no_ties(n1: int, n2: int, u: int) -> float:
     prev = np.zeros((n1 + 1, u + 1))     # p[n][m-1], for every n
     for m in range(n2 + 1):
         cur = np.zeros((n1 + 1, u + 1))
+        cur[:, 0] = 1.0 if m == 0 else 0.0
         cur[0, 0] = 1.0
-        for n in range(1, n1 + 1):
-            if m == 0:
-                cur[n, 0] = 1.0
-                continue
+        for n in range(1, n1 + 1 if m else 0):
             left = np.zeros(u + 1)
-            left[m:] = cur[n - 1, :u + 1 - m] if m <= u else 0.0
+            if m <= u:
+                left[m:] = cur[n - 1, :u + 1 - m]
             cur[n] = (n * left + m * prev[n]) / (n + m)
         prev = cur
     return float(prev[n1].sum())
@@ -420,10 +423,10 @@ def mann_whitney(old, new, alpha: float = ALPHA) -> UTest:
             return UTest(1.0, n1, n2, alpha, "exact", u1)
         if not ties:
             return UTest(_u_cdf_no_ties(n1, n2, int(usmall)) * 2, n1, n2, alpha, "exact", u1)
-        counts = _rank_sum_counts([t for _, t in groups], n1)
         # U1 <= usmall  <=>  doubled rank sum <= 2*usmall + n1(n1+1)
         cut = int(round(2 * usmall)) + n1 * (n1 + 1)
-        p = float(counts[:cut + 1].sum() / math.comb(n1 + n2, n1)) * 2
+        counts = _rank_sum_counts([t for _, t in groups], n1, cut)
+        p = float(counts.sum() / math.comb(n1 + n2, n1)) * 2
         return UTest(p, n1, n2, alpha, "exact", u1)
     tie = float(sum(t * t * t - t for _, t in groups))
     n = float(n1 + n2)

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import math
 
-import pygal
-
 from reportgen.analyze.benchstat import (BenchComparison, Geomean, Row, go_fixed, runs_for_ci,
                                          runs_for_test)
-from reportgen.render.charts import _STYLE, clean_svg, shorten
 from reportgen.render.site import anchor
 from reportgen.sources.bench import unit_class
 
@@ -312,6 +309,11 @@ def format_text(cmp: BenchComparison) -> str:
 
 def runs_chart(chart_id: str, row: Row):
     """Every run as a dot, in run order: spread, outliers and drift (warm-up) at a glance."""
+    # Only pages draw charts: `reportgen bench` prints text without loading pygal.
+    import pygal
+
+    from reportgen.render.charts import _STYLE, clean_svg, shorten
+
     finite = [v for s in (row.base, row.target) for v in s.values if math.isfinite(v)] or [0]
     top, low = max(max(finite), 0), min(min(finite), 0)
     chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=460, height=300,

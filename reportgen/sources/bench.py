@@ -50,6 +50,7 @@ _MAX_INT = (1 << 63) - 1
 _DEC_FLOAT = re.compile(r"[+-]?(?:[0-9_]+\.?[0-9_]*|\.[0-9_]+)(?:[eE][+-]?[0-9][0-9_]*)?")
 _HEX_FLOAT = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F_]+\.?[0-9a-fA-F_]*|\.[0-9a-fA-F_]+)"
                         r"[pP][+-]?[0-9][0-9_]*")
+_PLAIN_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SPECIAL = {"+inf": math.inf, "+infinity": math.inf, "-inf": -math.inf,
             "-infinity": -math.inf, "inf": math.inf, "infinity": math.inf, "nan": math.nan}
 
@@ -188,6 +189,9 @@ def parse_go_int(text: str) -> tuple[int | None, str]:
 
 def parse_go_float(text: str) -> tuple[float | None, str]:
     """(value, "") or (None, reason) as benchfmt's atof (Go's ParseFloat, 64 bits)."""
+    if _PLAIN_FLOAT.fullmatch(text):      # the common case: no _, hex or words
+        v = float(text)
+        return (None, "value out of range") if math.isinf(v) else (v, "")
     special = _SPECIAL.get(text.lower())
     if special is not None:
         return special, ""
