@@ -180,3 +180,20 @@ def test_invalid_utf8_does_not_lose_results(tmp_path):
     p = tmp_path / "b.txt"
     p.write_bytes(b"log \xff\xfe junk\nBenchmarkA-8 10 3 ns/op\n")
     assert vals(load_bench(p).results[0]) == [(3 * 1e-9, "sec/op")]
+
+
+def test_unit_lines_carry_into_the_next_file():
+    first = parse_bench("Unit x assume=exact\nBenchmarkA 1 1 x\n", "a.txt")
+    second = parse_bench("Unit x assume=nothing\nBenchmarkA 1 2 x\n", "b.txt", first.unit_meta)
+    assert second.assumption("x") == "exact"          # benchfmt keeps the first setting
+    assert [e.message for e in second.errors] == ["metadata assume of unit x already set to exact"]
+
+
+def test_split_by_a_configuration_key():
+    from reportgen.sources.bench import split_by
+    b = parse_bench("note: old\nBenchmarkA 1 1 x\nnote: new\nBenchmarkA 1 2 x\nnote:\n"
+                    "BenchmarkA 1 3 x\n", "f.txt")
+    old, new = split_by(b, "note")
+    assert (old.path, new.path) == ("f.txt (note: old)", "f.txt (note: new)")
+    assert [vals(r) for r in old.results] == [[(1, "x")]]
+    assert [vals(r) for r in new.results] == [[(2, "x")]]     # the note-less run is left out

@@ -210,3 +210,26 @@ def test_zero_over_zero_counts_as_no_change_in_the_geomean():
     after = parse_bench(runs("Z", [0] * 6, "B/op") + runs("Y", [50] * 6, "B/op"))
     g = compare(before, after).geomeans["B/op"]
     assert g.count == 2 and g.delta_pct == pytest.approx((math.sqrt(0.5) - 1) * 100)  # -29.29%
+
+
+# ---- benchstat's number formats ----------------------------------------------------
+
+def test_go_float_is_gos_percent_v():
+    from reportgen.analyze.benchstat import go_float
+    # Values Go's fmt.Sprint prints (checked with Go 1.27).
+    cases = {0.95: "0.95", 1234567.0: "1.234567e+06", 100000.0: "100000", 123456.5: "123456.5",
+             1e20: "1e+20", 1e-4: "0.0001", 1.5e-5: "1.5e-05", 171717171716.0: "1.71717171716e+11",
+             -2.5e-7: "-2.5e-07", 1.7180000000000001e-06: "1.7180000000000001e-06",
+             float("inf"): "+Inf", float("nan"): "NaN", 0.0: "0"}
+    assert {x: go_float(x) for x in cases} == cases
+
+
+def test_common_scale_thresholds():
+    from reportgen.render.bench_pages import common_scale, scaled, scale_one
+    assert scale_one(46.55e-9, "sec/op") == "46.55n" and scale_one(1.701e-6, "sec/op") == "1.701µ"
+    assert scale_one(99.995, "x") == "100.0" and scale_one(99.994, "x") == "99.99"
+    assert scale_one(2.001 * 2 ** 30, "B/s") == "2.001Gi" and scale_one(0, "x") == "0.000"
+    # One scale per row: the smaller value decides the digits (237.50n next to 56.75n).
+    scale = common_scale([237.5e-9, 56.75e-9], "decimal")
+    assert [scaled(v, scale) for v in (237.5e-9, 56.75e-9)] == ["237.50n", "56.75n"]
+    assert scale_one(1.5e-12, "sec/op") == "0.001500n"    # below n: 4 significant digits
