@@ -386,6 +386,12 @@ def _log_only(log, sources) -> EscapeResult:
 
 
 # --- categories: what kind of allocation the evidence points to
+#
+# In order of trust: the compiler's verdicts for the values the allocating call
+# makes (new(bufio.Reader), make([]byte, …) inside an inlined bufio.NewReaderSize),
+# its verdicts for the line, the runtime helper that allocated (growslice ...), and
+# only then the library function's name or the source text. A go/defer statement's
+# wrapper closure gives way to its arguments when they escape too.
 
 _PRIORITY = ["growth", "size", "buffer", "closure", "map", "concat", "conversion", "interface",
              "address"]
@@ -509,7 +515,7 @@ def _explaining(verdicts) -> list:
     """The telling verdicts, without a go/defer wrapper when its arguments say more:
     `go logf("%d", i)` allocates because i is boxed, not because of a closure."""
     telling = _telling(verdicts)
-    args = [v for v in telling if not getattr(v, "wrapper", "")]
+    args = [v for v in telling if not v.wrapper]
     return args or telling
 
 

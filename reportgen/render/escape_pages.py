@@ -263,6 +263,7 @@ def hint_dict(h, rank: int) -> dict:
          "title": TITLES[h.category], "reason": reason(h), "suggestion": suggestion(h),
          "value_name": h.primary.value if h.primary is not None else "",
          "flat": h.flat, "helpers": h.helpers, "via": h.via, "flow": plain_flow(h.primary),
+         "call": h.call, "captured": h.captured, "wrapper": h.wrapper,
          "compiler": [{"pos": v.pos, "text": v.text, "function": v.function,
                        "chains": chain_lines(v)} for v in h.verdicts + h.caused]}
     d["source"] = None if h.snippet is None else {
