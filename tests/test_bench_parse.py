@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -197,3 +198,36 @@ def test_split_by_a_configuration_key():
     assert (old.path, new.path) == ("f.txt (note: old)", "f.txt (note: new)")
     assert [vals(r) for r in old.results] == [[(1, "x")]]
     assert [vals(r) for r in new.results] == [[(2, "x")]]     # the note-less run is left out
+
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "benchstat-testdata"
+# What golang.org/x/perf/benchfmt reads from each file there (a Go program linked with
+# benchfmt at x/perf 712aea8b dumped every record): results, distinct names, syntax
+# errors, values per unit (count and sum), the configuration of each result, Unit lines.
+BENCHFMT = json.loads((DATA / "benchfmt-shared.json").read_text())
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/benchstat-testdata absent")
+@pytest.mark.parametrize("name", sorted(BENCHFMT))
+def test_reads_benchstats_testdata_as_benchfmt_does(name):
+    want = BENCHFMT[name]
+    b = load_bench(SHARED / name)
+    assert len(b.results) == want["results"]
+    assert sorted({r.name for r in b.results}) == want["names"]
+    assert [[e.line, e.message] for e in b.errors] == want["errors"]
+    units: dict = {}
+    for r in b.results:
+        for v in r.values:
+            count, total = units.get(v.unit, (0, 0.0))
+            units[v.unit] = (count + 1, total + v.value)
+    assert set(units) == set(want["units"])
+    for unit, (count, total) in units.items():
+        assert count == want["units"][unit][0]
+        assert total == pytest.approx(want["units"][unit][1], rel=1e-11)
+    configs = []
+    for r in b.results:
+        c = [list(kv) for kv in r.config.items()]
+        if c not in configs:
+            configs.append(c)
+    assert configs == want["configs"]
+    assert sorted([m.unit, m.key, m.value] for m in b.unit_meta.values()) == want["unit_meta"]
