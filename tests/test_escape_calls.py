@@ -127,3 +127,12 @@ def test_handed_case_bufio_and_bytes_readers():
     text = format_text(result)
     assert "Slice growth" not in text and "make([]T, 0, n)" not in text
     assert text.count("sync.Pool") >= 3
+
+
+@pytest.mark.parametrize("log", ["m2", "json"])
+def test_log_alone_tells_wrappers_from_closures(log):
+    result = escape_hints(None, read_compiler_log(LOGS[log]), None, SourceTree([CALLS]))
+    got = {(Path(h.file).name, h.line): hint_dict(h, 1) for h in result.hints}
+    assert got[("gowrap.go", 22)]["category"] == "wrapper"
+    closure = got[("gowrap.go", 23)]
+    assert closure["category"] == "closure" and closure["captured"] == ["wg", "count"]

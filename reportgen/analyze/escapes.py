@@ -371,17 +371,23 @@ def _closure_details(h: Hint, index: LogIndex):
 
 def _log_only(log, sources) -> EscapeResult:
     result = EscapeResult(None, log.path, "", "", 0)
+    index = LogIndex(log)
     by_line: dict = {}
     for v in log.escapes:
         if v.kind != "leak":
             by_line.setdefault((v.file, v.line), []).append(v)
     for (file, line), verdicts in sorted(by_line.items()):
-        category = verdict_category(verdicts) or "other"
-        lead = primary(verdicts, category)
         snippet = sources.snippet(file, line) if sources else None
         text = dict(snippet.lines).get(line, "") if snippet else ""
-        result.hints.append(Hint(file, line, lead.function, 0, None, 0, {}, {}, category,
-                                 verdicts, lead, text=text, snippet=snippet))
+        verdicts = [_with_wrapper(v, text) for v in verdicts]
+        category = verdict_category(verdicts) or "other"
+        lead = primary(verdicts, category)
+        wrapper = lead.wrapper if lead.value == "func literal" else ""
+        h = Hint(file, line, lead.function, 0, None, 0, {}, {},
+                 "wrapper" if category == "closure" and wrapper else category, verdicts, lead,
+                 wrapper=wrapper, text=text, snippet=snippet)
+        _closure_details(h, index)
+        result.hints.append(h)
     return result
 
 
