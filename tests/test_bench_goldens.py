@@ -162,3 +162,13 @@ def test_col_note_from_the_command_line(run_cli):
     assert bad.returncode == 2 and "needs exactly two values of 'goos:'" in bad.stderr
     both = run_cli("bench", DATA / "old.txt", DATA / "new.txt", "--col", "note")
     assert both.returncode == 2 and len(both.stderr.strip().splitlines()) == 1
+
+
+@needs_data
+def test_confidence_level_changes_the_interval(run_cli):
+    # benchstat -confidence 0.5 old.txt new.txt prints 1.423µ ± 0% where 0.95 gives ± 1%.
+    r = run_cli("bench", DATA / "old.txt", DATA / "new.txt", "--confidence", "0.5")
+    assert re.search(r"Encode/format=json-48 +1\.718µ ± 1% +1\.423µ ± 0% +-17\.20%", r.stdout)
+    r = run_cli("bench", DATA / "old.txt", DATA / "new.txt")
+    assert re.search(r"Encode/format=json-48 +1\.718µ ± 1% +1\.423µ ± 1% +-17\.20%", r.stdout)
+    assert run_cli("bench", DATA / "old.txt", DATA / "new.txt", "--confidence", "2").returncode == 2

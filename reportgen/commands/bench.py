@@ -31,6 +31,8 @@ def register(sub, common):
                         "file, like benchstat -col KEY")
     b.add_argument("--alpha", type=_fraction, default=0.05, metavar="A",
                    help="significance level of the test (default 0.05)")
+    b.add_argument("--confidence", type=_fraction, default=0.95, metavar="C",
+                   help="confidence level of the median's interval (default 0.95)")
     b.add_argument("--format", choices=["text", "json"], default="text")
     b.set_defaults(run=run)
 
@@ -42,6 +44,7 @@ def run(args) -> int:
     from reportgen.sources.bench import BenchError, load_bench, split_by
 
     base = load_bench(args.old)
+    confidence = getattr(args, "confidence", 0.95)
     if getattr(args, "col", None):
         if args.new is not None:
             raise UsageError("bench", "--col compares two values inside one file: give one file")
@@ -50,13 +53,14 @@ def run(args) -> int:
             found = ", ".join(s.results[0].config[args.col] for s in sides) or "none"
             raise BenchError(args.old, f"--col {args.col} needs exactly two values of "
                                        f"'{args.col}:' to compare (found {len(sides)}: {found})")
-        result = compare(*sides, alpha=args.alpha)
+        result = compare(*sides, alpha=args.alpha, confidence=confidence)
     elif args.new is None:
         raise UsageError("bench", "give OLD.txt and NEW.txt, or one file and --col KEY")
     else:
         # benchfmt keeps Unit lines across files: the new file sees (and may conflict with)
         # the old's.
-        result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha)
+        result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha,
+                         confidence=confidence)
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
