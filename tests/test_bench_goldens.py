@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.analyze.benchstat import compare, go_float
-from reportgen.render.bench_pages import format_text, scale_one, unit_table
+from reportgen.render.bench_pages import scale_one, unit_table
 from reportgen.sources.bench import load_bench, split_by
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -72,7 +72,8 @@ def test_config_order_is_benchfmts():
 
 def test_repeats_group_by_package_and_name(mixed):
     s = mixed.samples()
-    assert s[("example.com/codec", "Encode/format=json/size=1k-8")]["sec/op"] == [9876 * 1e-9, 9901 * 1e-9]
+    assert s[("example.com/codec", "Encode/format=json/size=1k-8")]["sec/op"] == [
+        9876 * 1e-9, 9901 * 1e-9]
     # The same name under another pkg is another benchmark.
     assert s[("example.com/other", "Encode/format=json/size=1k-8")] == {"sec/op": [11000 * 1e-9]}
 
@@ -95,7 +96,8 @@ def test_syntax_errors_are_kept_per_line(mixed):
 
 def test_count_repeats():
     text = "".join(f"BenchmarkX-4  100  {v} ns/op\n" for v in (10, 11, 12))
-    assert parse_bench(text).samples() == {("", "X-4"): {"sec/op": [10 * 1e-9, 11 * 1e-9, 12 * 1e-9]}}
+    assert parse_bench(text).samples() == {
+        ("", "X-4"): {"sec/op": [10 * 1e-9, 11 * 1e-9, 12 * 1e-9]}}
 
 
 def test_crlf_and_windows_style_lines():
