@@ -234,3 +234,26 @@ def test_iteration_count_beyond_int64_is_one_line(run_cli):
     r = run_cli("bench", path, path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "b.txt" in r.stderr
+
+
+def test_one_table_per_package_like_benchstat():
+    """benchstat splits tables by package: each has its own rows and geomean."""
+    from scipy import stats
+
+    def two(pkg, a, b):
+        return f"pkg: {pkg}\n" + runs("A", a) + runs("B", b)
+    old = parse_bench(two("ex/a", range(100, 106), range(200, 206)) +
+                      two("ex/b", range(10, 16), range(20, 26)), "o")
+    new = parse_bench(two("ex/a", range(50, 56), range(100, 106)) +
+                      two("ex/b", range(20, 26), range(40, 46)), "n")
+    cmp = compare(old, new)
+    assert [(t.pkg, t.unit, [r.name for r in t.rows]) for t in cmp.tables] == [
+        ("ex/a", "sec/op", ["A-8", "B-8"]), ("ex/b", "sec/op", ["A-8", "B-8"])]
+    a, b = cmp.tables[0].geomean, cmp.tables[1].geomean
+    assert a.ratio == pytest.approx(stats.gmean([52.5 / 102.5, 102.5 / 202.5]))
+    assert b.ratio == pytest.approx(stats.gmean([22.5 / 12.5, 42.5 / 22.5]))
+    text = format_text(cmp)
+    assert text.index("pkg: ex/a") < text.index("pkg: ex/b")
+    for g in (a, b):
+        assert re.search(r"geomean .* " + re.escape(f"{(g.ratio - 1) * 100:+.2f}%"), text)
+    assert "worst: ex/b.A-8" in text or "worst: ex/b.B-8" in text

@@ -9,7 +9,8 @@ Public API (pure functions, no I/O):
   sample lists -> both summaries, the test, the change and benchstat's verdict
   text (``~``, ``-4.62%``, ``?``).
 - ``compare(base_set, target_set) -> BenchComparison``: every benchmark and unit
-  of two parsed files (reportgen.sources.bench), with a geomean per unit.
+  of two parsed files (reportgen.sources.bench), with a geomean per unit and
+  benchstat's tables (one per package and unit, each with its geomean).
 
 The rules are those of golang.org/x/perf (benchmath: AssumeNothing,
 AssumeExact; cmd/benchstat/internal/benchtab: summarizeCol) and of
@@ -620,14 +621,28 @@ def geomean_row(unit: str, rows: list[Row]) -> Geomean:
 
 
 @dataclass
+class Table:
+    """benchstat's table: one package and one unit, with its own geomean row."""
+    pkg: str
+    unit: str
+    rows: list[Row]
+    geomean: Geomean
+
+    def as_dict(self) -> dict:
+        return {"pkg": self.pkg, "unit": self.unit, "names": [r.name for r in self.rows],
+                "geomean": self.geomean.as_dict()}
+
+
+@dataclass
 class BenchComparison:
     base: str
     target: str
     alpha: float
     confidence: float
     units: list[str]
-    rows: dict[str, list[Row]]   # unit -> rows in first-seen order
-    geomeans: dict[str, Geomean]
+    rows: dict[str, list[Row]]   # unit -> rows in first-seen order, every package
+    geomeans: dict[str, Geomean]  # unit -> over every package's benchmarks
+    tables: list[Table] = field(default_factory=list)   # as benchstat splits them
     assumptions: dict[str, str] = field(default_factory=dict)   # unit -> nothing|exact
     base_config: dict[str, list[str]] = field(default_factory=dict)
     target_config: dict[str, list[str]] = field(default_factory=dict)
@@ -643,6 +658,7 @@ class BenchComparison:
                 "assumptions": self.assumptions,
                 "rows": {u: [r.as_dict() for r in rs] for u, rs in self.rows.items()},
                 "geomeans": {u: g.as_dict() for u, g in self.geomeans.items()},
+                "tables": [t.as_dict() for t in self.tables],
                 "base_config": self.base_config, "target_config": self.target_config,
                 "errors": {s: [{"line": ln, "message": m} for ln, m in e]
                            for s, e in self.errors.items()}}
@@ -691,7 +707,14 @@ def compare(base, target, alpha: float = ALPHA, confidence: float = CONFIDENCE) 
                 row.warnings.append("benchmarks vary in " + ", ".join(vary))
         rows[unit].append(row)
     geomeans = {u: geomean_row(u, rs) for u, rs in rows.items()}
+    # benchstat's tables: the package (part of its .config key) first, then the unit.
+    tables = []
+    for pkg in dict.fromkeys(k[0] for k in keys):
+        for unit in units:
+            mine = [r for r in rows[unit] if r.pkg == pkg]
+            if mine:
+                tables.append(Table(pkg, unit, mine, geomean_row(unit, mine)))
     return BenchComparison(base.path, target.path, alpha, confidence, units, rows, geomeans,
-                           assumptions, base.config, target.config,
+                           tables, assumptions, base.config, target.config,
                            {"base": [(e.line, e.message) for e in base.errors],
                             "target": [(e.line, e.message) for e in target.errors]})

@@ -226,7 +226,7 @@ def runs_for_test_text(alpha: float) -> str:
 
 def verdicts(cmp: BenchComparison) -> list[str]:
     """The answer first: one line per unit (per benchmark when there is only one)."""
-    out = []
+    out, many = [], _many_pkgs(cmp)
     for unit in cmp.units:
         rows = cmp.rows.get(unit, [])
         if len(rows) == 1:
@@ -243,7 +243,7 @@ def verdicts(cmp: BenchComparison) -> list[str]:
             moved = [r for r in sig if better(r) is want]
             if moved:
                 r = max(moved, key=lambda r: abs(r.delta_pct))
-                parts.append(f"{label}: {r.name} {r.delta_pct:+.1f}%")
+                parts.append(f"{label}: {row_label(r, many)} {r.delta_pct:+.1f}%")
         few = sum(not r.detectable for r in rows if r.test)
         if few:
             parts.append(f"{few} had too few runs to tell")
@@ -284,22 +284,24 @@ def _many_pkgs(cmp: BenchComparison) -> bool:
 
 
 def format_text(cmp: BenchComparison) -> str:
-    """benchstat's tables (one per unit, its numbers and footnotes), then the verdicts."""
+    """benchstat's tables (one per package and unit: its numbers, footnotes and geomean),
+    then the verdicts."""
     lines = [f"before: {cmp.base}", f"after: {cmp.target}"]
     lines += [f"{k}: {v}" for k, v in config_lines(cmp)]
-    many = _many_pkgs(cmp)
-    for unit in cmp.units:
-        rows = cmp.rows.get(unit, [])
-        body, notes = unit_table(rows, cmp.geomeans.get(unit), unit)
-        labels = [row_label(r, many) for r in rows] + ["geomean"] * (len(body) - len(rows))
-        table = [("", "before", "after", "", ""), ("", unit, unit, "vs base", "")]
-        table += [(label, *cells[1:]) for label, cells in zip(labels, body)]
-        widths = [max(len(t[i]) for t in table) for i in range(5)]
+    many, pkg = _many_pkgs(cmp), None
+    for t in cmp.tables:
+        body, notes = unit_table(t.rows, t.geomean, t.unit)
+        table = [("", "before", "after", "", ""), ("", t.unit, t.unit, "vs base", "")]
+        table += [tuple(cells) for cells in body]
+        widths = [max(len(row[i]) for row in table) for i in range(5)]
         lines.append("")
-        for t in table:
-            lines.append("  ".join([t[0].ljust(widths[0]), t[1].rjust(widths[1]),
-                                    t[2].rjust(widths[2]), t[3].rjust(widths[3]),
-                                    t[4]]).rstrip())
+        if many and t.pkg != pkg:
+            lines.append(f"pkg: {t.pkg}")
+            pkg = t.pkg
+        for row in table:
+            lines.append("  ".join([row[0].ljust(widths[0]), row[1].rjust(widths[1]),
+                                    row[2].rjust(widths[2]), row[3].rjust(widths[3]),
+                                    row[4]]).rstrip())
         lines += notes
     notes = footnotes(cmp)
     lines += [""] + notes if notes else []
@@ -345,20 +347,19 @@ def bench_page(writer, slug: str, title: str, cmp: BenchComparison, profiles=Non
                                             "target": writer.shown(cmp.target)})
     many = _many_pkgs(cmp)
     tables = []
-    for unit in cmp.units:
-        rows = cmp.rows.get(unit, [])
-        g = cmp.geomeans.get(unit)
-        body, notes = unit_table(rows, g, unit)
+    for t in cmp.tables:
+        body, notes = unit_table(t.rows, t.geomean, t.unit)
         tables.append({
-            "unit": unit, "id": f"{slug}-{anchor(unit)}", "notes": notes,
-            "geomean": body[-1] if len(body) > len(rows) else None,
-            "geomean_count": g.count if g else 0,
-            "rows": [{"row": r, "label": row_label(r, many), "base": cells[1] or "—",
+            "unit": t.unit, "caption": f"{t.pkg} — {t.unit}" if many else t.unit,
+            "id": f"{slug}-{anchor(t.pkg + '-' + t.unit if many else t.unit)}", "notes": notes,
+            "geomean": body[-1] if len(body) > len(t.rows) else None,
+            "geomean_count": t.geomean.count,
+            "rows": [{"row": r, "label": r.name, "base": cells[1] or "—",
                       "target": cells[2] or "—", "change": change_text(r), "test": cells[4],
-                      "base_title": _interval(r.base, unit),
-                      "target_title": _interval(r.target, unit),
+                      "base_title": _interval(r.base, t.unit),
+                      "target_title": _interval(r.target, t.unit),
                       "cls": change_class(r), "verdict": verdict(r, cmp.alpha)}
-                     for r, cells in zip(rows, body)]})
+                     for r, cells in zip(t.rows, body)]})
     pairs = [r for rs in cmp.rows.values() for r in rs if r.base and r.target]
     charts = [runs_chart(f"{slug}-runs-{i}", r) for i, r in enumerate(pairs[:MAX_CHARTS])]
     info = [("Before", _file(cmp.base)), ("After", _file(cmp.target)), *config_lines(cmp)]
