@@ -73,10 +73,13 @@ def _diff_page(w, slug, title, result, profiles, manifest, analysis):
                        diff_base=o.get("mode", "diff_base") == "diff_base",
                        normalize=o.get("normalize", False))
     tree = diff_flame_tree(parts[:1], parts[1:], o.get("granularity", "functions"))
-    gid, file = f"diff-{anchor(slug)}", f"flame/{slug}-diff.svg"
+    gid, file = f"diff-{anchor(slug)}", None
     label = f"{result.sample_index}: {result.base} → {result.target}"
-    w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True, theme_dir=w.theme_dir)
-    flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir))
+    if w.flame_files:
+        file = f"flame/{slug}-diff.svg"
+        w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True,
+                                  theme_dir=w.theme_dir)
+    flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir, shared_assets=True))
     return pages.diff_page(w, slug, title, result, profiles, flame=flame, flame_file=file)
 
 
@@ -100,8 +103,14 @@ compare_bench = lazy("reportgen.analyze.benchstat:compare")
 load_bench = lazy("reportgen.sources.bench:load_bench")
 
 
-def build_from_args(inputs: list[str], output: str | None, max_decompressed: int) -> Path:
-    """`reportgen build`: a manifest, bare profiles, or ./site.yml."""
+def build_from_args(inputs: list[str], output: str | None, max_decompressed: int,
+                    flame_files: bool = False, single_file: str | None = None) -> Path:
+    """`reportgen build`: a manifest, bare profiles, or ./site.yml.
+
+    flame_files: also write every flame graph as a standalone SVG under flame/.
+    single_file: write the whole report as this one HTML file instead of a
+    directory (see reportgen.render.single_file).
+    """
     if not inputs:
         if not Path("site.yml").exists():
             raise UsageError("site.yml", "no such file (give a manifest or profile files)")
@@ -112,8 +121,10 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
     else:
         manifest = default_manifest(inputs, output)
         limit = max_decompressed
+    if single_file:
+        return build_site(manifest, Path(single_file), limit, flame_files, single=True)
     target = Path(output) if output else Path(manifest.output)
-    return build_site(manifest, target, limit)
+    return build_site(manifest, target, limit, flame_files)
 
 
 def analysis_title(analysis, manifest) -> str:
@@ -151,7 +162,8 @@ def same_kind_diffs(manifest, profiles) -> list:
             for i, (a, b) in enumerate(pairs)]
 
 
-def build_site(manifest, target: Path, max_decompressed: int) -> Path:
+def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
+               single: bool = False) -> Path:
     # Read every input before writing anything: bad input fails fast.
     profiles = {name: load_profile(entry.path, max_decompressed)
                 for name, entry in manifest.profiles.items()}
@@ -167,6 +179,7 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     results = [run(a) for a in manifest.analyses]
 
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
+    writer.flame_files = flame_files and not single
     planned = []
     for i, (analysis, result) in enumerate(zip(manifest.analyses, results)):
         slug = f"{i + 1:02d}-{analysis.kind}"
@@ -197,6 +210,9 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     notes = render_notes(manifest.notes) if manifest.notes else ""
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list)
+    if single:
+        from reportgen.render.single_file import write_single_file
+        return write_single_file(writer.files, target)
     return writer.write(target)
 
 

@@ -10,7 +10,7 @@ from reportgen import units
 from reportgen.analyze.flame import flame_tree
 from reportgen.analyze.peek import peek
 from reportgen.analyze.source import list_source
-from reportgen.render.flamegraph import flame_svg
+from reportgen.render.flamegraph import FrameStrings, flame_svg
 from reportgen.render.pages import headline, profile_facts, table_unit
 from reportgen.render.site import anchor
 
@@ -31,19 +31,25 @@ def calls_page(writer, path: str, title: str, parts, granularity: str, names: li
     return peek_page(writer, path, title, parts, granularity, pattern, back)
 
 
-def flame_figures(writer, slug: str, parts, sample: str) -> list[dict]:
-    """Forward and reverse (bottom-up) flame graphs, inline and as .svg files."""
+def flame_figures(writer, slug: str, parts, sample: str, sandwich: bool = False) -> dict:
+    """Forward and reverse (bottom-up) flame graphs inline, sharing one table of
+    frame names; standalone .svg copies only when the build asks for them
+    (`writer.flame_files`). Returns {"figures": [...], "strings": script}."""
     figures = []
+    strings = FrameStrings(f"fs-{anchor(slug)}")
     for reverse, label in ((False, "flame graph"), (True, "callers of hot functions")):
         tree = flame_tree(parts, reverse=reverse)
         gid = f"{'rev' if reverse else 'fg'}-{anchor(slug)}"
         title = f"{sample}: {label}"
-        file = f"flame/{slug}{'-reverse' if reverse else ''}.svg"
-        writer.files[file] = flame_svg(tree, gid + "-file", title, standalone=True,
-                                       theme_dir=writer.theme_dir)
-        figures.append({"svg": Markup(flame_svg(tree, gid, title, theme_dir=writer.theme_dir)),
-                        "file": file, "label": label})
-    return figures
+        file = None
+        if getattr(writer, "flame_files", False):
+            file = f"flame/{slug}{'-reverse' if reverse else ''}.svg"
+            writer.files[file] = flame_svg(tree, gid + "-file", title, standalone=True,
+                                           theme_dir=writer.theme_dir)
+        svg = flame_svg(tree, gid, title, theme_dir=writer.theme_dir, strings=strings,
+                        shared_assets=True, sandwich=sandwich and not reverse)
+        figures.append({"svg": Markup(svg), "file": file, "label": label, "id": gid})
+    return {"figures": figures, "strings": Markup(strings.script())}
 
 
 def profile_page(writer, name: str, entry, profile, result, parts) -> str:

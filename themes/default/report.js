@@ -2,6 +2,7 @@
 // Inlined into each page; works from file:// with no network.
 (function () {
   "use strict";
+  window.reportgenPage = true;  // flame.js leaves "/" to this page's router
 
   function cellValue(row, index) {
     var cell = row.cells[index];
@@ -59,10 +60,29 @@
     input.addEventListener("input", function () { filterRows(table, input.value, counter); });
   });
 
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "/" && document.activeElement.tagName !== "INPUT") {
-      var box = document.querySelector("input[data-filter]");
-      if (box) { e.preventDefault(); box.focus(); }
+  // "/" focuses the search box of the panel under the pointer (a flame graph
+  // or a table), else of the panel holding the focus, else the page's first.
+  var pointed = null;
+  document.addEventListener("mousemove", function (e) { pointed = e.target; });
+  function panelBox(node) {
+    for (var n = node; n && n.nodeType === 1; n = n.parentNode) {
+      if (n.matches("svg.rgflame")) return document.getElementById(n.id + "-q");
+      if (n.matches("table.data") && n.id) {
+        var box = document.querySelector('input[data-filter="' + n.id + '"]');
+        if (box) return box;
+      }
+      if (n.matches(".tools")) return n.querySelector("input");
     }
+    return null;
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "/" || /^(input|textarea|select)$/i.test(document.activeElement.tagName)) return;
+    var box = panelBox(pointed) || panelBox(document.activeElement) ||
+      document.querySelector("input[data-filter], svg.rgflame input");
+    if (box) { e.preventDefault(); box.focus(); }
   });
+
+  if (window.reportgenFlame) {
+    document.querySelectorAll("svg.rgflame").forEach(function (g) { window.reportgenFlame(g.id); });
+  }
 })();
