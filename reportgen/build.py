@@ -15,6 +15,7 @@ from reportgen.manifest import default_analysis, default_manifest, load_manifest
 from reportgen.lazy import lazy
 from reportgen.render import pages, profile_pages
 from reportgen.render.flamegraph import flame_svg
+from reportgen.render.function_tables import table_model
 from reportgen.render.site import SiteWriter, anchor, render_notes
 from reportgen.sources import load_profile
 
@@ -36,12 +37,14 @@ def _tags_page(w, slug, title, result, profiles, manifest, analysis):
 def _top_page(w, slug, title, result, profiles, manifest, analysis):
     o = analysis.options
     calls = None
+    parts = _part(profiles, manifest, o)
     if o["granularity"] in ("functions", "filefunctions"):  # callers of a function, not a line
         calls = profile_pages.calls_page(
-            w, f"pages/{slug}-calls.html", f"{title}: callers and callees",
-            _part(profiles, manifest, o), o["granularity"], [r.name for r in result.result.rows],
-            back=f"{slug}.html").rsplit("/", 1)[-1]
-    return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls)
+            w, f"pages/{slug}-calls.html", f"{title}: callers and callees", parts,
+            o["granularity"], back=f"{slug}.html", data=f"{slug}.json").rsplit("/", 1)[-1]
+    model = table_model([parts], 0, o["granularity"], calls=calls, total=result.result.total)
+    return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls,
+                          model=model)
 
 
 def _flame_page(w, slug, title, _result, profiles, manifest, analysis):

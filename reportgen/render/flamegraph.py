@@ -209,7 +209,8 @@ class FrameStrings:
         return local[inverse.ravel()]
 
     def data(self) -> dict:
-        return {"names": self.names, "files": self.files, "lines": self.lines, "cls": self.cls}
+        return {"names": self.names, "files": self.files, "lines": self.lines, "cls": self.cls,
+                "rules": self.rules}
 
     def script(self) -> str:
         """The table as a JSON script element for the page (needs an id)."""

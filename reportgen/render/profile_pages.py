@@ -8,9 +8,11 @@ from markupsafe import Markup
 
 from reportgen import units
 from reportgen.analyze.flame import flame_tree
+from reportgen.analyze.graph import Part
 from reportgen.analyze.peek import peek
 from reportgen.analyze.source import list_source
 from reportgen.render.flamegraph import FrameStrings, flame_svg
+from reportgen.render.function_tables import calls_model, table_model
 from reportgen.render.pages import headline, profile_facts, table_unit
 from reportgen.render.site import anchor
 
@@ -24,11 +26,16 @@ def peek_page(writer, path: str, title: str, parts, granularity: str, pattern: s
     return path
 
 
-def calls_page(writer, path: str, title: str, parts, granularity: str, names: list[str],
-               back: str | None = None) -> str:
-    """Callers and callees of exactly the functions in `names` (a top table's rows)."""
-    pattern = "^(?:" + "|".join(re.escape(n) for n in names) + ")$" if names else "^$"
-    return peek_page(writer, path, title, parts, granularity, pattern, back)
+def calls_page(writer, path: str, title: str, parts, granularity: str,
+               back: str | None = None, data: str | None = None) -> str:
+    """Callers and callees of every function of `parts` (each one a section,
+    every name a link to its section), drawn in the browser from the packed
+    edges of reportgen.render.function_tables.calls_model."""
+    model = calls_model(parts, granularity)
+    writer.add_page(path, "callgraph.html.j2", title, model=model, count=len(model["names"]),
+                    sample=model["sample"], total=model["total"], unit=model["unit"],
+                    back=back, data=data)
+    return path
 
 
 def flame_figures(writer, slug: str, parts, sample: str, sandwich: bool = False) -> dict:
@@ -49,26 +56,31 @@ def flame_figures(writer, slug: str, parts, sample: str, sandwich: bool = False)
         svg = flame_svg(tree, gid, title, theme_dir=writer.theme_dir, strings=strings,
                         shared_assets=True, sandwich=sandwich and not reverse)
         figures.append({"svg": Markup(svg), "file": file, "label": label, "id": gid})
-    return {"figures": figures, "strings": Markup(strings.script())}
+    return {"figures": figures, "strings": Markup(strings.script()), "strings_id": strings.id}
 
 
 def profile_page(writer, name: str, entry, profile, result, parts) -> str:
-    """The home page of one profile: answer, flame graphs, top table linked to calls."""
+    """The home page of one profile: answer, flame graphs with a sandwich view,
+    the top table (filter, sort and sample type over every function) linked
+    to the callers/callees page."""
     slug = f"profile-{anchor(name)}"
     path = f"pages/{slug}.html"
     calls = calls_page(writer, f"pages/{slug}-calls.html", f"{entry.title}: callers and callees",
-                       parts, "functions", [r.name for r in result.rows[:100]],
-                       back=f"{slug}.html")
+                       parts, "functions", back=f"{slug}.html", data=f"{slug}.json")
     data = writer.add_data(f"{slug}.json", {"kind": "profile", "profile": name,
                                             **result.as_dict()})
+    by_type = [[Part(profile, i)] for i in range(len(profile.sample_types))]
+    model = table_model(by_type, parts[0].sample_index, "functions",
+                        calls=calls.rsplit("/", 1)[-1])
     summary = (f"{min(len(result.rows), 100)} of {result.nodes_total} functions by flat "
                f"({result.sample_index}).")
     writer.add_page(path, "profile.html.j2", entry.title, labels=sorted(entry.labels.items()),
                     info=profile_facts(profile, result), answer=headline(result),
-                    flames=flame_figures(writer, slug, parts, result.sample_index),
+                    flames=flame_figures(writer, slug, parts, result.sample_index,
+                                         sandwich=True),
                     sample=f"{result.sample_index} ({units.label(result.total, result.unit)})",
                     summary=summary, top=result, unit=table_unit(result),
-                    calls=calls.rsplit("/", 1)[-1], data=data)
+                    calls=calls.rsplit("/", 1)[-1], data=data, model=model)
     return path
 
 
