@@ -215,7 +215,7 @@ def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool 
                     cards=cards, pages=page_list)
     if single:
         from reportgen.render.single_file import write_single_file
-        return write_single_file(writer.files, target)
+        return write_single_file(writer.files, target, manifest.title)
     return writer.write(target)
 
 
