@@ -107,7 +107,9 @@ _SHELL_JS = """
     if (body === null) { path = "index.html"; body = page(path); frag = ""; }
     if (path === shown) { frame.contentWindow.location.hash = frag; return; }
     shown = path;
+    frame.removeAttribute("data-shown");
     frame.onload = function () {
+      frame.setAttribute("data-shown", path);
       document.title = frame.contentDocument.title || document.title;
       if (frag) frame.contentWindow.location.hash = frag;
     };
