@@ -155,7 +155,7 @@ def leaks_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
     labels = _titles(report.names, manifest)
     data = writer.add_data(f"{slug}.json", report.as_dict())
     charts = []
-    if len(report.names) > 1:
+    if len(report.names) > 1 and report.series:  # no suspect: no empty "No data" chart
         series = [(f"#{s.rank} {s.group.headline} [{s.group.state or '?'}]", c)
                   for s, c in report.series]
         charts.append(group_lines(f"{slug}-groups", labels, series))
