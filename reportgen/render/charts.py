@@ -24,7 +24,8 @@ _STYLE = Style(
     foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
     colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
     font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
-    major_label_font_size=14, value_font_size=14, tooltip_font_size=14)
+    major_label_font_size=14, value_font_size=14, value_label_font_size=14,
+    tooltip_font_size=14)
 LABEL_CHARS = 40       # the longest axis label; fit_name shortens a name to it
 VALUE_ROOM = 0.35      # the axis runs this much past the longest bar: room for its value
 
@@ -83,8 +84,8 @@ def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[in
     The value axis runs past the longest bar (both ways for a diverging
     chart) so each value label fits inside the chart next to its bar."""
     top = max([abs(v) for v in values] + [1])
-    low = -top if diverging and min(values, default=0) < 0 else 0
-    high = top if not diverging or max(values, default=0) > 0 else 0
+    low = -top if min(values, default=0) < 0 else 0
+    high = top if max(values, default=0) > 0 or not low else 0
     chart = pygal.HorizontalBar(
         js=[], disable_xml_declaration=True, style=_STYLE, width=640,
         height=90 + 30 * max(len(names), 1), show_legend=False, print_values=True,
