@@ -176,11 +176,11 @@ class FrameStrings:
         self._pkg_class: dict = {}
         self.names, self.files, self.lines, self.cls, self.rules = [], [], [], [], []
 
-    def _colour_class(self, key, colour_) -> int:
-        c = self._pkg_class.get(key)
+    def _colour_class(self, fam, pkg) -> int:
+        c = self._pkg_class.get((fam, pkg))
         if c is None:
-            c = self._pkg_class[key] = len(self.rules)
-            self.rules.append(colour_)
+            c = self._pkg_class[(fam, pkg)] = len(self.rules)
+            self.rules.append(ROOT_COLOUR if fam is None else colour(pkg, fam))
         return c
 
     def add(self, tree: FlameTree, frames: np.ndarray) -> np.ndarray:
@@ -197,11 +197,11 @@ class FrameStrings:
                 i = self._index[key] = len(self.names)
                 if f < 0:
                     self.names.append(ROOT_NAME)
-                    self.cls.append(self._colour_class((None, None), ROOT_COLOUR))
+                    self.cls.append(self._colour_class(None, None))
                 else:
                     pkg = package_of(key[0], key[1])
                     fam = family(pkg)
-                    self.cls.append(self._colour_class((fam, pkg), colour(pkg, fam)))
+                    self.cls.append(self._colour_class(fam, pkg))
                     self.names.append(key[0])
                 self.files.append(key[1])
                 self.lines.append(key[2])
