@@ -144,3 +144,10 @@ def test_fleet_profile_page_stays_small(tmp_path, run_cli):
     assert not [p for p in sizes if p.startswith("flame/")]
     assert max(sizes.values()) < 1_000_000, max(sizes.items(), key=lambda kv: kv[1])
     assert sum(sizes.values()) < 2 * 800_000  # the fleet target: 40 MB for 50 profiles
+
+
+def test_unit_scale_knows_counts_from_times():
+    from reportgen.render.flamegraph import unit_scale
+    assert unit_scale("count") == []  # "3", never "3hrs" for 3 samples
+    assert dict(unit_scale("nanoseconds"))["s"] == 1e9
+    assert dict(unit_scale("bytes"))["MB"] == 2 ** 20

@@ -82,6 +82,8 @@ def test_filter_sort_and_sample_type_reach_every_function(example_site, browser_
     assert shown_names(page) == [r.name for r in by_type.rows]
     flats = page.eval_on_selector_all("#top tbody tr", "rs => rs.map(r => +r.cells[0].dataset.value)")
     assert flats == [r.flat for r in by_type.rows]
+    texts = page.eval_on_selector_all("#top tbody tr", "rs => rs.map(r => r.cells[0].textContent)")
+    assert texts[0] == str(by_type.rows[0].flat)  # a count has no unit
     assert w.errors == [] and w.outside == []
 
 

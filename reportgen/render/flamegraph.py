@@ -148,13 +148,13 @@ def zigzag(v: np.ndarray) -> np.ndarray:
 
 
 def unit_scale(unit: str) -> list:
-    """[[name, factor], ...] of the unit's family, in sample units; [] for counts."""
-    out = []
-    for name in ("B", "kB", "MB", "GB", "TB", "PB", "ns", "us", "ms", "s", "hrs"):
-        value, got = units.scale(1.0, unit, name)
-        if got == name and value:
-            out.append([name, 1 / value])
-    return out
+    """[[name, factor], ...] of the unit's family (bytes or time), in sample
+    units; [] for counts and units reportgen does not scale."""
+    found = units._sniff(unit)
+    if found is None:
+        return []
+    family, _default, factor = found
+    return [[name, f / factor] for name, _aliases, f in family]
 
 
 ROOT_COLOUR = "#c8c8c8"
