@@ -78,6 +78,9 @@
   }
   window.reportgenAnchor = anchor;
 
+  // A name with line-break opportunities after "/" and "." (macros.html.j2 nm).
+  function nm(name) { return esc(name).replace(/([\/.])/g, "$1<wbr>"); }
+
   function json(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
@@ -109,7 +112,7 @@
         return '<tr data-name="' + esc(name) + '"><td class="num" data-value="' + ed.w + '">' +
           esc(label(ed.w, M.scale)) + '</td><td class="num" data-value="' + ed.w + '">' +
           pct(ed.w, M.total) + '</td><td class="name"><a href="#fn-' + anchor(name) + '">' +
-          esc(name) + "</a>" + (ed.inl ? ' <span class="tag">(inline)</span>' : "") + "</td></tr>";
+          nm(name) + "</a>" + (ed.inl ? ' <span class="tag">(inline)</span>' : "") + "</td></tr>";
       }).join("");
     }
     // Sections in pprof -peek's order: flat descending, then name, then cum.
@@ -254,7 +257,7 @@
         '<td class="num" data-value="' + p(c) + '"><span class="bar" style="width:' + bar +
         'px"></span>' + pct(c, T.total) + "</td>" +
         '<td class="name">' + (M.calls ? '<a href="' + esc(M.calls) + "#fn-" + a +
-        '" title="Callers and callees">' + esc(name) + "</a>" : esc(name)) +
+        '" title="Callers and callees">' + nm(name) + "</a>" : nm(name)) +
         (inl === "1" ? ' <span class="tag">(inline)</span>' : inl === "2" ?
           ' <span class="tag">(partial-inline)</span>' : "") +
         (sandwich ? ' <a class="sw" href="#sandwich" title="Callers above, callees below">sandwich</a>' : "") +
