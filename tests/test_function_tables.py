@@ -17,27 +17,10 @@ from reportgen.render.flamegraph import FrameStrings, flame_svg
 from reportgen.render.function_tables import calls_model, table_model
 from reportgen.render.single_file import single_file_html
 from reportgen.sources import load_profile
+from tests.packed import unvlq, unzig
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEWAY = ROOT / "examples" / "gateway" / "profiles"
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-
-def unvlq(text):
-    out, val, mul = [], 0, 1
-    for c in text:
-        d = ALPHABET.index(c)
-        val += (d & 31) * mul
-        if d & 32:
-            mul *= 32
-        else:
-            out.append(val)
-            val, mul = 0, 1
-    return out
-
-
-def unzig(z):
-    return -(z + 1) // 2 if z % 2 else z // 2
 
 
 def pairs(text, q):

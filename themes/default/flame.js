@@ -441,4 +441,6 @@
     if (S.zoom && document.documentElement !== svg && svg.scrollIntoView) svg.scrollIntoView();
   };
   window.reportgenFlame.trees = {};
+  // Shared with report.js (loaded after this file in a site's assets).
+  window.reportgenFlame.util = { decode: decode, unzig: unzig, label: label, pct: pct };
 })();

@@ -5,34 +5,11 @@
   "use strict";
   window.reportgenPage = true;  // flame.js leaves "/" to this page's router
 
-  // --- helpers shared with flame.js's rules (units.label, pprof percentages)
+  // --- helpers: flame.js's (units.label, VLQ), escaping, anchors
 
-  var DIGIT = {};
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".split("")
-    .forEach(function (c, i) { DIGIT[c] = i; });
-  function decode(s) {  // VLQ, as reportgen.render.flamegraph.vlq writes it
-    var out = [], val = 0, mul = 1;
-    for (var i = 0; i < s.length; i++) {
-      var d = DIGIT[s.charAt(i)];
-      val += (d & 31) * mul;
-      if (d & 32) { mul *= 32; } else { out.push(val); val = 0; mul = 1; }
-    }
-    return out;
-  }
-  function unzig(z) { return z % 2 ? -(z + 1) / 2 : z / 2; }
-  function label(v, scale) {  // reportgen.units.label: the largest unit reached
-    var a = Math.abs(v), best = null, i;
-    for (i = 0; i < scale.length; i++) {
-      if (a / scale[i][1] >= 1 && (!best || scale[i][1] >= best[1])) best = scale[i];
-    }
-    if (!best && scale.length) {
-      best = scale.filter(function (u) { return u[0] === "B" || u[0] === "s"; })[0] || scale[0];
-    }
-    var text = (best ? v / best[1] : v).toFixed(2);
-    if (text.slice(-3) === ".00") text = text.slice(0, -3);
-    if (text === "0" || text === "-0") return "0";
-    return text + (best ? best[0] : "");
-  }
+  var U = window.reportgenFlame.util;  // flame.js comes first in assets/report.js
+  var decode = U.decode, unzig = U.unzig, label = U.label;
+  // flame.js's pct shows magnitudes; a table's percentages keep their sign.
   function pct(v, total) { return (total ? v / total * 100 : 0).toFixed(2) + "%"; }
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
