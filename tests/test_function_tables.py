@@ -134,3 +134,33 @@ def test_unit_scale_knows_counts_from_times():
     assert unit_scale("count") == []  # "3", never "3hrs" for 3 samples
     assert dict(unit_scale("nanoseconds"))["s"] == 1e9
     assert dict(unit_scale("bytes"))["MB"] == 2 ** 20
+
+
+def test_single_file_keeps_hostile_names_as_data(tmp_path, run_cli, hostile_profile):
+    out = tmp_path / "one.html"
+    proc = run_cli("build", hostile_profile, "--single-file", out)
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    assert not (tmp_path / "site").exists()
+    # As a browser parses it: the shell's own elements only, one inert holder per
+    # page, data file and asset, then the router; the pages stay text inside.
+    from html.parser import HTMLParser
+
+    class Elements(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+    parser = Elements()
+    parser.feed(text)
+    scripts = [a for t, a in parser.tags if t == "script"]
+    assert [t for t, _ in parser.tags if t not in ("script", "meta", "style", "title")] == \
+        ["html", "head", "body", "iframe"]
+    assert all(a.get("type") == "text/html" for a in scripts[:-1]) and scripts[-1] == {}
+    assert "<!--" not in text
+    holders = [a["id"] for a in scripts[:-1]]
+    assert sum(h.endswith(".html") for h in holders) >= 2  # index, profile, calls pages
+    for bad in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
+        assert bad not in text, bad

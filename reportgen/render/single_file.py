@@ -87,7 +87,7 @@ _SHELL_JS = """
   var frame = document.getElementById("rg-view"), shown = null;
   function text(id) {
     var el = document.getElementById(id);
-    return el && el.textContent.replace(/<\\\\\\/(script)/gi, "</$1").replace(/<\\\\!--/g, "<!--");
+    return el && el.textContent.replace(/<\\\\\\/(script)/gi, "</$1").replace(/<\\\\!--/g, "\\x3C!--");
   }
   function page(path) {
     var body = text("rg:" + path);
