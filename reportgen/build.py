@@ -57,8 +57,10 @@ def _flame_page(w, slug, title, _result, profiles, manifest, analysis):
 
 def _peek_page(w, slug, title, _result, profiles, manifest, analysis):
     o = analysis.options
+    calls = (f"profile-{anchor(o['profile'])}-calls.html"  # every function of the profile
+             if o["granularity"] == "functions" else None)
     profile_pages.peek_page(w, f"pages/{slug}.html", title, _part(profiles, manifest, o),
-                            o["granularity"], o["pattern"])
+                            o["granularity"], o["pattern"], calls=calls)
     return f"callers and callees of functions matching {o['pattern']}"
 
 

@@ -164,3 +164,36 @@ def test_single_file_keeps_hostile_names_as_data(tmp_path, run_cli, hostile_prof
     assert sum(h.endswith(".html") for h in holders) >= 2  # index, profile, calls pages
     for bad in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
         assert bad not in text, bad
+
+
+def _model_names(page: Path) -> set:
+    from reportgen.render.site import anchor
+    text = page.read_text(encoding="utf-8")
+    model = json.loads(re.search(r'id="calls-model">(.*?)</script>', text, re.S).group(1))
+    return {anchor(n) for n in model["names"]}
+
+
+def test_peek_and_card_names_link_to_a_section_that_exists(tmp_path, run_cli):
+    cpu = GATEWAY / "before/cpu.pb.gz"
+    (tmp_path / "site.yml").write_text(
+        f"profiles:\n  cpu: {{path: {cpu}}}\n"
+        "analyses:\n  - {kind: peek, profile: cpu, pattern: 'handleBefore$'}\n")
+    out = tmp_path / "out"
+    proc = run_cli("build", tmp_path / "site.yml", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    calls = next((out / "pages").glob("profile-*-calls.html"))
+    sections = _model_names(calls)
+    for page in (out / "pages/01-peek.html", out / "index.html"):
+        text = page.read_text(encoding="utf-8")
+        ids = set(re.findall(r'id="([^"]+)"', text))
+        links = re.findall(r'href="([^"]*#fn-[^"]+)"', text)
+        assert links, page
+        for href in links:
+            target, _, frag = href.partition("#")
+            if target:
+                assert (page.parent / target).resolve() == calls.resolve(), href
+                assert frag[3:] in sections, href
+            else:
+                assert frag in ids, href
+        if page.name == "01-peek.html":
+            assert any(h.startswith(calls.name) for h in links)  # callers outside the match

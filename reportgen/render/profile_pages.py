@@ -18,11 +18,14 @@ from reportgen.render.site import anchor
 
 
 def peek_page(writer, path: str, title: str, parts, granularity: str, pattern: str,
-              back: str | None = None) -> str:
-    """Callers and callees of the functions matching `pattern`, as `pprof -peek`."""
+              back: str | None = None, calls: str | None = None) -> str:
+    """Callers and callees of the functions matching `pattern`, as `pprof -peek`.
+    A name without a section here links to `calls` (the profile's page of
+    every function), when given."""
     result = peek(parts, pattern, granularity)
     writer.add_page(path, "calls.html.j2", title, functions=result.nodes, total=result.total,
-                    unit=result.unit, back=back, present={n.name for n in result.nodes})
+                    unit=result.unit, back=back, present={n.name for n in result.nodes},
+                    calls=calls)
     return path
 
 
