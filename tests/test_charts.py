@@ -15,11 +15,15 @@ LONG = "github.com/acme/gateway/internal/handlers.(*Server).ServeJSONRequestWith
 
 
 def test_fonts_are_readable_at_display_size():
-    svg = str(horizontal_bars("c", "Top", ["a", "b"], [10, 5], "count", "auto"))
-    sizes = {sel.strip().split()[-1]: int(px) for sel, px in
-             re.findall(r"([^{}]*)\{[^}]*font-size:\s*(\d+)px", svg)}
-    # drawn 640 wide, shown at 460 px at least: 14 px stays above 10 px on screen
-    assert all(px >= 14 for sel, px in sizes.items() if sel != "text.no_data"), sizes
+    from reportgen.render.goroutine_pages import group_lines, state_bars
+    charts = [horizontal_bars("c", "Top", ["a", "b"], [10, 5], "count", "auto"),
+              group_lines("g", ["t1", "t2"], [("#1 main.leak", [1, 5])]),
+              state_bars("s", ["t1", "t2"], [{"chan receive": 3}, {"chan receive": 9}])]
+    for svg in map(str, charts):
+        sizes = {sel.strip().split()[-1]: int(px) for sel, px in
+                 re.findall(r"([^{}]*)\{[^}]*font-size:\s*(\d+)px", svg)}
+        # drawn 640-760 wide, shown at 560 px at least: 14 px stays above 10 px
+        assert all(px >= 14 for sel, px in sizes.items() if sel != "text.no_data"), sizes
 
 
 def test_value_labels_sit_beside_their_bars_inside_the_chart():
