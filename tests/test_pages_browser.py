@@ -189,6 +189,12 @@ def test_expanded_tree_equals_the_analyzer_and_sandwich_opens_from_a_frame(
     assert callers <= drawn and tree.name[n] in drawn
     assert page.locator("#sandwich-callees g.swf").count() >= 1
     assert page.evaluate("location.hash") == f"#sandwich:{anchor(tree.name[n])}"
+    # a frame of the sandwich recentres it, by keyboard too
+    callee = page.locator("#sandwich-callees g.swf").nth(1)
+    callee_name = callee.get_attribute("data-name")
+    callee.focus()
+    page.keyboard.press("Enter")
+    assert page.text_content("#sandwich-name") == callee_name
     # ... and from a table row; the link reopens it
     page.locator("#top tbody tr").nth(1).locator("a.sw").click()
     second = page.locator("#top tbody tr").nth(1).get_attribute("data-name")

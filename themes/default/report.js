@@ -356,7 +356,13 @@
         tx.textContent = s.length <= chars ? s : "\u2026" + s.slice(s.length - chars + 1);
         g.appendChild(tx);
       }
+      g.setAttribute("tabindex", "0");
+      g.setAttribute("role", "button");
+      g.setAttribute("aria-label", t.textContent);
       g.addEventListener("click", function () { open(S.name[n]); });
+      g.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(S.name[n]); }
+      });
       svg.appendChild(g);
     });
   }
