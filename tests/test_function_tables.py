@@ -197,3 +197,13 @@ def test_peek_and_card_names_link_to_a_section_that_exists(tmp_path, run_cli):
                 assert frag in ids, href
         if page.name == "01-peek.html":
             assert any(h.startswith(calls.name) for h in links)  # callers outside the match
+
+
+def test_single_file_refuses_a_directory(tmp_path, run_cli):
+    target = tmp_path / "adir"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    proc = run_cli("build", GATEWAY / "before/cpu.pb.gz", "--single-file", target)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert str(target) in proc.stderr and "Traceback" not in proc.stderr
+    assert (target / "keep.txt").read_text() == "mine"
