@@ -207,3 +207,16 @@ def test_single_file_refuses_a_directory(tmp_path, run_cli):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert str(target) in proc.stderr and "Traceback" not in proc.stderr
     assert (target / "keep.txt").read_text() == "mine"
+
+
+def test_table_model_shares_names_with_the_flame_table():
+    profile = load_profile(GATEWAY / "before/cpu.pb.gz")
+    parts = [Part(profile, profile.sample_index("cpu"))]
+    strings = FrameStrings("fs")
+    flame_svg(flame_tree(parts), "fg", "f", strings=strings, shared_assets=True)
+    plain = table_model([parts], 0)
+    shared = table_model([parts], 0, strings=strings)
+    assert shared["names_ref"] == "fs"
+    names = [strings.names[x] if isinstance(x, int) else x for x in shared["names"]]
+    assert names == plain["names"]
+    assert sum(isinstance(x, int) for x in shared["names"]) > 0.9 * len(names)

@@ -8,7 +8,8 @@ reportgen.render.flamegraph.vlq; signed values zigzag-encoded; values divided
 by a per-type quantum `q`, the gcd of the values, so CPU samples of 10 ms
 cost a character or two):
 
-    table model: {"names": [name ...]  sorted by code point (index = name rank),
+    table model: {"names": [name ...]  sorted by code point (index = name rank);
+                  a name may be an index into the page's frame table "names_ref",
                   "types": [{"name", "unit", "total", "q", "enc"}],
                   "cur": index of the page's sample type,
                   "inline": "0012..." per name: "", "inline", "partial-inline",
@@ -62,11 +63,14 @@ def _pack_pairs(a: np.ndarray, b: np.ndarray, q: int) -> str:
 
 
 def table_model(parts_by_type: list[list[Part]], current: int, granularity: str = "functions",
-                calls: str | None = None, total: int | None = None) -> dict:
+                calls: str | None = None, total: int | None = None, strings=None) -> dict:
     """Flat and cum of every node for each sample type (`parts_by_type[i]` are
     the parts of type i; `current` is the page's), plus pprof's inline mark
     per node for the current type. `total` replaces the current type's total
-    (a filtered profile keeps the unfiltered total, as pprof)."""
+    (a filtered profile keeps the unfiltered total, as pprof). `strings`: the
+    page's FrameStrings (written into the page): a name it holds is sent as
+    its index there ("names_ref" names the table), so the page carries each
+    name once."""
     graphs = [build_graph(parts, granularity) for parts in parts_by_type]
     gnames = [_names(g) for g in graphs]
     names = sorted({gn[n] for g, gn in zip(graphs, gnames) for n in _present(g).tolist()})
@@ -87,8 +91,15 @@ def table_model(parts_by_type: list[list[Part]], current: int, granularity: str 
         labels = graph.inline_labels(present)
         for n in present:
             marks[index[gnames[n]]] = INLINE_CODES[labels[n]]
-    return {"names": names, "types": types, "cur": current, "inline": "".join(marks),
-            "calls": calls, "gran": granularity}
+    model = {"names": names, "types": types, "cur": current, "inline": "".join(marks),
+             "calls": calls, "gran": granularity}
+    if strings is not None:
+        shared: dict = {}
+        for i, name in enumerate(strings.names):
+            shared.setdefault(name, i)
+        model["names"] = [shared.get(name, name) for name in names]
+        model["names_ref"] = strings.id
+    return model
 
 
 def calls_model(parts: list[Part], granularity: str = "functions") -> dict:

@@ -59,7 +59,8 @@ def flame_figures(writer, slug: str, parts, sample: str, sandwich: bool = False)
         svg = flame_svg(tree, gid, title, theme_dir=writer.theme_dir, strings=strings,
                         shared_assets=True, sandwich=sandwich and not reverse)
         figures.append({"svg": Markup(svg), "file": file, "label": label, "id": gid})
-    return {"figures": figures, "strings": Markup(strings.script()), "strings_id": strings.id}
+    return {"figures": figures, "strings": Markup(strings.script()), "strings_id": strings.id,
+            "table": strings}
 
 
 def profile_page(writer, name: str, entry, profile, result, parts) -> str:
@@ -72,15 +73,15 @@ def profile_page(writer, name: str, entry, profile, result, parts) -> str:
                        parts, "functions", back=f"{slug}.html", data=f"{slug}.json")
     data = writer.add_data(f"{slug}.json", {"kind": "profile", "profile": name,
                                             **result.as_dict()})
+    flames = flame_figures(writer, slug, parts, result.sample_index, sandwich=True)
     by_type = [[Part(profile, i)] for i in range(len(profile.sample_types))]
     model = table_model(by_type, parts[0].sample_index, "functions",
-                        calls=calls.rsplit("/", 1)[-1])
+                        calls=calls.rsplit("/", 1)[-1], strings=flames["table"])
     summary = (f"{min(len(result.rows), 100)} of {result.nodes_total} functions by flat "
                f"({result.sample_index}).")
     writer.add_page(path, "profile.html.j2", entry.title, labels=sorted(entry.labels.items()),
                     info=profile_facts(profile, result), answer=headline(result),
-                    flames=flame_figures(writer, slug, parts, result.sample_index,
-                                         sandwich=True),
+                    flames=flames,
                     sample=f"{result.sample_index} ({units.label(result.total, result.unit)})",
                     summary=summary, top=result, unit=table_unit(result),
                     calls=calls.rsplit("/", 1)[-1], data=data, model=model)

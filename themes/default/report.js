@@ -212,6 +212,10 @@
     function model() {
       if (M) return M;
       M = json(table.getAttribute("data-model"));
+      if (M.names_ref) {  // names shared with the page's flame graphs, by index
+        var T = json(M.names_ref);
+        M.names = M.names.map(function (x) { return typeof x === "number" ? T.names[x] : x; });
+      }
       M.vals = M.types.map(function (t) {
         var raw = decode(t.enc), n = M.names.length, flat = new Float64Array(n),
           cum = new Float64Array(n);
