@@ -44,8 +44,9 @@ def _functions(rng: random.Random, count: int) -> list[tuple[str, str]]:
     return out
 
 
-def make_profile(path: Path, kind: str, stacks: int, seed: int) -> Path:
-    """One synthetic CPU or heap profile with `stacks` distinct stacks."""
+def make_profile(path: Path, kind: str, stacks: int, seed: int, shape: str = "service") -> Path:
+    """One synthetic CPU or heap profile with `stacks` distinct stacks; `shape`
+    "service" (each function calls a few others) or "wide" (any may call any)."""
     rng = random.Random(seed)
     if kind == "cpu":
         b = ProfileBuilder(sample_types=[("samples", "count"), ("cpu", "nanoseconds")],
@@ -69,12 +70,20 @@ def make_profile(path: Path, kind: str, stacks: int, seed: int) -> Path:
     seen = set()
     while len(seen) < stacks:
         depth = rng.randint(6, 28)
-        cur = handlers[min(int(rng.paretovariate(1.0)) - 1, len(handlers) - 1)]
-        stack = [main, locs[cur]]
-        for _ in range(depth):
-            options = callees[cur]
-            cur = options[min(int(rng.paretovariate(0.8)) - 1, len(options) - 1)]
-            stack.append(locs[cur])
+        if shape == "wide":
+            # Any function may call any other a level down: every function has
+            # hundreds of callers and callees (the worst case for call tables).
+            stack, width = [main], 20
+            for d in range(depth):
+                stack.append(locs[(d * 53 + int(rng.paretovariate(1.2) * width)) % len(locs)])
+                width = min(width + 40, 1500)
+        else:
+            cur = handlers[min(int(rng.paretovariate(1.0)) - 1, len(handlers) - 1)]
+            stack = [main, locs[cur]]
+            for _ in range(depth):
+                options = callees[cur]
+                cur = options[min(int(rng.paretovariate(0.8)) - 1, len(options) - 1)]
+                stack.append(locs[cur])
         key = tuple(stack)
         if key in seen:
             continue
@@ -100,6 +109,8 @@ def main(argv=None) -> int:
     ap.add_argument("--profiles", type=int, default=50)
     ap.add_argument("--stacks", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shape", choices=["service", "wide"], default="service",
+                    help="call graph of the generated profiles (default: service)")
     ap.add_argument("--dir", type=Path, help="where to keep the profiles (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the site and print its path")
     ap.add_argument("--build-args", default="", help="extra arguments for reportgen build")
@@ -112,7 +123,7 @@ def main(argv=None) -> int:
         kind = "cpu" if i % 2 == 0 else "heap"
         path = pdir / f"{kind}-{i:02d}.pb.gz"
         if not path.exists():
-            make_profile(path, kind, args.stacks, args.seed * 1000 + i)
+            make_profile(path, kind, args.stacks, args.seed * 1000 + i, args.shape)
         inputs.append(str(path))
     out = work / "site"
     start = time.perf_counter()
@@ -120,7 +131,8 @@ def main(argv=None) -> int:
                     *args.build_args.split()], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     took = time.perf_counter() - start
     total, count, (largest, name) = site_size(out)
-    print(f"profiles: {args.profiles} x ~{args.stacks} stacks; build {took:.1f} s")
+    print(f"profiles: {args.profiles} x ~{args.stacks} stacks ({args.shape}); "
+          f"build {took:.1f} s")
     print(f"site: {total / 2**20:.1f} MB in {count} files "
           f"(target <= {TOTAL_TARGET / 2**20:.0f} MB: {total / TOTAL_TARGET:.2f} of it)")
     print(f"largest file: {name} {largest / 2**20:.2f} MB "

@@ -52,8 +52,11 @@ def test_calls_model_is_pprof_peek_for_every_function():
     model = calls_model(parts)
     names, q = model["names"], model["q"]
     raw = unvlq(model["edges"])
-    edges = [(names[raw[i]], names[raw[i + 1]], unzig(raw[i + 2]) * q, bool(raw[i + 3]))
-             for i in range(0, len(raw), 4)]
+    edges, src, dst = [], 0, 0
+    for i in range(0, len(raw), 3):  # steps from the previous edge, weight * 2 + inline
+        src += raw[i]
+        dst = (dst if raw[i] == 0 else 0) + raw[i + 1]
+        edges.append((names[src], names[dst], unzig(raw[i + 2] // 2) * q, bool(raw[i + 2] % 2)))
     want = peek(parts, ".")
     assert sorted(n.name for n in want.nodes) == names
     flat_cum = dict(zip(names, pairs(model["enc"], q)))

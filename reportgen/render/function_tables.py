@@ -16,7 +16,10 @@ cost a character or two):
                   "calls": callers/callees page or null, "gran": granularity}
         enc per type: (flat, cum) per name.
     calls model: {"names", "unit", "total", "q", "enc": (flat, cum) per name,
-                  "edges": (caller, callee, weight, inline) per distinct call}
+                  "edges": per distinct call, sorted by (caller, callee): the caller
+                  as a step from the previous edge's, the callee as a step from the
+                  previous callee when the caller is the same (else itself), and
+                  zigzag(weight) * 2 + inline}
 
 The numbers are pprof's: flat and cum as `top` (reportgen.analyze.top), the
 edges as `-peek` (reportgen.analyze.graph.call_edges: each sample's value once
@@ -121,8 +124,15 @@ def calls_model(parts: list[Part], granularity: str = "functions") -> dict:
         src = dst = weight = np.zeros(0, dtype=np.int64)
         inline = np.zeros(0, dtype=bool)
     order = np.lexsort((dst, src))
+    src, dst, weight, inline = src[order], dst[order], weight[order], inline[order]
     q = _quantum(flat, cum, weight)
-    cols = [src[order], dst[order], zigzag(weight[order] // q), inline[order].astype(np.int64)]
+    # Sorted by caller then callee: each edge's caller as the step from the
+    # previous edge's (mostly 0), its callee as the step from the previous
+    # callee of the same caller, weight and inline mark in one number.
+    src_step = np.diff(src, prepend=0)
+    prev_dst = np.concatenate([[0], dst[:-1]]) if len(dst) else dst
+    dst_step = np.where(src_step == 0, dst - prev_dst, dst)
+    cols = [src_step, dst_step, zigzag(weight // q) * 2 + inline.astype(np.uint64)]
     first = parts[0]
     st = first.profile.sample_types[first.sample_index]
     return {"names": names, "sample": st.type, "unit": st.unit, "scale": unit_scale(st.unit),

@@ -72,8 +72,12 @@
     for (i = 0; i < N; i++) { flat[i] = unzig(raw[2 * i]) * q; cum[i] = unzig(raw[2 * i + 1]) * q; }
     var e = decode(M.edges), callers = [], callees = [];
     for (i = 0; i < N; i++) { callers.push([]); callees.push([]); }
-    for (i = 0; i < e.length; i += 4) {
-      var edge = { src: e[i], dst: e[i + 1], w: unzig(e[i + 2]) * q, inl: e[i + 3] };
+    // Steps, as reportgen.render.function_tables.calls_model packs them.
+    var src = 0, dst = 0;
+    for (i = 0; i < e.length; i += 3) {
+      src += e[i];
+      dst = (e[i] === 0 ? dst : 0) + e[i + 1];
+      var edge = { src: src, dst: dst, w: unzig(Math.floor(e[i + 2] / 2)) * q, inl: e[i + 2] % 2 };
       callees[edge.src].push(edge); callers[edge.dst].push(edge);
     }
     // pprof's order: |weight| descending, then the other end's name (index = rank).
