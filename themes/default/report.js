@@ -55,8 +55,9 @@
   }
   window.reportgenAnchor = anchor;
 
-  // A name with line-break opportunities after "/" and "." (macros.html.j2 nm).
-  function nm(name) { return esc(name).replace(/([\/.])/g, "$1<wbr>"); }
+  // A name as macros.html.j2's nm shows it: isolated in <bdi> (its bidi controls
+  // arrive as visible escapes, see render.names), breakable after each "/".
+  function nm(name) { return "<bdi>" + esc(name).replace(/\//g, "/<wbr>") + "</bdi>"; }
 
   function json(id) {
     var el = document.getElementById(id);
@@ -103,7 +104,7 @@
     });
     var head = '<thead><tr><th data-numeric>value</th><th data-numeric>%</th><th class="name">';
     box.innerHTML = ids.map(function (n) {
-      return '<section class="peek" id="fn-' + anchor(names[n]) + '"><h3>' + esc(names[n]) +
+      return '<section class="peek" id="fn-' + anchor(names[n]) + '"><h3>' + nm(names[n]) +
         '</h3><div class="facts"><span>flat: <b>' + esc(label(flat[n], M.scale)) + "</b> (" +
         pct(flat[n], M.total) + ")</span><span>cum: <b>" + esc(label(cum[n], M.scale)) +
         "</b> (" + pct(cum[n], M.total) + ')</span></div><div class="pair"><table class="data">' +
