@@ -277,4 +277,20 @@ def test_single_file_opens_offline_and_every_link_resolves(single_file, browser_
     page.wait_for_function(
         "f => { const d = document.getElementById('rg-view').contentDocument;"
         " return d && d.getElementById(f); }", arg=frag)
+    # a link the page's script drew (a filtered row) is routed the same way
+    page.evaluate("p => { location.hash = p; }", start)
+    page.wait_for_function("p => document.getElementById('rg-view').dataset.shown === p",
+                           arg=start)
+    inner = page.frames[1]
+    inner.fill("input[data-filter=top]", "Unmarshal$")
+    row = inner.locator("#top tbody tr").first
+    name = row.get_attribute("data-name")
+    row.locator("td.name a").first.click()
+    calls = start.replace(".html", "-calls.html")
+    page.wait_for_function("d => decodeURIComponent(location.hash) === '#' + d",
+                           arg=f"{calls}!fn-{anchor(name)}")
+    page.wait_for_function(
+        "f => { const d = document.getElementById('rg-view').contentDocument;"
+        " const s = d && d.getElementById(f); return s && s.classList.contains('target'); }",
+        arg=f"fn-{anchor(name)}")
     assert w.errors == [] and w.outside == []

@@ -30,12 +30,28 @@ _COMMENT = re.compile(r"<!--")
 # Each page's <base> makes its own "#fragment" links stay inside its frame
 # (a srcdoc document otherwise resolves them against the shell's URL).
 _PAGE_HEAD = '<base href="about:srcdoc">'
-_LINKS = """<script>document.addEventListener("click", function (e) {
-  var a = e.target.closest && e.target.closest("a[data-rg-page]");
-  if (!a) return;
-  e.preventDefault();
-  parent.postMessage({ rgPage: a.getAttribute("data-rg-page") }, "*");
-});</script>"""
+# Links drawn by the page's script after load (rows of a filtered table ...)
+# are relative to the page's path: resolved here the way the build resolves
+# the static ones.
+_LINKS = """<script>(function () {
+  var here = HERE;
+  function resolve(href) {
+    var parts = here.split("/").slice(0, -1), cut = href.indexOf("#");
+    var path = cut < 0 ? href : href.slice(0, cut), frag = cut < 0 ? "" : href.slice(cut);
+    path.split("/").forEach(function (p) {
+      if (p === "..") parts.pop(); else if (p && p !== ".") parts.push(p);
+    });
+    return parts.join("/") + frag;
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[href]");
+    if (!a) return;
+    var page = a.getAttribute("data-rg-page"), href = a.getAttribute("href");
+    if (!page && (!href || href.charAt(0) === "#" || /^[a-z][a-z0-9+.-]*:/i.test(href))) return;
+    e.preventDefault();
+    parent.postMessage({ rgPage: page || resolve(href) }, "*");
+  });
+})();</script>"""
 
 
 def _embed(text: str) -> str:
@@ -70,8 +86,9 @@ def _rewrite(path: str, text: str, known: set) -> str:
     head = text.find("<head>")
     if head >= 0:
         text = text[:head + 6] + _PAGE_HEAD + text[head + 6:]
+    links = _LINKS.replace("HERE", script_json(path))
     end = text.rfind("</body>")
-    return text[:end] + _LINKS + text[end:] if end >= 0 else text + _LINKS
+    return text[:end] + links + text[end:] if end >= 0 else text + links
 
 
 def _data_page(path: str, text: str) -> str:
