@@ -15,6 +15,7 @@ from reportgen.manifest import default_analysis, default_manifest, load_manifest
 from reportgen.lazy import lazy
 from reportgen.render import pages, profile_pages
 from reportgen.render.flamegraph import flame_svg
+from reportgen.render.function_tables import table_model
 from reportgen.render.site import SiteWriter, anchor, render_notes
 from reportgen.sources import load_profile
 
@@ -36,12 +37,14 @@ def _tags_page(w, slug, title, result, profiles, manifest, analysis):
 def _top_page(w, slug, title, result, profiles, manifest, analysis):
     o = analysis.options
     calls = None
+    parts = _part(profiles, manifest, o)
     if o["granularity"] in ("functions", "filefunctions"):  # callers of a function, not a line
         calls = profile_pages.calls_page(
-            w, f"pages/{slug}-calls.html", f"{title}: callers and callees",
-            _part(profiles, manifest, o), o["granularity"], [r.name for r in result.result.rows],
-            back=f"{slug}.html").rsplit("/", 1)[-1]
-    return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls)
+            w, f"pages/{slug}-calls.html", f"{title}: callers and callees", parts,
+            o["granularity"], back=f"{slug}.html", data=f"{slug}.json").rsplit("/", 1)[-1]
+    model = table_model([parts], 0, o["granularity"], calls=calls, total=result.result.total)
+    return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls,
+                          model=model)
 
 
 def _flame_page(w, slug, title, _result, profiles, manifest, analysis):
@@ -54,8 +57,10 @@ def _flame_page(w, slug, title, _result, profiles, manifest, analysis):
 
 def _peek_page(w, slug, title, _result, profiles, manifest, analysis):
     o = analysis.options
+    calls = (f"profile-{anchor(o['profile'])}-calls.html"  # every function of the profile
+             if o["granularity"] == "functions" else None)
     profile_pages.peek_page(w, f"pages/{slug}.html", title, _part(profiles, manifest, o),
-                            o["granularity"], o["pattern"])
+                            o["granularity"], o["pattern"], calls=calls)
     return f"callers and callees of functions matching {o['pattern']}"
 
 
@@ -73,10 +78,13 @@ def _diff_page(w, slug, title, result, profiles, manifest, analysis):
                        diff_base=o.get("mode", "diff_base") == "diff_base",
                        normalize=o.get("normalize", False))
     tree = diff_flame_tree(parts[:1], parts[1:], o.get("granularity", "functions"))
-    gid, file = f"diff-{anchor(slug)}", f"flame/{slug}-diff.svg"
+    gid, file = f"diff-{anchor(slug)}", None
     label = f"{result.sample_index}: {result.base} → {result.target}"
-    w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True, theme_dir=w.theme_dir)
-    flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir))
+    if w.flame_files:
+        file = f"flame/{slug}-diff.svg"
+        w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True,
+                                  theme_dir=w.theme_dir)
+    flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir, shared_assets=True))
     return pages.diff_page(w, slug, title, result, profiles, flame=flame, flame_file=file)
 
 
@@ -100,8 +108,14 @@ compare_bench = lazy("reportgen.analyze.benchstat:compare")
 load_bench = lazy("reportgen.sources.bench:load_bench")
 
 
-def build_from_args(inputs: list[str], output: str | None, max_decompressed: int) -> Path:
-    """`reportgen build`: a manifest, bare profiles, or ./site.yml."""
+def build_from_args(inputs: list[str], output: str | None, max_decompressed: int,
+                    flame_files: bool = False, single_file: str | None = None) -> Path:
+    """`reportgen build`: a manifest, bare profiles, or ./site.yml.
+
+    flame_files: also write every flame graph as a standalone SVG under flame/.
+    single_file: write the whole report as this one HTML file instead of a
+    directory (see reportgen.render.single_file).
+    """
     if not inputs:
         if not Path("site.yml").exists():
             raise UsageError("site.yml", "no such file (give a manifest or profile files)")
@@ -112,8 +126,10 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
     else:
         manifest = default_manifest(inputs, output)
         limit = max_decompressed
+    if single_file:
+        return build_site(manifest, Path(single_file), limit, flame_files, single=True)
     target = Path(output) if output else Path(manifest.output)
-    return build_site(manifest, target, limit)
+    return build_site(manifest, target, limit, flame_files)
 
 
 def analysis_title(analysis, manifest) -> str:
@@ -151,7 +167,8 @@ def same_kind_diffs(manifest, profiles) -> list:
             for i, (a, b) in enumerate(pairs)]
 
 
-def build_site(manifest, target: Path, max_decompressed: int) -> Path:
+def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
+               single: bool = False) -> Path:
     # Read every input before writing anything: bad input fails fast.
     profiles = {name: load_profile(entry.path, max_decompressed)
                 for name, entry in manifest.profiles.items()}
@@ -167,6 +184,7 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     results = [run(a) for a in manifest.analyses]
 
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
+    writer.flame_files = flame_files and not single
     planned = []
     for i, (analysis, result) in enumerate(zip(manifest.analyses, results)):
         slug = f"{i + 1:02d}-{analysis.kind}"
@@ -197,6 +215,9 @@ def build_site(manifest, target: Path, max_decompressed: int) -> Path:
     notes = render_notes(manifest.notes) if manifest.notes else ""
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list)
+    if single:
+        from reportgen.render.single_file import write_single_file
+        return write_single_file(writer.files, target, manifest.title)
     return writer.write(target)
 
 

@@ -24,6 +24,7 @@ from reportgen.render import flamegraph as fg
 from reportgen.render.flamegraph import fit_name, flame_svg
 from reportgen.sources import load_profile
 from tests.gotool import go_binary
+from tests.packed import unvlq
 from tests.profiles import HOSTILE, ProfileBuilder, hostile_builder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,18 +231,7 @@ def test_packages_families_and_stable_colours():
 
 def test_vlq_round_trip():
     values = np.array([0, 1, 31, 32, 1023, 1024, 2**40 + 7, 2**53 - 1], dtype=np.uint64)
-    text = fg.vlq(values)
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    out, val, mul = [], 0, 1
-    for c in text:
-        d = alphabet.index(c)
-        val += (d & 31) * mul
-        if d & 32:
-            mul *= 32
-        else:
-            out.append(val)
-            val, mul = 0, 1
-    assert out == [int(v) for v in values]
+    assert unvlq(fg.vlq(values)) == [int(v) for v in values]
 
 
 def svg_data(svg, gid):

@@ -31,8 +31,10 @@ def test_example_site_has_index_pages_and_data(example_site):
     assert len(profiles) == 6  # one per profile in site.yml
     for page in profiles:
         stem = Path(page).stem
-        assert {f"flame/{stem}.svg", f"flame/{stem}-reverse.svg",
-                f"pages/{stem}-calls.html"} <= names
+        assert f"pages/{stem}-calls.html" in names
+    # Each flame graph once: inline in its page, no standalone copies unless asked.
+    assert not [n for n in names if n.startswith("flame/")]
+    assert {"assets/report.css", "assets/report.js"} <= names
     tops = [a for a in load_manifest(ROOT / "site.yml").analyses if a.kind == "top"]
     for page, top in zip([n for n in analyses if n.endswith("-top.html")], tops):
         has_calls = page.replace(".html", "-calls.html") in names
@@ -98,13 +100,20 @@ def test_bare_profiles_get_a_default_report(run_cli, tmp_path):
     before = ROOT / "examples/gateway/profiles/before/heap.pb.gz"
     after = ROOT / "examples/gateway/profiles/after/heap.pb.gz"
     out = tmp_path / "out"
-    build(run_cli, before, after, "-o", out)
+    build(run_cli, before, after, "-o", out, "--flame-files")
     index = (out / "index.html").read_text()
     assert "before-heap" in index and "after-heap" in index
     # Two profiles of one kind: the default report compares them.
     diff = json.loads(next((out / "data").glob("*-diff.json")).read_text())
     assert (diff["base"], diff["target"]) == ("before-heap", "after-heap")
     assert len(list((out / "flame").glob("*.svg"))) == 5  # 2 per profile, 1 for the diff
+    for page in (out / "pages").glob("*.html"):  # every page links its copies
+        text = page.read_text()
+        for ref in re.findall(r'href="\.\./(flame/[^"]+)"', text):
+            assert (out / ref).is_file(), (page, ref)
+    linked = {ref for p in (out / "pages").glob("*.html")
+              for ref in re.findall(r'href="\.\./(flame/[^"]+)"', p.read_text())}
+    assert len(linked) == 5
 
 
 def test_rebuild_replaces_only_an_earlier_report(run_cli, tmp_path):

@@ -20,7 +20,7 @@ def _fraction(text: str) -> float:
 def register(sub, common):
     b = sub.add_parser("bench", parents=[common], help="compare two benchmark outputs",
                        description="Compare `go test -bench` output before and after a change, "
-                                   "like benchstat: medians with 95%% confidence intervals and "
+                                   "like benchstat: medians with 95% confidence intervals and "
                                    "a Mann-Whitney U test per benchmark and unit, with "
                                    "benchstat's numbers.")
     b.add_argument("old", metavar="OLD.txt", help="benchmark output before the change")

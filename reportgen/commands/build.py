@@ -10,12 +10,18 @@ def register(sub, common):
                    help="a manifest, or profile files (default: ./site.yml)")
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (default: site/, "
                                                           "or the manifest's output)")
+    b.add_argument("--flame-files", action="store_true",
+                   help="also write every flame graph as a standalone SVG under flame/")
+    b.add_argument("--single-file", metavar="FILE.html",
+                   help="write the whole report as one HTML file (pages, data and flame "
+                        "graphs inline; opens offline) instead of a directory")
     b.set_defaults(run=run)
 
 
 def run(args) -> int:
     from reportgen.build import build_from_args
 
-    out = build_from_args(args.inputs, args.output, args.max_decompressed)
+    out = build_from_args(args.inputs, args.output, args.max_decompressed,
+                          flame_files=args.flame_files, single_file=args.single_file)
     print(f"wrote {out}")
     return 0

@@ -314,7 +314,7 @@ def runs_chart(chart_id: str, row: Row):
     # Only pages draw charts: `reportgen bench` prints text without loading pygal.
     import pygal
 
-    from reportgen.render.charts import _STYLE, clean_svg, shorten
+    from reportgen.render.charts import _STYLE, clean_svg, nice_ticks, shorten
 
     finite = [v for s in (row.base, row.target) for v in s.values if math.isfinite(v)] or [0]
     top, low = max(max(finite), 0), min(min(finite), 0)
@@ -323,6 +323,7 @@ def runs_chart(chart_id: str, row: Row):
                      truncate_legend=-1, range=(low, top * 1.05 or 1), xrange=(0.5, max(
                          row.base.n, row.target.n) + 0.5), x_title="run",
                      value_formatter=lambda v: fmt_value(v, row.unit),
+                     y_labels=nice_ticks(low, top * 1.05, binary=row.unit.startswith("B/")),
                      x_value_formatter=lambda x: f"{x:g}")
     chart.title = shorten(f"{row.name} — {row.unit}", 60)
     for label, s in (("before", row.base), ("after", row.target)):

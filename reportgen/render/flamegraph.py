@@ -148,31 +148,74 @@ def zigzag(v: np.ndarray) -> np.ndarray:
 
 
 def unit_scale(unit: str) -> list:
-    """[[name, factor], ...] of the unit's family, in sample units; [] for counts."""
-    out = []
-    for name in ("B", "kB", "MB", "GB", "TB", "PB", "ns", "us", "ms", "s", "hrs"):
-        value, got = units.scale(1.0, unit, name)
-        if got == name and value:
-            out.append([name, 1 / value])
-    return out
+    """[[name, factor], ...] of the unit's family (bytes or time), in sample
+    units; [] for counts and units reportgen does not scale."""
+    found = units._sniff(unit)
+    if found is None:
+        return []
+    family, _default, factor = found
+    return [[name, f / factor] for name, _aliases, f in family]
 
 
-def _frame_table(tree: FlameTree, used: np.ndarray):
-    """Names, files, lines and colour class of the frames the tree uses."""
-    names = [tree.frame_names[f] for f in used]
-    files = [tree.frame_files[f] for f in used]
-    lines = [int(tree.frame_lines[f]) for f in used]
-    classes, rules = {}, []
-    cls = []
-    for name, file in zip(names, files):
-        pkg = package_of(name, file)
-        fam = family(pkg)
-        c = classes.get((fam, pkg))
+ROOT_COLOUR = "#c8c8c8"
+
+
+class FrameStrings:
+    """Names, files, lines and colour class per frame, shared by the graphs of
+    one page (a profile's flame and reverse graphs hold the same frames).
+
+    Graphs index into one table; with an `table_id` the table is written once
+    into the page (`script()`) and each graph's data refers to it by id.
+    """
+
+    def __init__(self, table_id: str | None = None):
+        if table_id is not None and not _ID.match(table_id):
+            raise ValueError(f"table id must match {_ID.pattern}: {table_id!r}")
+        self.id = table_id
+        self._index: dict = {}
+        self._pkg_class: dict = {}
+        self.names, self.files, self.lines, self.cls, self.rules = [], [], [], [], []
+
+    def _colour_class(self, fam, pkg) -> int:
+        c = self._pkg_class.get((fam, pkg))
         if c is None:
-            c = classes[(fam, pkg)] = len(rules)
-            rules.append(colour(pkg, fam))
-        cls.append(c)
-    return names, files, lines, cls, rules
+            c = self._pkg_class[(fam, pkg)] = len(self.rules)
+            self.rules.append(ROOT_COLOUR if fam is None else colour(pkg, fam))
+        return c
+
+    def add(self, tree: FlameTree, frames: np.ndarray) -> np.ndarray:
+        """Table index per entry of `frames` (frame ids of `tree`, -1 = the root)."""
+        used, inverse = np.unique(frames, return_inverse=True)
+        local = np.empty(len(used), dtype=np.int64)
+        for k, f in enumerate(used.tolist()):  # one step per distinct frame, not per node
+            if f < 0:
+                key = (None, "", 0)
+            else:
+                key = (tree.frame_names[f], tree.frame_files[f], int(tree.frame_lines[f]))
+            i = self._index.get(key)
+            if i is None:
+                i = self._index[key] = len(self.names)
+                if f < 0:
+                    self.names.append(ROOT_NAME)
+                    self.cls.append(self._colour_class(None, None))
+                else:
+                    pkg = package_of(key[0], key[1])
+                    fam = family(pkg)
+                    self.cls.append(self._colour_class(fam, pkg))
+                    self.names.append(key[0])
+                self.files.append(key[1])
+                self.lines.append(key[2])
+            local[k] = i
+        return local[inverse.ravel()]
+
+    def data(self) -> dict:
+        return {"names": self.names, "files": self.files, "lines": self.lines, "cls": self.cls,
+                "rules": self.rules}
+
+    def script(self) -> str:
+        """The table as a JSON script element for the page (needs an id)."""
+        return (f'<script type="application/json" id="{self.id}">'
+                f'{safe_json(self.data())}</script>')
 
 
 def change_bins(change: np.ndarray) -> np.ndarray:
@@ -199,18 +242,22 @@ def _view(tree: FlameTree, orientation: str) -> dict:
     }
 
 
-def tree_data(tree: FlameTree, orientation: str) -> tuple[dict, list, np.ndarray]:
-    """The JSON object flame.js reads, the colour rules and the class per node."""
+def _strings_keys(strings: FrameStrings, own: bool) -> dict:
+    return strings.data() if own else {"strings": strings.id}
+
+
+def tree_data(tree: FlameTree, orientation: str, strings: FrameStrings | None = None
+              ) -> tuple[dict, list, np.ndarray]:
+    """The JSON object flame.js reads, the colour rules and the class per node.
+
+    With `strings` (a page's shared table) the names live there and the data
+    names the table; without, the data carries its own.
+    """
     if isinstance(tree, DiffFlameTree):
-        return diff_tree_data(tree, orientation)
-    used, local = np.unique(tree.frame[1:], return_inverse=True)
-    names, files, lines, cls, rules = _frame_table(tree, used)
-    frame = np.concatenate([[len(names)], local])  # the root gets its own frame slot
-    names.append(ROOT_NAME)
-    files.append("")
-    lines.append(0)
-    cls.append(len(rules))
-    rules.append("#c8c8c8")
+        return diff_tree_data(tree, orientation, strings)
+    own = strings is None
+    strings = strings or FrameStrings()
+    frame = strings.add(tree, tree.frame)
     q = int(np.gcd.reduce(np.concatenate([np.abs(tree.weight), np.abs(tree.self),
                                           np.abs(tree.total), [0]])))
     q = q or 1
@@ -220,24 +267,22 @@ def tree_data(tree: FlameTree, orientation: str) -> tuple[dict, list, np.ndarray
         cols.append(zigzag(tree.total // q))
     data = {
         "v": 1, "n": len(tree), "fields": len(cols), "q": q, "signed": signed,
-        "enc": _pack(cols), "names": names, "files": files, "lines": lines, "cls": cls,
-        **_view(tree, orientation),
+        "enc": _pack(cols), **_strings_keys(strings, own), **_view(tree, orientation),
     }
-    return data, rules, np.asarray(cls)[frame]
+    return data, strings.rules, np.asarray(strings.cls, dtype=np.int64)[frame]
 
 
-def diff_tree_data(tree: DiffFlameTree, orientation: str) -> tuple[dict, list, np.ndarray]:
+def diff_tree_data(tree: DiffFlameTree, orientation: str, strings: FrameStrings | None = None
+                   ) -> tuple[dict, list, np.ndarray]:
     """tree_data for a diff: both sides' values and a colour bin per node.
 
     Node fields: levels up, frame, after total, after self, before total,
     before self (all zigzag), colour bin. flame.js draws with one side's
     totals as widths and can switch to the other's.
     """
-    used, local = np.unique(tree.frame[1:], return_inverse=True)
-    names = [tree.frame_names[f] for f in used] + [ROOT_NAME]
-    files = [tree.frame_files[f] for f in used] + [""]
-    lines = [int(tree.frame_lines[f]) for f in used] + [0]
-    frame = np.concatenate([[len(used)], local])
+    own = strings is None
+    strings = strings or FrameStrings()
+    frame = strings.add(tree, tree.frame)
     values = [tree.after_total, tree.after_self, tree.before_total, tree.before_self]
     q = int(np.gcd.reduce(np.abs(np.concatenate(values + [[0]])))) or 1
     bins = change_bins(tree.change)
@@ -245,8 +290,7 @@ def diff_tree_data(tree: DiffFlameTree, orientation: str) -> tuple[dict, list, n
     data = {
         "v": 1, "n": len(tree), "fields": len(cols), "q": q, "diff": True,
         "widths": tree.widths, "wnotes": WIDTH_NOTES, "dark": list(DARK_BINS),
-        "enc": _pack(cols), "names": names, "files": files, "lines": lines,
-        **_view(tree, orientation),
+        "enc": _pack(cols), **_strings_keys(strings, own), **_view(tree, orientation),
     }
     return data, list(DIFF_PALETTE), bins
 
@@ -262,22 +306,42 @@ def _num(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _fixed1(v: np.ndarray) -> np.ndarray:
+    """Numbers with at most one decimal, "12" not "12.0" (one vectorised pass)."""
+    text = np.char.mod("%.1f", np.round(v, 1))
+    return np.where(np.char.endswith(text, ".0"), np.char.rstrip(np.char.rstrip(text, "0"), "."),
+                    text)
+
+
 def _static_frames(tree: FlameTree, node_cls, orientation: str, dark=()) -> str:
+    """The no-script picture: one <path> per colour class (a subpath per frame at
+    least STATIC_MIN_PX wide) and labels where they fit. flame.js replaces it
+    with one rect per frame when it runs."""
     total = float(tree.weight[0]) or 1.0
     px = tree.weight / total * FRAMES_WIDTH
     x = PAD + tree.offset / total * FRAMES_WIDTH
     y = _row_y(tree.depth, int(tree.depth.max(initial=0)), orientation)
+    drawn = np.flatnonzero(px >= STATIC_MIN_PX)
+    cls = np.asarray(node_cls)[drawn]
+    order = np.argsort(cls, kind="stable")
+    drawn, cls = drawn[order], cls[order]
+    xs, ws = _fixed1(x[drawn]), _fixed1(px[drawn])
+    ys = y[drawn].astype(str)
+    sub = np.char.add(np.char.add(np.char.add(np.char.add(np.char.add(
+        np.char.add("M", xs), " "), ys), "h"), ws), f"v{ROW - 1}H")
+    sub = np.char.add(np.char.add(sub, xs), "z") if len(drawn) else sub
     out = []
-    for n in np.flatnonzero(px >= STATIC_MIN_PX):
-        out.append(f'<rect x="{_num(x[n])}" y="{y[n]}" width="{_num(px[n])}" '
-                   f'height="{ROW - 1}" class="c{node_cls[n]}"/>')
-    names = tree.frame_names
-    for n in np.flatnonzero(px >= 3 * CHAR_WIDTH + 6):
-        name = names[tree.frame[n]] if tree.frame[n] >= 0 else ROOT_NAME
-        label = fit_name(show_controls(name), int((px[n] - 6) // CHAR_WIDTH))
+    bounds = np.flatnonzero(np.diff(cls)) + 1 if len(cls) else []
+    for group in np.split(np.arange(len(cls)), bounds) if len(cls) else []:
+        out.append(f'<path class="c{cls[group[0]]}" d="{"".join(sub[group].tolist())}"/>')
+    labelled = np.flatnonzero(px >= 3 * CHAR_WIDTH + 6)
+    chars = ((px[labelled] - 6) // CHAR_WIDTH).astype(int)
+    names, frames = tree.frame_names, tree.frame
+    for n, width in zip(labelled.tolist(), chars.tolist()):
+        label = fit_name(show_controls(names[frames[n]] if frames[n] >= 0 else ROOT_NAME), width)
         if label:
-            cls = ' class="dk"' if node_cls[n] in dark else ""
-            out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}"{cls}>{xml_text(label)}</text>')
+            dk = ' class="dk"' if node_cls[n] in dark else ""
+            out.append(f'<text x="{_num(x[n] + 3)}" y="{y[n] + 11}"{dk}>{xml_text(label)}</text>')
     return "\n".join(out)
 
 
@@ -324,6 +388,7 @@ def _pruned_note(tree: FlameTree) -> str:
 
 
 def read_theme(theme_dir: Path | None) -> tuple[str, str]:
+    """(flame.js, flame.css) of a theme; both go into CDATA sections."""
     theme = Path(theme_dir) if theme_dir else THEME_DIR
     js = (theme / "flame.js").read_text(encoding="utf-8")
     css = (theme / "flame.css").read_text(encoding="utf-8")
@@ -333,34 +398,43 @@ def read_theme(theme_dir: Path | None) -> tuple[str, str]:
 
 
 def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = False,
-              orientation: str | None = None, theme_dir: Path | None = None) -> str:
+              orientation: str | None = None, theme_dir: Path | None = None,
+              strings: FrameStrings | None = None, shared_assets: bool = False,
+              sandwich: bool = False) -> str:
     """The flame graph of `tree` (a diff one for a DiffFlameTree) as SVG markup.
 
     standalone=True: a complete .svg document; False: an <svg> element to
     inline into HTML. `orientation` is "flame" (root at the bottom) or
     "icicle" (root on top); the default is icicle for a reverse tree.
+    `strings`: a page's shared FrameStrings (with an id; the page writes its
+    script once). `shared_assets`: leave flame.js and flame.css out, the page
+    loads them once for the whole site (report.js starts every graph).
+    `sandwich`: a button that opens the page's sandwich view (report.js).
     """
     if not _ID.match(graph_id):
         raise ValueError(f"graph id must match {_ID.pattern}: {graph_id!r}")
     orientation = orientation or ("icicle" if tree.reverse else "flame")
     if orientation not in ("flame", "icicle"):
         raise ValueError(orientation)
+    if standalone and (strings is not None or shared_assets):
+        raise ValueError("a standalone SVG carries its own strings and code")
     js, css = read_theme(theme_dir)
-    data, rules, node_cls = tree_data(tree, orientation)
+    data, rules, node_cls = tree_data(tree, orientation, strings)
     gid = graph_id
     diff = isinstance(tree, DiffFlameTree)
     max_depth = int(tree.depth.max(initial=0))
     frames_bottom = TOP + (max_depth + 1) * ROW
     height = frames_bottom + (64 if diff else 44)
+    used = np.unique(node_cls).tolist()
     if diff:  # as specific as the search highlight and later, so a match keeps its colour
-        rules_css = "".join(f"#{gid} .frames rect.c{i}{{fill:{c}}}" for i, c in enumerate(rules))
+        rules_css = "".join(f"#{gid} .frames .c{i}{{fill:{rules[i]}}}" for i in used)
         rules_css += f"#{gid} .frames text.dk{{fill:#ffffff}}"
         summary = _diff_summary(tree)
     else:
-        rules_css = "".join(f"#{gid} .c{i}{{fill:{c}}}" for i, c in enumerate(rules))
+        rules_css = "".join(f"#{gid} .c{i}{{fill:{rules[i]}}}" for i in used)
         summary = (f"{tree.sample_type} · total {units.label(int(tree.total_value), tree.unit)}"
                    + (" · callers of each leaf (reverse)" if tree.reverse else ""))
-    css = css.replace("#FLAME", f"#{gid}") + rules_css
+    css = ("" if shared_assets else css) + rules_css
     size = (f'width="{WIDTH}" height="{height}"' if standalone
             else 'width="100%" style="max-width:100%;height:auto"')
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' if standalone else ""
@@ -375,6 +449,10 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
                                "Draw with the base's widths (removed code shows) "
                                "or the target's"))
         search_x += 108
+    elif sandwich:
+        buttons.append(_button(gid, "sandwich", search_x, 86, "Sandwich",
+                               "Callers and callees of the zoomed or focused frame (s)"))
+        search_x += 94
     frames = _static_frames(tree, node_cls, orientation, DARK_BINS if diff else ())
     pruned = (f'<text x="{PAD}" y="{frames_bottom + (56 if diff else 16)}" class="muted" '
               f'id="{gid}-pruned">{xml_text(_pruned_note(tree))}</text>')
@@ -385,6 +463,8 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
                   pruned]
     else:
         footer = [pruned, f'<g class="legend">{_legend(frames_bottom + 36)}</g>']
+    code = ([] if shared_assets else
+            [f'<script><![CDATA[{js}\nwindow.reportgenFlame({script_json(gid)});]]></script>'])
     parts = [
         f'{head}<svg xmlns="http://www.w3.org/2000/svg" id="{gid}" '
         f'class="rgflame{" rgdiff" if diff else ""}" '
@@ -403,7 +483,7 @@ def flame_svg(tree: FlameTree, graph_id: str, title: str, standalone: bool = Fal
         f'<g id="{gid}-frames" class="frames">{frames}</g>',
         *footer,
         f'<script type="application/json" id="{gid}-data">{safe_json(data)}</script>',
-        f'<script><![CDATA[{js}\nwindow.reportgenFlame({script_json(gid)});]]></script>',
+        *code,
         "</svg>\n",
     ]
     return "\n".join(parts)

@@ -19,9 +19,9 @@ _STYLE = Style(
     foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
     colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c", "#8e6cc4", "#1fa2a8", "#c46c9a",
             "#7d8790"),
-    font_family="system-ui, sans-serif", title_font_size=15, label_font_size=11,
-    major_label_font_size=11, value_font_size=10, tooltip_font_size=11,
-    legend_font_size=11)
+    font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
+    major_label_font_size=14, value_font_size=14, value_label_font_size=14,
+    tooltip_font_size=14, legend_font_size=14)  # drawn 760 wide, shown at 560+: never under ~10 px
 
 
 def _titles(names: list, manifest) -> list:
@@ -155,7 +155,7 @@ def leaks_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
     labels = _titles(report.names, manifest)
     data = writer.add_data(f"{slug}.json", report.as_dict())
     charts = []
-    if len(report.names) > 1:
+    if len(report.names) > 1 and report.series:  # no suspect: no empty "No data" chart
         series = [(f"#{s.rank} {s.group.headline} [{s.group.state or '?'}]", c)
                   for s, c in report.series]
         charts.append(group_lines(f"{slug}-groups", labels, series))

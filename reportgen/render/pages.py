@@ -59,7 +59,8 @@ def top_charts(page_id: str, result, unit: str) -> list[str]:
     return charts
 
 
-def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, calls=None):
+def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, calls=None,
+             model=None):
     result = analysis.result
     unit = table_unit(result)
     data = writer.add_data(f"{slug}.json", {"kind": "top", "profile": analysis.profile,
@@ -69,7 +70,7 @@ def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, call
                f"sorted by {'cum' if result.cum_sort else 'flat'}.")
     writer.add_page(f"pages/{slug}.html", "top.html.j2", title, info=profile_facts(profile, result),
                     answer=headline(result), summary=summary, top=result, unit=unit,
-                    charts=top_charts(slug, result, unit), data=data, calls=calls)
+                    charts=top_charts(slug, result, unit), data=data, calls=calls, model=model)
     return summary
 
 

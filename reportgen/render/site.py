@@ -26,6 +26,7 @@ from reportgen.render.names import display_name, finalize, show_controls_in_json
 from reportgen.render.sitedir import write_report
 
 DEFAULT_THEME = Path(__file__).resolve().parents[2] / "themes" / "default"
+ASSET_CSS, ASSET_JS = "assets/report.css", "assets/report.js"
 
 
 def anchor(name: str) -> str:
@@ -135,11 +136,14 @@ class SiteWriter:
         self.theme_dir = theme_dir
         self.base_dir = base_dir or Path.cwd()   # the manifest's directory
         self.env = make_env(theme_dir)
-        self.theme_css = (theme_dir / "style.css").read_text(encoding="utf-8")
-        self.theme_js = (theme_dir / "report.js").read_text(encoding="utf-8")
         self.title = title
         self.files: dict[str, str] = {}
         self.nav: list[dict] = []
+        self.flame_files = False  # standalone flame graph SVGs under flame/ too
+        # The theme's CSS and JS once per site, every page links them.
+        read = lambda name: (theme_dir / name).read_text(encoding="utf-8")  # noqa: E731
+        self.files[ASSET_CSS] = read("style.css") + read("flame.css")
+        self.files[ASSET_JS] = read("flame.js") + read("report.js")
 
     def shown(self, path) -> str | None:
         """An input's path as the report prints it: relative to the manifest, so the
@@ -157,8 +161,7 @@ class SiteWriter:
         try:
             html = self.env.get_template(template).render(
                 site={"title": self.title, "pages": self.nav}, page_title=page_title,
-                root=root, theme_css=Markup(self.theme_css), theme_js=Markup(self.theme_js),
-                version=__version__, **context)
+                root=root, version=__version__, **context)
         except (jinja2.TemplateSyntaxError, jinja2.UndefinedError, SecurityError) as e:
             if self.theme_dir.resolve() == DEFAULT_THEME:
                 raise   # our own template: a bug, keep the traceback

@@ -62,11 +62,21 @@
     return e;
   }
 
+  var tables = {};
+  function strings(tid) {
+    if (!tables[tid]) tables[tid] = JSON.parse(document.getElementById(tid).textContent);
+    return tables[tid];
+  }
+
   window.reportgenFlame = function (id) {
     var svg = document.getElementById(id);
     if (!svg || svg.getAttribute("data-ready")) return;
     svg.setAttribute("data-ready", "1");
     var D = JSON.parse(document.getElementById(id + "-data").textContent);
+    if (D.strings) {  // a page's graphs share one table of frame names
+      var T = strings(D.strings);
+      D.names = T.names; D.files = T.files; D.lines = T.lines; D.cls = T.cls;
+    }
     var N = D.n, F = D.fields, raw = decode(D.enc);
     var depth = new Int32Array(N), parent = new Int32Array(N), frame = new Int32Array(N);
     var end = new Int32Array(N), w = new Float64Array(N), self = new Float64Array(N);
@@ -108,6 +118,12 @@
       }
     }
     layout();
+    // The decoded tree, for the page's sandwich view (report.js).
+    window.reportgenFlame.trees[id] = {
+      n: N, parent: parent, frame: frame, end: end, depth: depth, names: D.names,
+      files: D.files, lines: D.lines, cls: D.cls, total: tot, self: self, weight: w,
+      unit: D.unit, scale: D.scale, all: D.total, reverse: D.reverse
+    };
 
     var W = D.W, PAD = D.pad, FW = W - 2 * PAD, ROW = D.row, CW = D.cw;
     var group = document.getElementById(id + "-frames");
@@ -369,6 +385,18 @@
       orientBtn.querySelector("text").textContent = S.orient === "icicle" ? "Flame" : "Icicle";
       draw();
     });
+    function openSandwich() {
+      var n = S.zoom || S.focus;
+      if (window.reportgenSandwich && n > 0) window.reportgenSandwich(D.names[frame[n]]);
+    }
+    if (document.getElementById(id + "-sandwich")) button("sandwich", openSandwich);
+    group.addEventListener("keydown", function (e) {
+      var n = nodeOf(e.target);
+      if (e.key === "s" && n > 0 && window.reportgenSandwich) {
+        e.preventDefault();
+        window.reportgenSandwich(D.names[frame[n]]);
+      }
+    });
     if (diff) {
       button("widths", function () {
         w = w === wA ? wB : wA;
@@ -391,7 +419,9 @@
       return g.matches(":hover") || g.contains(document.activeElement);
     }
     document.addEventListener("keydown", function (e) {
-      if (e.key === "/" && !/^(input|textarea|select)$/i.test(e.target.tagName || "")) {
+      // On a report page, report.js routes "/" to the panel under the pointer.
+      if (e.key === "/" && !window.reportgenPage &&
+          !/^(input|textarea|select)$/i.test(e.target.tagName || "")) {
         var all = Array.prototype.slice.call(document.querySelectorAll("svg.rgflame"));
         var owner = all.filter(active)[0] || all[0];
         if (owner === svg) { e.preventDefault(); input.focus(); }
@@ -410,4 +440,7 @@
     if (input.value) search(input.value);  // a browser may restore the field
     if (S.zoom && document.documentElement !== svg && svg.scrollIntoView) svg.scrollIntoView();
   };
+  window.reportgenFlame.trees = {};
+  // Shared with report.js (loaded after this file in a site's assets).
+  window.reportgenFlame.util = { decode: decode, unzig: unzig, label: label, pct: pct };
 })();
