@@ -103,6 +103,7 @@ _REGISTER = re.compile(r"[a-z][a-z0-9]*\s+0x[0-9a-f]+\s*$")
 _RECORD = re.compile(r"(\d+) @((?: 0x[0-9a-f]+)*)\s*$")
 _RECORD_FRAME = re.compile(r"#\s+0x[0-9a-f]+\s+(.+?)\+0x[0-9a-f]+\s+(.+):(\d+)\s*$")
 _RECORD_PC = re.compile(r"#\s+(0x[0-9a-f]+)\s*$")  # an address the runtime could not symbolize
+_BARE_NAME = re.compile(r"[A-Za-z_][\w./*()\[\]$·%-]*")  # `crosscall2`, `main.handler`
 _UNKNOWN_FILES = ("?", "??")  # C frames without debug information: `?:0`
 
 
@@ -150,8 +151,9 @@ def parse_goroutines(path: str, text) -> Snapshot:
         text = bytes(text).decode("utf-8", "replace")
     if "\r" in text:
         text = text.replace("\r", "")
-    body = text.lstrip()
-    first = body[:body.find("\n")] if "\n" in body else body
+    begin = len(text) - len(text.lstrip())
+    begin, end = text.rfind("\n", 0, begin) + 1, text.find("\n", begin)
+    first = text[begin:end if end >= 0 else len(text)]  # the first line that is not blank
     if m := _PROFILE_HEAD.search(first):
         if m.start():
             text = _unprefix(text, first[:m.start()], convert_tabs=False)
@@ -521,7 +523,7 @@ def _looks_like_call(line: str) -> bool:
     s = line.strip()
     if s.endswith(")") and s.find("(") > 0:
         return True
-    return " " not in s and "." in s and not s.startswith(".")
+    return bool(_BARE_NAME.fullmatch(s))
 
 
 def _func_name(line: str) -> str:
