@@ -28,7 +28,7 @@ STATES = [("chan receive", 30), ("select", 25), ("IO wait", 20), ("sync.Mutex.Lo
           ("sleep", 5), ("chan send", 5), ("sync.WaitGroup.Wait", 3), ("semacquire", 2),
           ("runnable", 3), ("syscall", 2)]
 LEAVES = {
-    "chan receive": [("runtime.chanrecv1", "runtime/chan.go", 489)],
+    "chan receive": [("runtime.chanrecv1", "runtime/chan.go", 489)],  # (function, file, line)
     "chan send": [("runtime.chansend1", "runtime/chan.go", 161)],
     "select": [("runtime.selectgo", "runtime/select.go", 351)],
     "IO wait": [("internal/poll.runtime_pollWait", "runtime/netpoll.go", 351),
@@ -74,10 +74,11 @@ def _program_funcs(rnd: random.Random, n: int) -> list:
             pkg = rnd.choice(["net/http", "encoding/json", "database/sql", "context", "io"])
             name = f"{pkg}.(*{typ}).{word}{i}"
             file = f"/usr/local/go/src/{pkg}/{word}.go"
-        out.append((name, file, rnd.randint(20, 2400)))
+        out.append((name, file, rnd.randint(20, 2400), rnd.getrandbits(10)))
         if rnd.random() < 0.15:  # a closure of the one before
-            out.append((f"{name}.func{rnd.randint(1, 4)}", file, rnd.randint(20, 2400)))
-    return out
+            out.append((f"{name}.func{rnd.randint(1, 4)}", file, rnd.randint(20, 2400),
+                        rnd.getrandbits(10)))
+    return out  # (function, file, line, offset of the call in the function)
 
 
 def _args(rnd: random.Random) -> str:
@@ -98,12 +99,13 @@ def gen_debug2(out, goroutines: int, seed: int) -> None:
     paths = []
     for _ in range(400):
         state = rnd.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
-        depth = rnd.randint(2, 17) if rnd.random() < 0.92 else rnd.randint(30, 60)
+        depth = rnd.randint(2, 16) if rnd.random() < 0.92 else rnd.randint(30, 60)
         body = [rnd.choice(funcs) for _ in range(depth)]
         creator = rnd.choice(funcs)
         inline = {i for i in range(depth) if rnd.random() < 0.08}
         labels = rnd.random() < 0.2
-        paths.append((state, LEAVES[state] + body, creator, inline, labels))
+        leaves = [(*leaf, 0x25 + 0x10 * i) for i, leaf in enumerate(LEAVES[state])]
+        paths.append((state, leaves + body, creator, inline, labels))
     weights = [1.0 / (i + 1) ** 1.1 for i in range(len(paths))]
     write = out.write
     write("goroutine 1 [select, 42 minutes]:\nmain.main()\n\t/build/fleet/cmd/fleetd/main.go:88"
@@ -116,16 +118,16 @@ def gen_debug2(out, goroutines: int, seed: int) -> None:
             head += f' {{tenant: "t{rnd.randint(1, 40)}", route: /api/{rnd.choice(WORDS)}}}'
         lines = [head + ":"]
         shown = frames[:100]
-        for i, (func, file, line) in enumerate(shown):
+        for i, (func, file, line, off) in enumerate(shown):
             if i in inline:
                 lines.append(f"{func}(...)\n\t{file}:{line}")
             else:
-                lines.append(f"{func}({_args(rnd)})\n\t{file}:{line} +0x{rnd.getrandbits(10):x}")
+                lines.append(f"{func}({_args(rnd)})\n\t{file}:{line} +0x{off:x}")
         if len(frames) > 50 and rnd.random() < 0.1:
             lines.append(f"...{rnd.randint(1, 40)} frames elided...")
-        cf, cfile, cline = creator
+        cf, cfile, cline, coff = creator
         lines.append(f"created by {cf} in goroutine {rnd.randint(1, gid)}\n\t{cfile}:{cline}"
-                     f" +0x{rnd.getrandbits(10):x}")
+                     f" +0x{coff:x}")
         write("\n".join(lines))
         write("\n\n")
 
@@ -159,9 +161,9 @@ def gen_debug1(out, records: int, seed: int) -> None:
         rec = [f"{count} @ " + " ".join(f"0x{pc(x) + 1:x}" for x in leaf_first)]
         if rnd.random() < 0.2:
             rec.append(f'# labels: {{"tenant":"t{rnd.randint(1, 40)}"}}')
-        for func, file, line in leaf_first:
-            off = rnd.getrandbits(9)
-            rec.append(f"#\t0x{pc((func, file, line)):x}\t{func}+0x{off:x}\t\t{file}:{line}")
+        for site in leaf_first:
+            func, file, line, off = site
+            rec.append(f"#\t0x{pc(site):x}\t{func}+0x{off:x}\t\t{file}:{line}")
         total_lines.append("\n".join(rec))
     out.write(f"goroutine profile: total {total}\n")
     for rec in total_lines:

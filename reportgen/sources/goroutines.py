@@ -9,6 +9,8 @@ A dump cut short keeps what parsed and says where it stopped; it never fails.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -95,7 +97,6 @@ _HEADER_IN_TEXT = re.compile(r"goroutine \d+(?: [a-z]+=\S+)* \[[^\]\n]*\][^\n]*:
 _HEADER_IN_BYTES = re.compile(_HEADER_IN_TEXT.pattern.encode().replace(b"[ \\t]", b"[ \\t\\r]"),
                               re.M)
 _FILE_LINE = re.compile(r"[\t ]+(.+):(\d+)(?: .*)?$")
-_CREATED = re.compile(r"created by (.+?)(?: in goroutine (\d+))?\s*$")
 _ELIDED = re.compile(r"\.\.\.(\d+|additional) frames elided\.\.\.\s*$")
 _ANCESTOR = re.compile(r"\[originating from goroutine (\d+)\]:\s*$")
 # Registers printed after a crashing thread's frames (runtime.dumpregs): `rax    0x0`.
@@ -140,7 +141,26 @@ def load_goroutines(path, data: bytes) -> GoroutineProfile:
     return to_profile(parse_goroutines(str(path), data))
 
 
+@contextlib.contextmanager
+def paused_gc():
+    """No cyclic garbage collection inside: reading 10^5 goroutines makes ~10^6
+    containers and no cycles, and each collection would walk all of them again
+    (a third of the time of a large dump)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def parse_goroutines(path: str, text) -> Snapshot:
+    with paused_gc():
+        return _parse(path, text)
+
+
+def _parse(path: str, text) -> Snapshot:
     """A debug=1 or debug=2 dump (str, or UTF-8 bytes) as a Snapshot.
 
     Reads dumps as pasted too: CRLF line ends, every line behind an indent or
@@ -294,9 +314,9 @@ def _blocks(text: str):
         end = find("\n\n", pos)
         if end < 0:
             end = n
-        block = text[pos:end]
-        yield no, block.split("\n")
-        no += block.count("\n") + 1
+        lines = text[pos:end].split("\n")
+        yield no, lines
+        no += len(lines)
         pos = end + 1
 
 
@@ -370,47 +390,54 @@ class _Debug2:
 
     def __init__(self, snap: Snapshot):
         self.snap = snap
-        self.where = {}      # file line -> (file, line), or False when it is none
-        self.frames = {}     # (function, file, line) -> Frame
+        self.where = {}      # file line -> (file, line)
+        self.frames = {}     # (function, file line) -> Frame
+        self.by_file = {}    # file line -> the Frame first seen with it
         self.headers = {}    # header text after the id -> parsed fields
-        self.creators = {}
 
     def block(self, no: int, lines: list, last: bool = False, cut: bool = False):
         """Read one block; the `last` one of the text may end inside a goroutine, and
         one that is `cut` (no line end) may end inside a line."""
-        head = lines[0]
-        if not last and head.startswith("goroutine ") and len(lines) % 2 and (hdr := self.header(head, no)):
+        if not last and len(lines) % 2 and (g := self.header(lines[0], no)):
             funcs, files = lines[1::2], lines[2::2]
-            where = self.where
-            wheres = [where.get(f) or self.file_line(f) for f in files]
-            if None not in wheres:
-                g = hdr
-                if funcs and funcs[-1].startswith("created by "):
-                    cm = _CREATED.match(funcs[-1])
-                    if cm:
-                        g.created_by = Creator(cm[1], *wheres[-1], _number(cm[2] or "0"))
-                        funcs, wheres = funcs[:-1], wheres[:-1]
-                names = [ln[:ln.rfind("(")] if ln[-1:] == ")" else ln for ln in funcs]
-                if "" not in names:
-                    intern, new = self.frames.get, self.frame
-                    g.frames = [intern((n, w)) or new(n, w) for n, w in zip(names, wheres)]
-                    self.snap.goroutines.append(g)
-                    return
-                g.created_by = None
-        self.lines(no, lines, last, cut)
+            creator = None
+            if funcs and funcs[-1].startswith("created by "):
+                creator, creator_file = funcs.pop(), files.pop()
+            names = [ln[:ln.rfind("(")] if ln[-1:] == ")" else ln for ln in funcs]
+            # A file line (`\tpath:line +0xoff`) almost always belongs to one function:
+            # look the frame up by it, then check the name.
+            get, new = self.by_file.get, self.frame
+            frames = [fr if (fr := get(f)) is not None and fr.func == n else new(n, f)
+                      for n, f in zip(names, files)]
+            if None not in frames and "" not in names:
+                if creator is not None:
+                    where = self.where.get(creator_file) or self.file_line(creator_file)
+                    if where is None:
+                        return self.lines(no, lines, last, cut)
+                    func, parent = _created(creator)
+                    g.created_by = Creator(func, *where, parent)
+                g.frames = frames
+                self.snap.goroutines.append(g)
+                return None
+        return self.lines(no, lines, last, cut)
 
     def header(self, line: str, no: int):
-        if not (m := _HEADER.match(line)):
+        """A Goroutine for a `goroutine N [state...]:` line, else None."""
+        if not line.startswith("goroutine "):
             return None
-        key = m.group(3, 4)
-        fields = self.headers.get(key)
-        if fields is None:
-            fields = self.headers[key] = _header_fields(*key)
+        j = line.find(" ", 10)
+        digits, rest = line[10:j], line[j:]
+        fields = self.headers.get(rest)
+        if fields is None or not (digits.isascii() and digits.isdigit()):
+            if not (m := _HEADER.match(line)):
+                return None
+            fields = self.headers[rest] = _header_fields(m[3], m[4])
         state, wait, leaked, scan, locked, labels = fields
-        return Goroutine(_number(m[1]), state, wait, leaked, locked, scan,
+        return Goroutine(_number(digits), state, wait, leaked, locked, scan,
                          dict(labels) if labels else {}, [], None, 0, [], no)
 
     def file_line(self, line: str):
+        """(file, line) of a `\tpath:line +0xoff` line, else None."""
         m = _FILE_LINE.match(line)
         if not m:
             return None
@@ -418,8 +445,16 @@ class _Debug2:
         w = self.where[line] = ("", 0) if file in _UNKNOWN_FILES else (file, _number(m[2]))
         return w
 
-    def frame(self, name: str, where: tuple) -> Frame:
-        fr = self.frames[(name, where)] = Frame(name, *where)
+    def frame(self, name: str, file_line: str, where: tuple | None = None) -> Frame | None:
+        """The one Frame of a function at a file line (None when it is no file line)."""
+        key = (name, file_line)
+        fr = self.frames.get(key)
+        if fr is None:
+            if where is None and (where := self.where.get(file_line)
+                                  or self.file_line(file_line)) is None:
+                return None
+            fr = self.frames[key] = Frame(name, *where)
+            self.by_file.setdefault(file_line, fr)
         return fr
 
     def lines(self, no: int, lines: list, last: bool, cut: bool):
@@ -460,17 +495,16 @@ class _Debug2:
             nxt = lines[i] if i < n else ""
             where = (self.where.get(nxt) or self.file_line(nxt)) if nxt[:1] in "\t " else None
             partial = cut and i >= n and not where  # the text may end inside this line
-            if line.startswith("created by ") and (cm := _CREATED.match(line)) and not partial:
+            if line.startswith("created by ") and not partial:
                 i += where is not None
-                target.created_by = Creator(cm[1], *(where or ("", 0)),
-                                            _number(cm[2] or "0"))
+                func, parent = _created(line)
+                target.created_by = Creator(func, *(where or ("", 0)), parent)
                 continue
             name = _func_name(line)
             if where is not None or (name and not partial and _looks_like_call(line)):
                 # A frame from C code may have no file line at all (or `?:0`).
                 i += where is not None
-                target.frames.append(self.frames.get((name, where or ("", 0)))
-                                     or self.frame(name, where or ("", 0)))
+                target.frames.append(self.frame(name, nxt if where else "", where or ("", 0)))
                 continue
             g.truncated = True
             if last and i >= n - 1:
@@ -499,6 +533,15 @@ def _parse_debug2(path, text) -> Snapshot:
         reader.block(*prev, last=True, cut=not text.endswith("\n"))
     snap.total = len(snap.goroutines)
     return snap
+
+
+def _created(line: str) -> tuple[str, int]:
+    """`created by pkg.f in goroutine 12` -> (pkg.f, 12); Go < 1.21 names no goroutine (0)."""
+    body = line[len("created by "):].rstrip()
+    func, sep, parent = body.rpartition(" in goroutine ")
+    if sep and parent.isascii() and parent.isdigit():
+        return func, _number(parent)
+    return body, 0
 
 
 def _header_fields(bracket: str, rest: str) -> tuple:
@@ -548,6 +591,11 @@ def _clip(text: str, limit: int = 80) -> str:
 
 def to_profile(snap: Snapshot) -> GoroutineProfile:
     """One sample per goroutine (debug=2) or per record, value = count."""
+    with paused_gc():
+        return _to_profile(snap)
+
+
+def _to_profile(snap: Snapshot) -> GoroutineProfile:
     if snap.aggregated:
         stacks = [(r.frames, r.count, r.labels) for r in snap.records]
     else:
