@@ -9,10 +9,12 @@ analysis never suspects them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reportgen import gocode
 from reportgen.errors import UsageError
 from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot
 
@@ -50,48 +52,59 @@ _WRAPPER = re.compile(r"\.gowrap\d+$")
 
 
 def package_of(func: str) -> str:
-    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main`.
-
-    Only the part before any `(`, `[` or `<` can hold the path: type
-    arguments like `F[example.com/t.T]` carry slashes of their own."""
-    head = re.split(r"[(\[<{ ]", func, maxsplit=1)[0]
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    return head[:dot] if dot > 0 else ""
+    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main` (gocode's rule)."""
+    return gocode.package_of(func)
 
 
-def is_runtime(func: str) -> bool:
-    pkg = package_of(func)
-    return (pkg == "runtime" or pkg.startswith(("internal/runtime", "runtime/internal"))
-            or func in ("panic", "goexit") or (not pkg and not func.startswith("0x")))
+is_runtime = gocode.is_runtime
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def tier_of(func: str, own: tuple = (), file: str = "") -> str:
-    """own (package main, or the main package's module or directory), lib (another
-    module), std, or runtime."""
+    """own (package main, or the program's own source tree), lib (another module),
+    std, or runtime.
+
+    `own` says where the main package's files are (own_prefixes). Once it is
+    known, any package built from files outside the module cache and vendor
+    directories is the program's too: its module's other packages
+    (/build/app/internal/x beside /build/app/cmd/app, or example.com/app/internal/x
+    under -trimpath, where dependencies carry their @version)."""
     if is_runtime(func):
         return "runtime"
     if func.startswith("0x"):
         return "lib"  # an address the binary could not name: not provably ours
     pkg = package_of(func)
-    if pkg == "main" or (own and (pkg.startswith(own) or (
-            file.startswith(own) and not _THIRD_PARTY_FILE.search(file)))):
+    if pkg == "main":
         return "own"
-    return "std" if "." not in pkg.split("/", 1)[0] else "lib"
+    std = _is_std(pkg, file)
+    if own and (pkg.startswith(own) or (file and not _THIRD_PARTY_FILE.search(file) and (
+            file.startswith(own) or not std))):
+        return "own"
+    return "std" if std else "lib"
 
 
-_THIRD_PARTY_FILE = re.compile(r"/(vendor|pkg/mod)/")
+def _is_std(pkg: str, file: str) -> bool:
+    """A standard-library import path (no dot in its first element), unless its file
+    is an absolute path outside any src/ tree (a module named without a dot, built
+    from a checkout). Files are checked loosely: runtime code linknamed into other
+    packages (internal/poll.runtime_pollWait in runtime/netpoll.go) stays std."""
+    if "." in pkg.split("/", 1)[0]:
+        return False
+    absolute = file.startswith("/") or file[1:3] == ":/"
+    return not absolute or "/src/" in file
+
+
+_THIRD_PARTY_FILE = re.compile(r"/(vendor|pkg/mod)/|@v\d")
 
 
 def own_prefixes(snapshot: Snapshot) -> tuple:
     """Where the main package lives: its module path when built with -trimpath
     (example.com/app/), else its directory (/home/me/app/, C:/src/app/)."""
     out = set()
-    for frames in _all_stacks(snapshot):
-        for fr in frames:
-            if package_of(fr.func) == "main" and "/" in fr.file \
-                    and not _THIRD_PARTY_FILE.search(fr.file):
-                out.add(fr.file.rsplit("/", 1)[0] + "/")
+    for fr in distinct_frames(snapshot):
+        if fr.func.startswith("main.") and "/" in fr.file and package_of(fr.func) == "main" \
+                and not _THIRD_PARTY_FILE.search(fr.file):
+            out.add(fr.file.rsplit("/", 1)[0] + "/")
     return tuple(sorted(out))
 
 
@@ -99,6 +112,16 @@ def _all_stacks(snapshot):
     if snapshot.aggregated:
         return (r.frames for r in snapshot.records)
     return (g.frames for g in snapshot.goroutines)
+
+
+def distinct_frames(snapshot: Snapshot) -> set:
+    """Every frame of the snapshot once (stacks share their frame lists and frames)."""
+    seen, out = set(), set()
+    for frames in _all_stacks(snapshot):
+        if id(frames) not in seen:
+            seen.add(id(frames))
+            out.update(frames)
+    return out
 
 
 def normalize(frames: list) -> list:
