@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from reportgen import gocode
 from reportgen.errors import UsageError
-from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot
+from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot, paused_gc
 
 TIERS = ("own", "lib", "std")  # display order
 
@@ -140,10 +140,14 @@ def normalize(frames: list) -> list:
 
 def infer_state(frames: list) -> str:
     for fr in frames:
-        for prefix, state in _STATE_BY_FRAME:
-            if fr.func.startswith(prefix):
-                return state
+        if state := _state_of(fr.func):
+            return state
     return ""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _state_of(func: str) -> str:
+    return next((state for prefix, state in _STATE_BY_FRAME if func.startswith(prefix)), "")
 
 
 @dataclass
@@ -188,61 +192,83 @@ class Group:
         return text + (f" created by {self.created_by.func}" if self.created_by else "")
 
 
-def group_key(frames, state, creator) -> tuple:
-    return (tuple(f.func for f in frames), state, creator.func if creator else "")
-
-
 def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = None) -> list:
-    """Groups of one snapshot, unordered; `ignore` adds background regexes."""
+    """Groups of one snapshot, unordered; `ignore` adds background regexes.
+
+    Per-stack work (normalize, the key) is done once per distinct frame list:
+    the reader shares one list among goroutines with the same stack."""
     own = own_prefixes(snapshot) if own is None else own
     groups: dict[tuple, Group] = {}
-    if snapshot.aggregated:
-        items = [(r.frames, infer_state(r.frames), None, r.count, r.labels, None)
-                 for r in snapshot.records]
-    else:
-        items = [(g.frames, g.state, g.created_by, 1, g.labels, g) for g in snapshot.goroutines]
-    for raw, state, creator, count, labels, g in items:
-        frames = normalize(raw)
-        key = group_key(frames, state, creator)
-        grp = groups.get(key)
-        if grp is None:
-            grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
-            grp.tier = _group_tier(frames, creator, own)
-            grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g,
-                                                                           own)
-            grp.background = background_reason(grp, ignore)
-        grp.count += count
-        for kv in labels.items():
-            grp.labels[kv] += count
-        if g is not None:
-            if len(grp.ids) < 20:
-                grp.ids.append(g.id)
-            grp.max_wait = max(grp.max_wait, g.wait_minutes)
-            grp.min_wait = min(grp.min_wait, g.wait_minutes)
-            grp.leaked += g.leaked
-            grp.locked += g.locked
-            grp.truncated += g.truncated
+    shapes: dict = {}  # id(frame list) -> (normalized frames, function names, inferred state)
+    background = _Background(ignore)
+
+    def shape(raw):
+        got = shapes.get(id(raw))
+        if got is None:
+            frames = normalize(raw)
+            got = shapes[id(raw)] = (frames, tuple(f.func for f in frames),
+                                     infer_state(raw) if snapshot.aggregated else "")
+        return got
+
+    def new_group(key, frames, state, creator, g):
+        grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
+        tiers = [tier_of(fr.func, own, fr.file) for fr in frames]
+        present = set(tiers)
+        if creator:
+            present.add(tier_of(creator.func, own, creator.file))
+        grp.tier = next((t for t in TIERS if t in present), "std")
+        grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g, own,
+                                                                       tiers)
+        grp.background = background.reason(grp)
+        return grp
+
+    with paused_gc():
+        if snapshot.aggregated:
+            for r in snapshot.records:
+                frames, funcs, state = shape(r.frames)
+                key = (funcs, state, "")
+                grp = groups.get(key) or new_group(key, frames, state, None, None)
+                grp.count += r.count
+                for kv in r.labels.items():
+                    grp.labels[kv] += r.count
+        else:
+            for g in snapshot.goroutines:
+                frames, funcs, _ = shape(g.frames)
+                creator = g.created_by
+                key = (funcs, g.state, creator.func if creator else "")
+                grp = groups.get(key) or new_group(key, frames, g.state, creator, g)
+                grp.count += 1
+                if g.labels:
+                    for kv in g.labels.items():
+                        grp.labels[kv] += 1
+                if len(grp.ids) < 20:
+                    grp.ids.append(g.id)
+                wait = g.wait_minutes
+                if wait > grp.max_wait:
+                    grp.max_wait = wait
+                if wait < grp.min_wait:
+                    grp.min_wait = wait
+                if g.leaked or g.locked or g.truncated:
+                    grp.leaked += g.leaked
+                    grp.locked += g.locked
+                    grp.truncated += g.truncated
     for grp in groups.values():
         grp.min_wait = min(grp.min_wait, grp.max_wait)
     return list(groups.values())
 
 
-def _group_tier(frames, creator, own) -> str:
-    tiers = {tier_of(f.func, own, f.file) for f in frames}
-    if creator:
-        tiers.add(tier_of(creator.func, own, creator.file))
-    return next((t for t in TIERS if t in tiers), "std")
-
-
-def locate_user_code(frames, creator, goroutine, own) -> tuple:
+def locate_user_code(frames, creator, goroutine, own, tiers=None) -> tuple:
     """The frame the reader must change: the program's own code nearest the leaf,
     else its creator, else what GODEBUG=tracebackancestors recorded; another
-    module's code only when the program's own is nowhere."""
+    module's code only when the program's own is nowhere. `tiers`: the frames'
+    tier_of, when the caller has them."""
+    if tiers is None:
+        tiers = [tier_of(fr.func, own, fr.file) for fr in frames]
+    creator_tier = tier_of(creator.func, own, creator.file) if creator else ""
     for want in ("own", "lib"):
-        for fr in frames:
-            if tier_of(fr.func, own, fr.file) == want:
-                return fr, "stack", want
-        if creator and tier_of(creator.func, own, creator.file) == want:
+        if want in tiers:
+            return frames[tiers.index(want)], "stack", want
+        if creator_tier == want:
             return Frame(creator.func, creator.file, creator.line), "creator", want
         for anc in getattr(goroutine, "ancestors", None) or ():
             for fr in anc.frames:
@@ -252,18 +278,42 @@ def locate_user_code(frames, creator, goroutine, own) -> tuple:
 
 
 def background_reason(group: Group, ignore=()) -> str:
-    funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
-    for rx, why in _BACKGROUND:
-        if any(rx.search(f) for f in group.funcs):
-            return why
-    for rx in ignore:
-        if any(re.search(rx, f) for f in funcs):
-            return f"ignored ({rx})"
-    if group.funcs and all(is_runtime(f) for f in group.funcs):
-        return "runtime worker"
-    if group.funcs == ("main.main",):
-        return "the main goroutine"
-    return ""
+    return _Background(ignore).reason(group)
+
+
+class _Background:
+    """Why a group is normal in a healthy program (BACKGROUND, then the `ignore`
+    regexes), memoised per function name."""
+
+    def __init__(self, ignore=()):
+        self.ignore = [(rx, re.compile(rx)) for rx in ignore]
+        self.ignored: dict = {}
+
+    def reason(self, group: Group) -> str:
+        hits = [i for f in group.funcs if (i := _background_index(f)) is not None]
+        if hits:
+            return BACKGROUND[min(hits)][1]
+        funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
+        for rx, compiled in self.ignore:
+            if any(self._ignored(rx, compiled, f) for f in funcs):
+                return f"ignored ({rx})"
+        if group.funcs and all(is_runtime(f) for f in group.funcs):
+            return "runtime worker"
+        if group.funcs == ("main.main",):
+            return "the main goroutine"
+        return ""
+
+    def _ignored(self, rx, compiled, func) -> bool:
+        key = (rx, func)
+        hit = self.ignored.get(key)
+        if hit is None:
+            hit = self.ignored[key] = bool(compiled.search(func))
+        return hit
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _background_index(func: str):
+    return next((i for i, (rx, _) in enumerate(_BACKGROUND) if rx.search(func)), None)
 
 
 def order_groups(groups: list) -> list:
@@ -323,6 +373,9 @@ def snapshot_from_profile(profile) -> Snapshot:
 
 
 def as_snapshot(profile) -> Snapshot:
+    """The Snapshot of a text dump's profile, of a goroutine profile, or itself."""
+    if isinstance(profile, Snapshot):
+        return profile
     snap = getattr(profile, "snapshot", None)
     return snap if snap is not None else snapshot_from_profile(profile)
 

@@ -13,6 +13,7 @@ Background goroutines (analyze.goroutines.BACKGROUND) are never scored.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from reportgen.analyze.goroutines import (Group, as_snapshot, group_goroutines, 
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import top
 from reportgen.errors import UsageError
-from reportgen.sources.goroutines import Frame
+from reportgen.sources.goroutines import Frame, Snapshot
 
 THRESHOLD = 30   # a suspect from here up
 WATCH = 10       # worth a look from here up
@@ -63,6 +64,8 @@ KNOWN = {k.id: k for k in (
           "call in the client)", "set Server.IdleTimeout and ReadTimeout; fix the client", 5, 16),
 )}
 
+_FEWEST_HEALTHY = min(HEALTHY, *(k.healthy for k in KNOWN.values()))
+
 _GRPC = re.compile(r"grpc.*\.\(\*(ccBalancerWrapper|ccResolverWrapper|addrConn|loopyWriter|"
                    r"http2Client|CallbackSerializer)\)\.")
 _PERSIST = re.compile(r"^net/http\.\(\*persistConn\)\.(readLoop|writeLoop)$|"
@@ -96,13 +99,14 @@ _NEVER = ("blocked forever on a nil channel or an empty select",
 def known_signature(group: Group, own=()) -> Known | None:
     funcs = group.funcs
     creator = group.created_by
-    if any(_GRPC.search(f) for f in funcs):
+    traits = [_traits(f) for f in funcs]
+    if any(t[0] for t in traits):
         return KNOWN["grpc-clientconn-per-call"]
-    if any(_PERSIST.search(f) for f in funcs):
+    if any(t[1] for t in traits):
         return KNOWN["http-transport-per-call"]
     own_names = [f.func for f in (*group.frames, creator) if f and tier_of(f.func, own, f.file)
                  == "own"]
-    if any(_words(f) & _ALERT_WORDS for f in own_names) and any(_NETWORK.search(f) for f in funcs):
+    if any(_traits(f)[3] for f in own_names) and any(t[2] for t in traits):
         return KNOWN["goroutine-per-alert"]
     if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
             and _CLOSURE.search(funcs[0]) and group.tier == "own":
@@ -110,6 +114,13 @@ def known_signature(group: Group, own=()) -> Known | None:
     if "net/http.(*conn).serve" in funcs and group.state in ("IO wait", ""):
         return KNOWN["idle-server-connections"]
     return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _traits(func: str) -> tuple:
+    """(gRPC transport, http.Transport connection, network call, alert words) of a name."""
+    return (bool(_GRPC.search(func)), bool(_PERSIST.search(func)), bool(_NETWORK.search(func)),
+            bool(_words(func) & _ALERT_WORDS))
 
 
 def _words(func: str) -> set:
@@ -224,7 +235,10 @@ def find_leaks(snapshots: list, names: list, ignore=(), heaps=(), heap_names=())
     counts = {k: [sum(g.count for g in snap.get(k, ())) for snap in per_snap] for k in keys}
     live = [k for k in last if not last[k][0].background]
     pos_growth = sum(max(0, counts[k][-1] - counts[k][0]) for k in live) or 1
-    scored = [_score(_merged(last[k]), counts[k], pos_growth, own) for k in live]
+    # Only these can earn a point (see _score): skip the rest of 10^4 one-off stacks.
+    scored = [_score(_merged(last[k]), counts[k], pos_growth, own) for k in live
+              if counts[k][-1] > _FEWEST_HEALTHY or counts[k][-1] > counts[k][0]
+              or any(g.leaked or g.state in NEVER_WAKE for g in last[k])]
     scored.sort(key=lambda s: (-s.score, -s.points, -s.counts[-1], s.group.signature))
     _companions(scored)
     suspects = [s for s in scored if s.score >= THRESHOLD]
@@ -335,10 +349,13 @@ def _saturating(excess: int) -> float:
 
 def _companions(scored: list):
     """Groups of one known signature grow together; say so on each."""
+    by_known: dict = {}
     for s in scored:
         if s.known and s.score >= WATCH:
-            s.companions = [o.group.signature for o in scored if o is not s
-                            and o.known is s.known and o.score >= WATCH]
+            by_known.setdefault(s.known.id, []).append(s)
+    for same in by_known.values():
+        for s in same:
+            s.companions = [o.group.signature for o in same if o is not s]
 
 
 def heap_growth(heaps: list, own=()) -> tuple[list, list]:
@@ -400,7 +417,8 @@ def _allocating_code(profile, func: str, own) -> tuple:
 
 
 def pick_series(named: dict) -> tuple[list, list, list]:
-    """From profiles by name (in order): goroutine snapshots, heap profiles, notes.
+    """From profiles (or dump Snapshots) by name, in order: goroutine snapshots, heap
+    profiles, notes.
 
     Goroutine dumps come first, goroutineleak profiles only when there is no
     goroutine dump. When one capture holds a series in several formats, the
@@ -409,7 +427,7 @@ def pick_series(named: dict) -> tuple[list, list, list]:
     found: dict = {}  # kind -> format -> names
     heaps, notes = [], []
     for name, p in named.items():
-        snap = getattr(p, "snapshot", None)
+        snap = p if isinstance(p, Snapshot) else getattr(p, "snapshot", None)
         kind = snap.kind if snap is not None else p.profile_type
         if kind in ("goroutine", "goroutineleak"):
             fmt = snap.format if snap is not None else "debug=0"

@@ -43,6 +43,8 @@ class Ancestor:
 
 @dataclass
 class Goroutine:
+    """One goroutine of a debug=2 dump. Goroutines with the same stack may share
+    one `frames` list: treat it as read-only."""
     id: int
     state: str                   # wait reason or status, without the flags below
     wait_minutes: int = 0
@@ -394,6 +396,7 @@ class _Debug2:
         self.frames = {}     # (function, file line) -> Frame
         self.by_file = {}    # file line -> the Frame first seen with it
         self.headers = {}    # header text after the id -> parsed fields
+        self.stacks = {}     # ids of a stack's frames -> its one frame list
 
     def block(self, no: int, lines: list, last: bool = False, cut: bool = False):
         """Read one block; the `last` one of the text may end inside a goroutine, and
@@ -416,7 +419,8 @@ class _Debug2:
                         return self.lines(no, lines, last, cut)
                     func, parent = _created(creator)
                     g.created_by = Creator(func, *where, parent)
-                g.frames = frames
+                # Goroutines with one stack share one list (frames are unique objects).
+                g.frames = self.stacks.setdefault(tuple(map(id, frames)), frames)
                 self.snap.goroutines.append(g)
                 return None
         return self.lines(no, lines, last, cut)
@@ -597,33 +601,50 @@ def to_profile(snap: Snapshot) -> GoroutineProfile:
 
 def _to_profile(snap: Snapshot) -> GoroutineProfile:
     if snap.aggregated:
-        stacks = [(r.frames, r.count, r.labels) for r in snap.records]
+        stacks = ((r.frames, r.count, r.labels) for r in snap.records)
     else:
-        stacks = [(g.frames, 1, g.labels) for g in snap.goroutines]
+        stacks = ((g.frames, 1, g.labels) for g in snap.goroutines)
     functions, locations, func_ids, loc_ids = [], [], {}, {}
-    label_sets, label_ids = [()], {(): 0}
-    offsets, locs, values, sets = [0], [], [], []
+    label_sets, label_ids, labels_of = [()], {(): 0}, {}
+    by_list = {}  # id(frame list) -> location ids: goroutines share their stack's list
+    locs, lengths, values, sets = [], [], [], []
+
+    def location(fr):
+        loc = loc_ids.get(fr)
+        if loc is None:
+            fk = (fr.func, fr.file)
+            if fk not in func_ids:
+                func_ids[fk] = len(functions)
+                functions.append(Function(fr.func, fr.func, fr.file, 0))
+            loc = loc_ids[fr] = len(locations)
+            locations.append(Location(0, -1, (Line(func_ids[fk], fr.line, 0),), False))
+        return loc
+
     for frames, count, labels in stacks:
-        for fr in frames:
-            if fr not in loc_ids:
-                fk = (fr.func, fr.file)
-                if fk not in func_ids:
-                    func_ids[fk] = len(functions)
-                    functions.append(Function(fr.func, fr.func, fr.file, 0))
-                loc_ids[fr] = len(locations)
-                locations.append(Location(0, -1, (Line(func_ids[fk], fr.line, 0),), False))
-            locs.append(loc_ids[fr])
-        offsets.append(len(locs))
+        ids = by_list.get(id(frames))
+        if ids is None:
+            ids = by_list[id(frames)] = [location(fr) for fr in frames]
+        locs.extend(ids)
+        lengths.append(len(ids))
         values.append(count)
-        key = tuple(Label(k, str(v), 0, "") for k, v in sorted(labels.items()))
-        sets.append(label_ids.setdefault(key, len(label_sets)))
-        if sets[-1] == len(label_sets):
-            label_sets.append(key)
+        if not labels:
+            sets.append(0)
+            continue
+        items = tuple(labels.items())
+        set_id = labels_of.get(items)
+        if set_id is None:
+            key = tuple(Label(k, str(v), 0, "") for k, v in sorted(items))
+            set_id = labels_of[items] = label_ids.setdefault(key, len(label_sets))
+            if set_id == len(label_sets):
+                label_sets.append(key)
+        sets.append(set_id)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
     vt = ValueType(snap.kind, "count")
     return GoroutineProfile(
         path=snap.path, sample_types=[vt], functions=functions, locations=locations,
         mappings=[], values=np.array(values, dtype=np.int64).reshape(len(values), 1),
-        stack_offsets=np.array(offsets, dtype=np.int64),
+        stack_offsets=offsets,
         stack_locations=np.array(locs, dtype=np.int32), label_set=np.array(sets, dtype=np.int32),
         label_sets=label_sets, period_type=vt, period=1, time_nanos=snap.time_nanos,
         kind=f"goroutine-text {snap.format}", snapshot=snap)
