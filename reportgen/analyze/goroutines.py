@@ -199,20 +199,36 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
     the reader shares one list among goroutines with the same stack."""
     own = own_prefixes(snapshot) if own is None else own
     groups: dict[tuple, Group] = {}
-    shapes: dict = {}  # id(frame list) -> (normalized frames, function names, inferred state)
+    shapes: dict = {}  # id(frame list) -> what shape() says of it
     background = _Background(ignore)
 
-    def shape(raw):
-        got = shapes.get(id(raw))
-        if got is None:
-            frames = normalize(raw)
-            got = shapes[id(raw)] = (frames, tuple(f.func for f in frames),
-                                     infer_state(raw) if snapshot.aggregated else "")
+    facts: dict = {}   # Frame -> (is runtime, state it implies, tier)
+
+    def fact(fr):
+        got = facts[fr] = (is_runtime(fr.func), _state_of(fr.func), tier_of(fr.func, own, fr.file))
         return got
 
-    def new_group(key, frames, state, creator, g):
+    def shape(raw):
+        """normalize(raw), its names, tiers and (for formats without states) state."""
+        got = shapes.get(id(raw))
+        if got is None:
+            get = facts.get
+            fs = [get(fr) or fact(fr) for fr in raw]
+            keep = [i for i, fr in enumerate(raw) if fr.func != "runtime.goexit"]
+            while len(keep) > 1 and _WRAPPER.search(raw[keep[-1]].func):
+                keep.pop()
+            i = 0
+            while i < len(keep) - 1 and fs[keep[i]][0]:
+                i += 1
+            keep = keep[i:]
+            frames = [raw[j] for j in keep]
+            state = next((f[1] for f in fs if f[1]), "") if snapshot.aggregated else ""
+            got = shapes[id(raw)] = (frames, tuple(f.func for f in frames), state,
+                                     [fs[j][2] for j in keep])
+        return got
+
+    def new_group(key, frames, state, creator, g, tiers):
         grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
-        tiers = [tier_of(fr.func, own, fr.file) for fr in frames]
         present = set(tiers)
         if creator:
             present.add(tier_of(creator.func, own, creator.file))
@@ -225,18 +241,18 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
     with paused_gc():
         if snapshot.aggregated:
             for r in snapshot.records:
-                frames, funcs, state = shape(r.frames)
+                frames, funcs, state, tiers = shape(r.frames)
                 key = (funcs, state, "")
-                grp = groups.get(key) or new_group(key, frames, state, None, None)
+                grp = groups.get(key) or new_group(key, frames, state, None, None, tiers)
                 grp.count += r.count
                 for kv in r.labels.items():
                     grp.labels[kv] += r.count
         else:
             for g in snapshot.goroutines:
-                frames, funcs, _ = shape(g.frames)
+                frames, funcs, _, tiers = shape(g.frames)
                 creator = g.created_by
                 key = (funcs, g.state, creator.func if creator else "")
-                grp = groups.get(key) or new_group(key, frames, g.state, creator, g)
+                grp = groups.get(key) or new_group(key, frames, g.state, creator, g, tiers)
                 grp.count += 1
                 if g.labels:
                     for kv in g.labels.items():
