@@ -202,10 +202,11 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
     shapes: dict = {}  # id(frame list) -> what shape() says of it
     background = _Background(ignore)
 
-    facts: dict = {}   # Frame -> (is runtime, state it implies, tier)
+    facts: dict = {}   # Frame -> (is runtime, state it implies, tier, BACKGROUND index)
 
     def fact(fr):
-        got = facts[fr] = (is_runtime(fr.func), _state_of(fr.func), tier_of(fr.func, own, fr.file))
+        got = facts[fr] = (is_runtime(fr.func), _state_of(fr.func), tier_of(fr.func, own, fr.file),
+                           _background_index(fr.func))
         return got
 
     def shape(raw):
@@ -223,11 +224,14 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
             keep = keep[i:]
             frames = [raw[j] for j in keep]
             state = next((f[1] for f in fs if f[1]), "") if snapshot.aggregated else ""
+            kept = [fs[j] for j in keep]
+            hits = [f[3] for f in kept if f[3] is not None]
             got = shapes[id(raw)] = (frames, tuple(f.func for f in frames), state,
-                                     [fs[j][2] for j in keep])
+                                     [f[2] for f in kept], min(hits) if hits else None,
+                                     bool(kept) and all(f[0] for f in kept))
         return got
 
-    def new_group(key, frames, state, creator, g, tiers):
+    def new_group(key, frames, state, creator, g, tiers, bg, all_runtime):
         grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
         present = set(tiers)
         if creator:
@@ -235,24 +239,24 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
         grp.tier = next((t for t in TIERS if t in present), "std")
         grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g, own,
                                                                        tiers)
-        grp.background = background.reason(grp)
+        grp.background = background.reason(grp, bg, all_runtime)
         return grp
 
     with paused_gc():
         if snapshot.aggregated:
             for r in snapshot.records:
-                frames, funcs, state, tiers = shape(r.frames)
+                frames, funcs, state, *facts_of = shape(r.frames)
                 key = (funcs, state, "")
-                grp = groups.get(key) or new_group(key, frames, state, None, None, tiers)
+                grp = groups.get(key) or new_group(key, frames, state, None, None, *facts_of)
                 grp.count += r.count
                 for kv in r.labels.items():
                     grp.labels[kv] += r.count
         else:
             for g in snapshot.goroutines:
-                frames, funcs, _, tiers = shape(g.frames)
+                frames, funcs, _, *facts_of = shape(g.frames)
                 creator = g.created_by
                 key = (funcs, g.state, creator.func if creator else "")
-                grp = groups.get(key) or new_group(key, frames, g.state, creator, g, tiers)
+                grp = groups.get(key) or new_group(key, frames, g.state, creator, g, *facts_of)
                 grp.count += 1
                 if g.labels:
                     for kv in g.labels.items():
@@ -305,15 +309,21 @@ class _Background:
         self.ignore = [(rx, re.compile(rx)) for rx in ignore]
         self.ignored: dict = {}
 
-    def reason(self, group: Group) -> str:
-        hits = [i for f in group.funcs if (i := _background_index(f)) is not None]
-        if hits:
-            return BACKGROUND[min(hits)][1]
+    def reason(self, group: Group, index=-1, all_runtime=None) -> str:
+        """`index` (the first BACKGROUND pattern a function matches) and `all_runtime`,
+        when the caller knows them."""
+        if index == -1:
+            hits = [i for f in group.funcs if (i := _background_index(f)) is not None]
+            index = min(hits) if hits else None
+        if index is not None:
+            return BACKGROUND[index][1]
         funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
         for rx, compiled in self.ignore:
             if any(self._ignored(rx, compiled, f) for f in funcs):
                 return f"ignored ({rx})"
-        if group.funcs and all(is_runtime(f) for f in group.funcs):
+        if all_runtime is None:
+            all_runtime = bool(group.funcs) and all(is_runtime(f) for f in group.funcs)
+        if all_runtime:
             return "runtime worker"
         if group.funcs == ("main.main",):
             return "the main goroutine"
