@@ -7,21 +7,25 @@ we drop the script and comments and give the chart a stable id.
 
 from __future__ import annotations
 
+import functools
 import re
 
-import pygal
 from markupsafe import Markup
-from pygal.style import Style
 
 from reportgen import units
 from reportgen.render.names import show_controls
 
-_STYLE = Style(
-    background="transparent", plot_background="transparent",
-    foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
-    colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
-    font_family="system-ui, sans-serif", title_font_size=15, label_font_size=11,
-    major_label_font_size=11, value_font_size=10, tooltip_font_size=11)
+
+@functools.lru_cache(maxsize=1)
+def _style():
+    from pygal.style import Style  # pygal only when a chart is drawn (~50 ms to import)
+
+    return Style(
+        background="transparent", plot_background="transparent",
+        foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
+        colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
+        font_family="system-ui, sans-serif", title_font_size=15, label_font_size=11,
+        major_label_font_size=11, value_font_size=10, tooltip_font_size=11)
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -50,8 +54,10 @@ SHRANK, GREW = "#2166ac", "#b2182b"
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
                     unit: str, out_unit: str, diverging: bool = False) -> Markup:
     """A bar per name, largest on top, values labelled in human units."""
+    import pygal
+
     chart = pygal.HorizontalBar(
-        js=[], disable_xml_declaration=True, style=_STYLE, width=640,
+        js=[], disable_xml_declaration=True, style=_style(), width=640,
         height=80 + 26 * max(len(names), 1), show_legend=False, print_values=True,
         print_values_position="top", truncate_label=-1, show_y_guides=False,
         value_formatter=lambda v: units.label(int(v), unit, out_unit), margin=8,
