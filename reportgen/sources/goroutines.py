@@ -169,20 +169,37 @@ def _parse(path: str, text) -> Snapshot:
     a log prefix (the text before the first `goroutine N [` header, digits
     free to vary), tabs expanded to spaces, text before and after the dump.
     """
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        text = bytes(text).decode("utf-8", "replace")
-    if "\r" in text:
+    if isinstance(text, (bytearray, memoryview)):
+        text = bytes(text)
+    if isinstance(text, bytes):
+        # Blocks are decoded one at a time: no second copy of a 150 MB dump, unless
+        # its lines need rewriting (CRLF, prefixes).
+        if b"\r" in text or _has_prefixed_header(text):
+            text = text.decode("utf-8", "replace")
+    if isinstance(text, str) and "\r" in text:
         text = text.replace("\r", "")
-    begin = len(text) - len(text.lstrip())
-    begin, end = text.rfind("\n", 0, begin) + 1, text.find("\n", begin)
-    first = text[begin:end if end >= 0 else len(text)]  # the first line that is not blank
+    first = _first_line(text)
     if m := _PROFILE_HEAD.search(first):
         if m.start():
-            text = _unprefix(text, first[:m.start()], convert_tabs=False)
+            text = _unprefix(_as_str(text), first[:m.start()], convert_tabs=False)
         return _parse_debug1(path, text, m[1], _number(m[2]))
-    if _has_prefixed_header(text):
+    if isinstance(text, str) and _has_prefixed_header(text):
         text = _unprefix(text)
     return _parse_debug2(path, text)
+
+
+def _as_str(text) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def _first_line(text) -> str:
+    """The first line that is not blank."""
+    m = re.search(rb"\S" if isinstance(text, bytes) else r"\S", text)
+    if m is None:
+        return ""
+    nl = b"\n" if isinstance(text, bytes) else "\n"
+    begin, end = text.rfind(nl, 0, m.start()) + 1, text.find(nl, m.start())
+    return _as_str(text[begin:end if end >= 0 else len(text)])
 
 
 def _number(digits: str) -> int:
@@ -205,9 +222,12 @@ def _strip_prefix(line: str, prefix: str, shape) -> str | None:
     return None
 
 
-def _has_prefixed_header(text: str) -> bool:
-    for m in _HEADER_IN_TEXT.finditer(text):
-        if m.start() and text[m.start() - 1] != "\n":
+def _has_prefixed_header(text) -> bool:
+    """Is any `goroutine N [` header behind an indent or a prefix? (str or bytes)"""
+    binary = isinstance(text, bytes)
+    rx, newline = (_HEADER_IN_BYTES, 10) if binary else (_HEADER_IN_TEXT, "\n")
+    for m in rx.finditer(text):
+        if m.start() and text[m.start() - 1] != newline:
             return True
     return False
 
@@ -304,19 +324,23 @@ def _unquote(s: str) -> str:
     return out.decode("utf-8", "replace")
 
 
-def _blocks(text: str):
-    """(number of its first line, its lines) of each run of lines between blank lines."""
+def _blocks(text):
+    """(number of its first line, its lines) of each run of lines between blank lines;
+    from bytes, each block is decoded on its own (UTF-8 never splits across lines)."""
+    binary = isinstance(text, bytes)
+    sep, newline = (b"\n\n", 10) if binary else ("\n\n", "\n")
     pos, no, n = 0, 1, len(text)
     find = text.find
     while pos < n:
-        if text[pos] == "\n":
+        if text[pos] == newline:
             pos += 1
             no += 1
             continue
-        end = find("\n\n", pos)
+        end = find(sep, pos)
         if end < 0:
             end = n
-        lines = text[pos:end].split("\n")
+        block = text[pos:end]
+        lines = (block.decode("utf-8", "replace") if binary else block).split("\n")
         yield no, lines
         no += len(lines)
         pos = end + 1
@@ -524,7 +548,7 @@ class _Debug2:
                                  f"looks truncated; {len(snap.goroutines)} goroutines read")
 
 
-def _parse_debug2(path, text) -> Snapshot:
+def _parse_debug2(path, text) -> Snapshot:  # text: str or bytes
     snap = Snapshot(path, "debug=2")
     reader = _Debug2(snap)
     blocks = _blocks(text)
@@ -534,7 +558,8 @@ def _parse_debug2(path, text) -> Snapshot:
         prev = cur
     if prev is not None:
         # An unterminated last line may be cut anywhere: it is not taken for a C frame.
-        reader.block(*prev, last=True, cut=not text.endswith("\n"))
+        reader.block(*prev, last=True,
+                     cut=not text.endswith(b"\n" if isinstance(text, bytes) else "\n"))
     snap.total = len(snap.goroutines)
     return snap
 
