@@ -202,31 +202,35 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
     shapes: dict = {}  # id(frame list) -> what shape() says of it
     background = _Background(ignore)
 
-    facts: dict = {}   # Frame -> (is runtime, state it implies, tier, BACKGROUND index)
+    facts: dict = {}   # Frame -> (is runtime, state it implies, tier, BACKGROUND index, wrapper)
 
     def fact(fr):
         got = facts[fr] = (is_runtime(fr.func), _state_of(fr.func), tier_of(fr.func, own, fr.file),
-                           _background_index(fr.func))
+                           _background_index(fr.func), bool(_WRAPPER.search(fr.func)))
         return got
 
     def shape(raw):
-        """normalize(raw), its names, tiers and (for formats without states) state."""
-        got = shapes.get(id(raw))
+        """normalize(raw), its names, tiers, BACKGROUND index and whether it is all
+        runtime, and (for formats without states) the state its frames imply."""
+        key = id(raw)
+        got = shapes.get(key)
         if got is None:
             get = facts.get
             fs = [get(fr) or fact(fr) for fr in raw]
-            keep = [i for i, fr in enumerate(raw) if fr.func != "runtime.goexit"]
-            while len(keep) > 1 and _WRAPPER.search(raw[keep[-1]].func):
-                keep.pop()
+            # As normalize(): runtime.goexit (only ever the outermost frame), then
+            # wrappers of `go obj.method()`, then leading runtime frames.
+            j = len(raw)
+            while j and raw[j - 1].func == "runtime.goexit":
+                j -= 1
+            while j > 1 and fs[j - 1][4]:
+                j -= 1
             i = 0
-            while i < len(keep) - 1 and fs[keep[i]][0]:
+            while i < j - 1 and fs[i][0]:
                 i += 1
-            keep = keep[i:]
-            frames = [raw[j] for j in keep]
+            frames, kept = raw[i:j], fs[i:j]
             state = next((f[1] for f in fs if f[1]), "") if snapshot.aggregated else ""
-            kept = [fs[j] for j in keep]
             hits = [f[3] for f in kept if f[3] is not None]
-            got = shapes[id(raw)] = (frames, tuple(f.func for f in frames), state,
+            got = shapes[key] = (frames, tuple([f.func for f in frames]), state,
                                      [f[2] for f in kept], min(hits) if hits else None,
                                      bool(kept) and all(f[0] for f in kept))
         return got

@@ -104,9 +104,9 @@ def known_signature(group: Group, own=()) -> Known | None:
         return KNOWN["grpc-clientconn-per-call"]
     if any(t[1] for t in traits):
         return KNOWN["http-transport-per-call"]
-    own_names = [f.func for f in (*group.frames, creator) if f and tier_of(f.func, own, f.file)
-                 == "own"]
-    if any(_traits(f)[3] for f in own_names) and any(t[2] for t in traits):
+    if any(t[2] for t in traits) and any(
+            _traits(f.func)[3] for f in (*group.frames, creator)
+            if f and tier_of(f.func, own, f.file) == "own"):
         return KNOWN["goroutine-per-alert"]
     if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
             and _CLOSURE.search(funcs[0]) and group.tier == "own":
