@@ -419,6 +419,7 @@ class _Debug2:
         self.where = {}      # file line -> (file, line)
         self.frames = {}     # (function, file line) -> Frame
         self.by_file = {}    # file line -> the Frame first seen with it
+        self.unique = {}     # Frame -> itself
         self.headers = {}    # header text after the id -> parsed fields
         self.stacks = {}     # ids of a stack's frames -> its one frame list
 
@@ -481,7 +482,8 @@ class _Debug2:
             if where is None and (where := self.where.get(file_line)
                                   or self.file_line(file_line)) is None:
                 return None
-            fr = self.frames[key] = Frame(name, *where)
+            fr = Frame(name, *where)
+            fr = self.frames[key] = self.unique.setdefault(fr, fr)  # one object per value
             self.by_file.setdefault(file_line, fr)
         return fr
 
