@@ -2,7 +2,7 @@
 """Benchmark `reportgen leaks` on large goroutine dumps against the floor.
 
     python benchmarks/bench_dumps.py [--runs 3] [--goroutines 100000] [--records 60000]
-                                     [--json] [--check]
+                                     [--data DIR] [--json] [--check]
 
 Dumps (made once by gen_dumps.py with a fixed seed, kept in benchmarks/data/,
 which git ignores): a debug=2 dump of --goroutines goroutines (~150 MB at
@@ -36,10 +36,10 @@ TARGET_RSS_MIB = 600.0
 FLOOR = "import sys; open(sys.argv[1], 'rb').read().decode('utf-8', 'replace').split('\\n')"
 
 
-def ensure_dump(kind: str, size: int, seed: int) -> Path:
-    path = DATA / f"dump-{kind}-{size}-seed{seed}.txt"
+def ensure_dump(kind: str, size: int, seed: int, data: Path = DATA) -> Path:
+    path = data / f"dump-{kind}-{size}-seed{seed}.txt"
     if not path.exists():
-        DATA.mkdir(exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
         flag = "--goroutines" if kind == "debug2" else "--records"
         print(f"bench_dumps: writing {path.name} ...", file=sys.stderr)
         subprocess.run([sys.executable, str(HERE / "gen_dumps.py"), kind, str(path), flag,
@@ -74,6 +74,8 @@ def main(argv=None) -> int:
     ap.add_argument("--goroutines", type=int, default=100_000)
     ap.add_argument("--records", type=int, default=60_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data", type=Path, default=DATA, help="where the dumps are kept "
+                                                            "(default benchmarks/data)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args(argv)
@@ -81,7 +83,7 @@ def main(argv=None) -> int:
     try:
         for kind, size, unit in (("debug2", a.goroutines, "goroutines"),
                                  ("debug1", a.records, "records")):
-            r = bench(ensure_dump(kind, size, a.seed), size, a.runs)
+            r = bench(ensure_dump(kind, size, a.seed, a.data), size, a.runs)
             r["kind"], r["unit"] = kind, unit
             results.append(r)
     except ChildFailed as e:

@@ -13,7 +13,8 @@ wait times on the parked ones, Go 1.27 labels on some, a creator on all
 but the main goroutine. ~1.5 KB per goroutine: 100k make ~156 MB.
 
 debug=1: records with distinct stacks over a call graph of a few thousand
-functions (random walks 5-25 deep), counts mostly 1, labels on a fifth.
+functions (random walks 5-25 deep), counts mostly 1 (a few in the
+thousands: the leaks), labels on a fifth.
 
 Same arguments, same bytes: the generator uses its own random.Random(seed).
 """
@@ -155,7 +156,8 @@ def gen_debug1(out, records: int, seed: int) -> None:
         if key in seen:
             continue
         seen.add(key)
-        count = 1 if rnd.random() < 0.8 else rnd.randint(2, 400)
+        roll = rnd.random()  # most stacks are one-offs; a few places pile up (the leaks)
+        count = 1 if roll < 0.95 else rnd.randint(2, 5) if roll < 0.997 else rnd.randint(10, 2000)
         total += count
         leaf_first = stack[::-1]
         rec = [f"{count} @ " + " ".join(f"0x{pc(x) + 1:x}" for x in leaf_first)]
