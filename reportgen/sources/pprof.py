@@ -18,7 +18,7 @@ from google.protobuf.message import DecodeError
 from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED  # noqa: F401 (its home before)
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.prune import prune_frames
 from reportgen.sources.samples import reference_fields, split_records
 
