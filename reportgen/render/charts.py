@@ -78,7 +78,9 @@ def xy_lines(chart_id: str, title: str, series: list[tuple[str, list[tuple[float
              x_title: str, y_title: str, fmt=lambda v: f"{v:g}", dots: bool = False,
              stroke: bool = True) -> Markup:
     """Lines over a numeric x axis (time), one per (name, [(x, y)]); empty series are left out."""
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=640, height=300,
+    import pygal
+
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
                      legend_at_bottom=True, truncate_legend=-1, show_dots=dots, dots_size=2,
                      stroke=stroke, margin=8, x_title=x_title, y_title=y_title,
                      value_formatter=fmt, x_value_formatter=lambda v: f"{v:g}",
