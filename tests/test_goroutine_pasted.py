@@ -261,3 +261,14 @@ def test_handed_cgo_dump():
     assert by_id[7] == [("example.com/store/engine.(*compactor).loop",
                          "example.com/store/engine/compact.go", 58)]
     assert snap.warnings == []
+
+
+def test_debug1_records_without_blank_lines_between_them():
+    """Old profiles (pprof's go.godoc.thread) print one record a line, no frames."""
+    text = ("threadcreate profile: total 3\n1 @ 0x44cb3 0x45045\n"
+            "2 @ 0x440e2 0x5191a\n# labels: {\"k\":\"v\"}\n#\t0x440e1\tmain.f+0x1\t/x/main.go:3\n")
+    snap = parse_goroutines("t.txt", text)
+    assert [r.count for r in snap.records] == [1, 2] and snap.warnings == []
+    assert snap.records[0].frames == [("", "", 0)]  # pprof's <unknown>
+    assert snap.records[1].frames == [("main.f", "/x/main.go", 3)]
+    assert snap.records[1].labels == {"k": "v"}

@@ -358,26 +358,19 @@ def _parse_debug1(path, text, kind, total) -> Snapshot:
             lines, no, first = lines[1:], no + 1, False  # the profile header
             if not lines:
                 continue
-        m = _RECORD.match(lines[0])
-        if m is None:
-            _skip_lines(snap, no, lines)
-            continue
-        rec = Record(_number(m[1]), [])
-        snap.records.append(rec)
         body = lines[1:]
-        if body and body[0].startswith("# labels:"):
-            text_ = body[0][len("# labels:"):]
-            rec.labels = dict(labels_of.get(text_) or labels_of.setdefault(
-                text_, tuple(parse_labels(text_).items())))
-            body = body[1:]
-        frames = [get(ln) or _record_frame(ln, frames_of) for ln in body]
-        if None in frames:  # a line that is no frame: keep the others, say which
-            for i, (ln, fr) in enumerate(zip(body, frames)):
-                if fr is None and ln.strip():
-                    snap.warnings.append(f"line {no + len(lines) - len(body) + i}: could not "
-                                         f"read {_clip(ln)!r}; skipped it")
-            frames = [fr for fr in frames if fr is not None]
-        rec.frames = frames
+        labels = body[0][len("# labels:"):] if body and body[0].startswith("# labels:") else None
+        frames = [get(ln) or _record_frame(ln, frames_of) for ln in body[labels is not None:]]
+        m = _RECORD.match(lines[0])
+        if m is None or None in frames:
+            # Not one record with its frames: records without blank lines between them
+            # (old profiles), or lines that are no frame.
+            _read_records(snap, no, lines, frames_of, labels_of)
+            continue
+        rec = Record(_number(m[1]), frames)
+        if labels is not None:
+            rec.labels = _labels(labels, labels_of)
+        snap.records.append(rec)
     for r in snap.records:
         if not r.frames:  # only `@ 0xpc ...`, as old profiles wrote: pprof's <unknown>
             r.frames.append(Frame("", "", 0))
@@ -386,6 +379,29 @@ def _parse_debug1(path, text, kind, total) -> Snapshot:
         snap.warnings.append(f"the records account for {seen} of the {total} in the header "
                              f"(the text stops at line {last}): the dump looks truncated")
     return snap
+
+
+def _read_records(snap, no: int, lines: list, frames_of: dict, labels_of: dict):
+    """The records of a block line by line; what is not a record, frame or label is
+    skipped with a warning."""
+    rec = None
+    for i, ln in enumerate(lines):
+        if m := _RECORD.match(ln):
+            rec = Record(_number(m[1]), [])
+            snap.records.append(rec)
+        elif rec is not None and ln.startswith("# labels:"):
+            rec.labels = _labels(ln[len("# labels:"):], labels_of)
+        elif rec is not None and (fr := frames_of.get(ln) or _record_frame(ln, frames_of)):
+            rec.frames.append(fr)
+        elif ln.strip():
+            snap.warnings.append(f"line {no + i}: could not read {_clip(ln)!r}; skipped it")
+
+
+def _labels(text: str, cache: dict) -> dict:
+    items = cache.get(text)
+    if items is None:
+        items = cache[text] = tuple(parse_labels(text).items())
+    return dict(items)
 
 
 def _record_frame(line: str, cache: dict):
@@ -397,12 +413,6 @@ def _record_frame(line: str, cache: dict):
         fr = cache[line] = Frame(m[1], "", 0)
         return fr
     return None
-
-
-def _skip_lines(snap, no, lines):
-    for i, ln in enumerate(lines):
-        if ln.strip():
-            snap.warnings.append(f"line {no + i}: could not read {_clip(ln)!r}; skipped it")
 
 
 class _Debug2:
