@@ -432,6 +432,8 @@ class _Debug2:
         self.unique = {}     # Frame -> itself
         self.headers = {}    # header text after the id -> parsed fields
         self.stacks = {}     # ids of a stack's frames -> its one frame list
+        self.by_files = {}   # a stack's file lines -> its frame list
+        self.creators = {}   # (created by line, its file line) -> Creator
 
     def block(self, no: int, lines: list, last: bool = False, cut: bool = False):
         """Read one block; the `last` one of the text may end inside a goroutine, and
@@ -441,24 +443,45 @@ class _Debug2:
             creator = None
             if funcs and funcs[-1].startswith("created by "):
                 creator, creator_file = funcs.pop(), files.pop()
-            names = [ln[:ln.rfind("(")] if ln[-1:] == ")" else ln for ln in funcs]
-            # A file line (`\tpath:line +0xoff`) almost always belongs to one function:
-            # look the frame up by it, then check the name.
-            get, new = self.by_file.get, self.frame
-            frames = [fr if (fr := get(f)) is not None and fr.func == n else new(n, f)
-                      for n, f in zip(names, files)]
-            if None not in frames and "" not in names:
-                if creator is not None:
+            # The file lines (`\tpath:line +0xoff`: a call site in one function) name the
+            # stack; the leaf's name is checked too, for dumps whose lines carry no offset.
+            known = self.by_files.get(tuple(files))
+            if known is not None and (not funcs or known[0].func == _leaf_name(funcs[0])):
+                frames = known
+            else:
+                frames = self.frames_of(funcs, files)
+                if frames is None:
+                    return self.lines(no, lines, last, cut)
+            if creator is not None:
+                created = self.creators.get((creator, creator_file))
+                if created is None:
                     where = self.where.get(creator_file) or self.file_line(creator_file)
                     if where is None:
                         return self.lines(no, lines, last, cut)
                     func, parent = _created(creator)
-                    g.created_by = Creator(func, *where, parent)
-                # Goroutines with one stack share one list (frames are unique objects).
-                g.frames = self.stacks.setdefault(tuple(map(id, frames)), frames)
-                self.snap.goroutines.append(g)
-                return None
+                    created = self.creators[(creator, creator_file)] = Creator(func, *where,
+                                                                               parent)
+                g.created_by = created
+            g.frames = frames
+            self.snap.goroutines.append(g)
+            return None
         return self.lines(no, lines, last, cut)
+
+    def frames_of(self, funcs: list, files: list):
+        """The frames of (function line, file line) pairs, as a list shared by every
+        goroutine with that stack; None when a line is not what it should be."""
+        names = [ln[:ln.rfind("(")] if ln[-1:] == ")" else ln for ln in funcs]
+        # A file line almost always belongs to one function: look the frame up by it,
+        # then check the name.
+        get, new = self.by_file.get, self.frame
+        frames = [fr if (fr := get(f)) is not None and fr.func == n else new(n, f)
+                  for n, f in zip(names, files)]
+        if None in frames or "" in names:
+            return None
+        # Goroutines with one stack share one list (frames are unique objects).
+        frames = self.stacks.setdefault(tuple(map(id, frames)), frames)
+        self.by_files.setdefault(tuple(files), frames)
+        return frames
 
     def header(self, line: str, no: int):
         """A Goroutine for a `goroutine N [state...]:` line, else None."""
@@ -574,6 +597,10 @@ def _parse_debug2(path, text) -> Snapshot:  # text: str or bytes
                      cut=not text.endswith(b"\n" if isinstance(text, bytes) else "\n"))
     snap.total = len(snap.goroutines)
     return snap
+
+
+def _leaf_name(line: str) -> str:
+    return line[:line.rfind("(")] if line[-1:] == ")" else line
 
 
 def _created(line: str) -> tuple[str, int]:
