@@ -67,7 +67,8 @@ def maxrss_bytes(ru_maxrss: int) -> int:
 
 
 def run_child(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
-    """Run cmd with stdout -> /dev/null; return wall time (s) and peak RSS (bytes).
+    """Run cmd with stdout -> /dev/null; return wall time (s), CPU time (s, user + system:
+    what a shared machine does not inflate) and peak RSS (bytes).
 
     Raises ChildFailed on a non-zero exit status or death by signal.
     """
@@ -93,7 +94,8 @@ def run_child(label: str, cmd: list[str], env: dict | None = None, cwd: Path | N
             if code < 0:
                 msg += f"\n(killed by signal {-code})"
             raise ChildFailed(label, cmd, code, msg)
-    return {"wall_s": wall, "maxrss_bytes": maxrss_bytes(ru.ru_maxrss)}
+    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime,
+            "maxrss_bytes": maxrss_bytes(ru.ru_maxrss)}
 
 
 def dir_stats(path: Path) -> dict:

@@ -12,7 +12,7 @@ import sys
 
 from reportgen.commands import COMMANDS
 from reportgen.errors import ReportgenError
-from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
 
 EXIT_USAGE = 2
 

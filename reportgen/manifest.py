@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 import reportgen
 from reportgen.analyze.frames import GRANULARITIES
 from reportgen.errors import ManifestError, ProfileError
-from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
 
 THEMES_DIR = Path(reportgen.__file__).resolve().parent.parent / "themes"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

@@ -190,3 +190,79 @@ def test_leaks_command_refuses_inputs_without_a_dump(run_cli):
     heap = sorted((LEAKY / "snapshots").glob("heap-*.pb.gz"))[0]
     r = run_cli("leaks", heap)
     assert r.returncode == 2 and "no goroutine dump" in r.stderr
+
+
+# Known signatures scale with instances: one gRPC ClientConn is healthy.
+
+def _clientconn(first_id: int) -> str:
+    mod = "/go/pkg/mod/google.golang.org/grpc@v1.60.1"
+    return (f"goroutine {first_id} [select]:\n"
+            f"google.golang.org/grpc.(*ccBalancerWrapper).watcher(0xc0001a8000)\n"
+            f"\t{mod}/balancer_wrapper.go:118 +0x156\n"
+            f"created by google.golang.org/grpc.newCCBalancerWrapper in goroutine 1\n"
+            f"\t{mod}/balancer_wrapper.go:74 +0x4bb\n\n"
+            f"goroutine {first_id + 1} [select]:\n"
+            f"google.golang.org/grpc/internal/transport.(*loopyWriter).run(0xc0002a0000)\n"
+            f"\t{mod}/internal/transport/controlbuf.go:552 +0x124\n"
+            f"created by google.golang.org/grpc/internal/transport.newHTTP2Client in goroutine 1\n"
+            f"\t{mod}/internal/transport/http2_client.go:465 +0x2e6a\n\n"
+            f"goroutine {first_id + 2} [IO wait]:\n"
+            f"google.golang.org/grpc/internal/transport.(*http2Client).reader(0xc0002a0000)\n"
+            f"\t{mod}/internal/transport/http2_client.go:1590 +0x22d\n"
+            f"created by google.golang.org/grpc/internal/transport.newHTTP2Client in goroutine 1\n"
+            f"\t{mod}/internal/transport/http2_client.go:407 +0x1e6a\n\n")
+
+
+def _dump(clientconns: int, waiters: int, minutes: int = 6) -> str:
+    out = ["goroutine 1 [select, 40 minutes]:\nmain.main()\n\t/src/agent/cmd/agent/main.go:88"
+           " +0x3d5\n\n"]
+    out += [_clientconn(100 + 3 * i) for i in range(clientconns)]
+    out += [f"goroutine {5000 + i} [chan receive, {minutes} minutes]:\n"
+            "example.com/agent/internal/probe.Sweep.func2.1()\n"
+            "\t/src/agent/internal/probe/sweep.go:84 +0x185\n"
+            "created by example.com/agent/internal/probe.Sweep.func2 in goroutine 21\n"
+            "\t/src/agent/internal/probe/sweep.go:82 +0x145\n\n" for i in range(waiters)]
+    return "".join(out)
+
+
+def _leaks_of(text):
+    from reportgen.sources.goroutines import parse_goroutines
+    return find_leaks([parse_goroutines("d.txt", text)], ["d"])
+
+
+def test_one_clientconn_does_not_outrank_parked_program_waiters():
+    report = _leaks_of(_dump(clientconns=1, waiters=32))
+    first = report.suspects[0]
+    assert first.group.headline == "example.com/agent/internal/probe.Sweep.func2.1"
+    assert first.counts == [32] and first.known.id == "timer-waiter-per-item"
+    assert first.group.tier == "own"  # the module's own package, beside cmd/agent
+    listed = report.suspects + report.watch
+    assert not any("grpc" in s.group.headline for s in listed)
+
+
+def test_a_known_signature_scales_with_instances():
+    one = _leaks_of(_dump(clientconns=1, waiters=0))
+    assert one.suspects == [] and one.watch == []
+    many = _leaks_of(_dump(clientconns=40, waiters=0))
+    assert {s.known.id for s in many.suspects} == {"grpc-clientconn-per-call"}
+    assert len(many.suspects) == 3 and all(s.counts == [40] for s in many.suspects)
+
+
+def test_waiters_count_only_beyond_a_healthy_few_and_with_their_wait():
+    assert _leaks_of(_dump(clientconns=1, waiters=2)).suspects == []
+    brief = _leaks_of(_dump(clientconns=1, waiters=32, minutes=0)).suspects[0]
+    long = _leaks_of(_dump(clientconns=1, waiters=32, minutes=6)).suspects[0]
+    assert long.score > brief.score
+
+
+def test_handed_case_one_clientconn_vs_waiters():
+    path = ROOT.parent / "shared" / "cases" / "leak-one-clientconn-vs-waiters.debug2.txt"
+    if not path.exists():
+        pytest.skip(f"{path} is not here")
+    report = find_leaks([as_snapshot(load_profile(path))], [path.name])
+    first = report.suspects[0]
+    assert first.group.headline == "example.com/inventory/internal/probe.Sweep.func2.1"
+    assert first.counts == [32] and first.group.state == "chan receive"
+    grpc = [s for s in report.suspects + report.watch
+            if any("grpc" in f for f in s.group.funcs)]
+    assert grpc == []

@@ -9,12 +9,14 @@ analysis never suspects them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reportgen import gocode
 from reportgen.errors import UsageError
-from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot
+from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot, paused_gc
 
 TIERS = ("own", "lib", "std")  # display order
 
@@ -50,48 +52,59 @@ _WRAPPER = re.compile(r"\.gowrap\d+$")
 
 
 def package_of(func: str) -> str:
-    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main`.
-
-    Only the part before any `(`, `[` or `<` can hold the path: type
-    arguments like `F[example.com/t.T]` carry slashes of their own."""
-    head = re.split(r"[(\[<{ ]", func, maxsplit=1)[0]
-    slash = head.rfind("/")
-    dot = head.find(".", slash + 1)
-    return head[:dot] if dot > 0 else ""
+    """`net/http.(*Client).Do` -> `net/http`; `main.main.func1` -> `main` (gocode's rule)."""
+    return gocode.package_of(func)
 
 
-def is_runtime(func: str) -> bool:
-    pkg = package_of(func)
-    return (pkg == "runtime" or pkg.startswith(("internal/runtime", "runtime/internal"))
-            or func in ("panic", "goexit") or (not pkg and not func.startswith("0x")))
+is_runtime = gocode.is_runtime
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def tier_of(func: str, own: tuple = (), file: str = "") -> str:
-    """own (package main, or the main package's module or directory), lib (another
-    module), std, or runtime."""
+    """own (package main, or the program's own source tree), lib (another module),
+    std, or runtime.
+
+    `own` says where the main package's files are (own_prefixes). Once it is
+    known, any package built from files outside the module cache and vendor
+    directories is the program's too: its module's other packages
+    (/build/app/internal/x beside /build/app/cmd/app, or example.com/app/internal/x
+    under -trimpath, where dependencies carry their @version)."""
     if is_runtime(func):
         return "runtime"
     if func.startswith("0x"):
         return "lib"  # an address the binary could not name: not provably ours
     pkg = package_of(func)
-    if pkg == "main" or (own and (pkg.startswith(own) or (
-            file.startswith(own) and not _THIRD_PARTY_FILE.search(file)))):
+    if pkg == "main":
         return "own"
-    return "std" if "." not in pkg.split("/", 1)[0] else "lib"
+    std = _is_std(pkg, file)
+    if own and (pkg.startswith(own) or (file and not _THIRD_PARTY_FILE.search(file) and (
+            file.startswith(own) or not std))):
+        return "own"
+    return "std" if std else "lib"
 
 
-_THIRD_PARTY_FILE = re.compile(r"/(vendor|pkg/mod)/")
+def _is_std(pkg: str, file: str) -> bool:
+    """A standard-library import path (no dot in its first element), unless its file
+    is an absolute path outside any src/ tree (a module named without a dot, built
+    from a checkout). Files are checked loosely: runtime code linknamed into other
+    packages (internal/poll.runtime_pollWait in runtime/netpoll.go) stays std."""
+    if "." in pkg.split("/", 1)[0]:
+        return False
+    absolute = file.startswith("/") or file[1:3] == ":/"
+    return not absolute or "/src/" in file
+
+
+_THIRD_PARTY_FILE = re.compile(r"/(vendor|pkg/mod)/|@v\d")
 
 
 def own_prefixes(snapshot: Snapshot) -> tuple:
     """Where the main package lives: its module path when built with -trimpath
     (example.com/app/), else its directory (/home/me/app/, C:/src/app/)."""
     out = set()
-    for frames in _all_stacks(snapshot):
-        for fr in frames:
-            if package_of(fr.func) == "main" and "/" in fr.file \
-                    and not _THIRD_PARTY_FILE.search(fr.file):
-                out.add(fr.file.rsplit("/", 1)[0] + "/")
+    for fr in distinct_frames(snapshot):
+        if fr.func.startswith("main.") and "/" in fr.file and package_of(fr.func) == "main" \
+                and not _THIRD_PARTY_FILE.search(fr.file):
+            out.add(fr.file.rsplit("/", 1)[0] + "/")
     return tuple(sorted(out))
 
 
@@ -99,6 +112,16 @@ def _all_stacks(snapshot):
     if snapshot.aggregated:
         return (r.frames for r in snapshot.records)
     return (g.frames for g in snapshot.goroutines)
+
+
+def distinct_frames(snapshot: Snapshot) -> set:
+    """Every frame of the snapshot once (stacks share their frame lists and frames)."""
+    seen, out = set(), set()
+    for frames in _all_stacks(snapshot):
+        if id(frames) not in seen:
+            seen.add(id(frames))
+            out.update(frames)
+    return out
 
 
 def normalize(frames: list) -> list:
@@ -117,10 +140,14 @@ def normalize(frames: list) -> list:
 
 def infer_state(frames: list) -> str:
     for fr in frames:
-        for prefix, state in _STATE_BY_FRAME:
-            if fr.func.startswith(prefix):
-                return state
+        if state := _state_of(fr.func):
+            return state
     return ""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _state_of(func: str) -> str:
+    return next((state for prefix, state in _STATE_BY_FRAME if func.startswith(prefix)), "")
 
 
 @dataclass
@@ -165,61 +192,107 @@ class Group:
         return text + (f" created by {self.created_by.func}" if self.created_by else "")
 
 
-def group_key(frames, state, creator) -> tuple:
-    return (tuple(f.func for f in frames), state, creator.func if creator else "")
-
-
 def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = None) -> list:
-    """Groups of one snapshot, unordered; `ignore` adds background regexes."""
+    """Groups of one snapshot, unordered; `ignore` adds background regexes.
+
+    Per-stack work (normalize, the key) is done once per distinct frame list:
+    the reader shares one list among goroutines with the same stack."""
     own = own_prefixes(snapshot) if own is None else own
     groups: dict[tuple, Group] = {}
-    if snapshot.aggregated:
-        items = [(r.frames, infer_state(r.frames), None, r.count, r.labels, None)
-                 for r in snapshot.records]
-    else:
-        items = [(g.frames, g.state, g.created_by, 1, g.labels, g) for g in snapshot.goroutines]
-    for raw, state, creator, count, labels, g in items:
-        frames = normalize(raw)
-        key = group_key(frames, state, creator)
-        grp = groups.get(key)
-        if grp is None:
-            grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
-            grp.tier = _group_tier(frames, creator, own)
-            grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g,
-                                                                           own)
-            grp.background = background_reason(grp, ignore)
-        grp.count += count
-        for kv in labels.items():
-            grp.labels[kv] += count
-        if g is not None:
-            if len(grp.ids) < 20:
-                grp.ids.append(g.id)
-            grp.max_wait = max(grp.max_wait, g.wait_minutes)
-            grp.min_wait = min(grp.min_wait, g.wait_minutes)
-            grp.leaked += g.leaked
-            grp.locked += g.locked
-            grp.truncated += g.truncated
+    shapes: dict = {}  # id(frame list) -> what shape() says of it
+    background = _Background(ignore)
+
+    facts: dict = {}   # Frame -> (is runtime, state it implies, tier, BACKGROUND index, wrapper)
+
+    def fact(fr):
+        got = facts[fr] = (is_runtime(fr.func), _state_of(fr.func), tier_of(fr.func, own, fr.file),
+                           _background_index(fr.func), bool(_WRAPPER.search(fr.func)))
+        return got
+
+    def shape(raw):
+        """normalize(raw), its names, tiers, BACKGROUND index and whether it is all
+        runtime, and (for formats without states) the state its frames imply."""
+        key = id(raw)
+        got = shapes.get(key)
+        if got is None:
+            get = facts.get
+            fs = [get(fr) or fact(fr) for fr in raw]
+            # As normalize(): runtime.goexit (only ever the outermost frame), then
+            # wrappers of `go obj.method()`, then leading runtime frames.
+            j = len(raw)
+            while j and raw[j - 1].func == "runtime.goexit":
+                j -= 1
+            while j > 1 and fs[j - 1][4]:
+                j -= 1
+            i = 0
+            while i < j - 1 and fs[i][0]:
+                i += 1
+            frames, kept = raw[i:j], fs[i:j]
+            state = next((f[1] for f in fs if f[1]), "") if snapshot.aggregated else ""
+            hits = [f[3] for f in kept if f[3] is not None]
+            got = shapes[key] = (frames, tuple([f.func for f in frames]), state,
+                                     [f[2] for f in kept], min(hits) if hits else None,
+                                     bool(kept) and all(f[0] for f in kept))
+        return got
+
+    def new_group(key, frames, state, creator, g, tiers, bg, all_runtime):
+        grp = groups[key] = Group(key, frames, state, creator, min_wait=1 << 30)
+        present = set(tiers)
+        if creator:
+            present.add(tier_of(creator.func, own, creator.file))
+        grp.tier = next((t for t in TIERS if t in present), "std")
+        grp.user_frame, grp.user_via, grp.user_tier = locate_user_code(frames, creator, g, own,
+                                                                       tiers)
+        grp.background = background.reason(grp, bg, all_runtime)
+        return grp
+
+    with paused_gc():
+        if snapshot.aggregated:
+            for r in snapshot.records:
+                frames, funcs, state, *facts_of = shape(r.frames)
+                key = (funcs, state, "")
+                grp = groups.get(key) or new_group(key, frames, state, None, None, *facts_of)
+                grp.count += r.count
+                for kv in r.labels.items():
+                    grp.labels[kv] += r.count
+        else:
+            for g in snapshot.goroutines:
+                frames, funcs, _, *facts_of = shape(g.frames)
+                creator = g.created_by
+                key = (funcs, g.state, creator.func if creator else "")
+                grp = groups.get(key) or new_group(key, frames, g.state, creator, g, *facts_of)
+                grp.count += 1
+                if g.labels:
+                    for kv in g.labels.items():
+                        grp.labels[kv] += 1
+                if len(grp.ids) < 20:
+                    grp.ids.append(g.id)
+                wait = g.wait_minutes
+                if wait > grp.max_wait:
+                    grp.max_wait = wait
+                if wait < grp.min_wait:
+                    grp.min_wait = wait
+                if g.leaked or g.locked or g.truncated:
+                    grp.leaked += g.leaked
+                    grp.locked += g.locked
+                    grp.truncated += g.truncated
     for grp in groups.values():
         grp.min_wait = min(grp.min_wait, grp.max_wait)
     return list(groups.values())
 
 
-def _group_tier(frames, creator, own) -> str:
-    tiers = {tier_of(f.func, own, f.file) for f in frames}
-    if creator:
-        tiers.add(tier_of(creator.func, own, creator.file))
-    return next((t for t in TIERS if t in tiers), "std")
-
-
-def locate_user_code(frames, creator, goroutine, own) -> tuple:
+def locate_user_code(frames, creator, goroutine, own, tiers=None) -> tuple:
     """The frame the reader must change: the program's own code nearest the leaf,
     else its creator, else what GODEBUG=tracebackancestors recorded; another
-    module's code only when the program's own is nowhere."""
+    module's code only when the program's own is nowhere. `tiers`: the frames'
+    tier_of, when the caller has them."""
+    if tiers is None:
+        tiers = [tier_of(fr.func, own, fr.file) for fr in frames]
+    creator_tier = tier_of(creator.func, own, creator.file) if creator else ""
     for want in ("own", "lib"):
-        for fr in frames:
-            if tier_of(fr.func, own, fr.file) == want:
-                return fr, "stack", want
-        if creator and tier_of(creator.func, own, creator.file) == want:
+        if want in tiers:
+            return frames[tiers.index(want)], "stack", want
+        if creator_tier == want:
             return Frame(creator.func, creator.file, creator.line), "creator", want
         for anc in getattr(goroutine, "ancestors", None) or ():
             for fr in anc.frames:
@@ -229,18 +302,48 @@ def locate_user_code(frames, creator, goroutine, own) -> tuple:
 
 
 def background_reason(group: Group, ignore=()) -> str:
-    funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
-    for rx, why in _BACKGROUND:
-        if any(rx.search(f) for f in group.funcs):
-            return why
-    for rx in ignore:
-        if any(re.search(rx, f) for f in funcs):
-            return f"ignored ({rx})"
-    if group.funcs and all(is_runtime(f) for f in group.funcs):
-        return "runtime worker"
-    if group.funcs == ("main.main",):
-        return "the main goroutine"
-    return ""
+    return _Background(ignore).reason(group)
+
+
+class _Background:
+    """Why a group is normal in a healthy program (BACKGROUND, then the `ignore`
+    regexes), memoised per function name."""
+
+    def __init__(self, ignore=()):
+        self.ignore = [(rx, re.compile(rx)) for rx in ignore]
+        self.ignored: dict = {}
+
+    def reason(self, group: Group, index=-1, all_runtime=None) -> str:
+        """`index` (the first BACKGROUND pattern a function matches) and `all_runtime`,
+        when the caller knows them."""
+        if index == -1:
+            hits = [i for f in group.funcs if (i := _background_index(f)) is not None]
+            index = min(hits) if hits else None
+        if index is not None:
+            return BACKGROUND[index][1]
+        funcs = list(group.funcs) + ([group.created_by.func] if group.created_by else [])
+        for rx, compiled in self.ignore:
+            if any(self._ignored(rx, compiled, f) for f in funcs):
+                return f"ignored ({rx})"
+        if all_runtime is None:
+            all_runtime = bool(group.funcs) and all(is_runtime(f) for f in group.funcs)
+        if all_runtime:
+            return "runtime worker"
+        if group.funcs == ("main.main",):
+            return "the main goroutine"
+        return ""
+
+    def _ignored(self, rx, compiled, func) -> bool:
+        key = (rx, func)
+        hit = self.ignored.get(key)
+        if hit is None:
+            hit = self.ignored[key] = bool(compiled.search(func))
+        return hit
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _background_index(func: str):
+    return next((i for i, (rx, _) in enumerate(_BACKGROUND) if rx.search(func)), None)
 
 
 def order_groups(groups: list) -> list:
@@ -300,6 +403,9 @@ def snapshot_from_profile(profile) -> Snapshot:
 
 
 def as_snapshot(profile) -> Snapshot:
+    """The Snapshot of a text dump's profile, of a goroutine profile, or itself."""
+    if isinstance(profile, Snapshot):
+        return profile
     snap = getattr(profile, "snapshot", None)
     return snap if snap is not None else snapshot_from_profile(profile)
 

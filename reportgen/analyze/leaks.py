@@ -2,14 +2,19 @@
 
 Every group of the last snapshot earns points for each piece of evidence
 (growth across the series, goroutines the runtime marked leaked, blocks that
-can never end, many parked at one place, long waits, a known signature);
-the score is their sum, capped at 100. Groups at or above THRESHOLD are
+can never end, more parked at one place than a healthy program has, long
+waits, a known signature, the program's own code); the score is their sum,
+capped at 100. Instances, waits, signatures and ownership are weighed
+together: a known signature with no more instances than a healthy program
+has (one gRPC ClientConn) scores nothing. Groups at or above THRESHOLD are
 suspects; the evidence is kept as sentences so the reader can check it.
 Background goroutines (analyze.goroutines.BACKGROUND) are never scored.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -20,10 +25,11 @@ from reportgen.analyze.goroutines import (Group, as_snapshot, group_goroutines, 
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import top
 from reportgen.errors import UsageError
-from reportgen.sources.goroutines import Frame
+from reportgen.sources.goroutines import Frame, Snapshot
 
 THRESHOLD = 30   # a suspect from here up
 WATCH = 10       # worth a look from here up
+HEALTHY = 5      # identical goroutines a healthy program may park at one place (a pool)
 NEVER_WAKE = ("chan receive (nil chan)", "chan send (nil chan)", "select (no cases)")
 
 
@@ -34,28 +40,31 @@ class Known:
     cause: str
     fix: str
     weight: int  # causes weigh more than symptoms
+    healthy: int  # goroutines of each of its groups a healthy program has
 
 
 KNOWN = {k.id: k for k in (
     Known("grpc-clientconn-per-call", "a grpc.ClientConn per call, never closed",
           "each grpc.Dial/NewClient keeps a balancer watcher, a loopy writer and a reader "
           "running until Close", "dial once and share the ClientConn (or a fixed-size pool); "
-          "Close every one you create", 25),
+          "Close every one you create", 25, 4),
     Known("http-transport-per-call", "an http.Transport per request, or bodies not closed",
           "every Transport keeps its keep-alive connections, each with a readLoop and a "
           "writeLoop goroutine", "share one http.Client; close resp.Body; call "
-          "CloseIdleConnections on a Transport you drop", 20),
+          "CloseIdleConnections on a Transport you drop", 20, 8),
     Known("goroutine-per-alert", "a goroutine per log line or alert",
           "a `go` statement per message spawns without bound while the receiver is slow",
           "send through a bounded queue drained by a fixed number of workers; drop or batch "
-          "when it is full; give the client a timeout", 25),
+          "when it is full; give the client a timeout", 25, 2),
     Known("timer-waiter-per-item", "a goroutine per item waiting on a timer or channel",
           "per-item goroutines that only wait (like `<-time.After(d)`) outlive the work",
-          "use one expiry goroutine or time.AfterFunc, and stop waiting on ctx.Done()", 20),
+          "use one expiry goroutine or time.AfterFunc, and stop waiting on ctx.Done()", 20, 2),
     Known("idle-server-connections", "server connections held open by idle clients",
           "keep-alive connections that clients never reuse or close (often a Transport per "
-          "call in the client)", "set Server.IdleTimeout and ReadTimeout; fix the client", 5),
+          "call in the client)", "set Server.IdleTimeout and ReadTimeout; fix the client", 5, 16),
 )}
+
+_FEWEST_HEALTHY = min(HEALTHY, *(k.healthy for k in KNOWN.values()))
 
 _GRPC = re.compile(r"grpc.*\.\(\*(ccBalancerWrapper|ccResolverWrapper|addrConn|loopyWriter|"
                    r"http2Client|CallbackSerializer)\)\.")
@@ -90,13 +99,14 @@ _NEVER = ("blocked forever on a nil channel or an empty select",
 def known_signature(group: Group, own=()) -> Known | None:
     funcs = group.funcs
     creator = group.created_by
-    if any(_GRPC.search(f) for f in funcs):
+    traits = [_traits(f) for f in funcs]
+    if any(t[0] for t in traits):
         return KNOWN["grpc-clientconn-per-call"]
-    if any(_PERSIST.search(f) for f in funcs):
+    if any(t[1] for t in traits):
         return KNOWN["http-transport-per-call"]
-    own_names = [f.func for f in (*group.frames, creator) if f and tier_of(f.func, own, f.file)
-                 == "own"]
-    if any(_words(f) & _ALERT_WORDS for f in own_names) and any(_NETWORK.search(f) for f in funcs):
+    if any(t[2] for t in traits) and any(
+            _traits(f.func)[3] for f in (*group.frames, creator)
+            if f and tier_of(f.func, own, f.file) == "own"):
         return KNOWN["goroutine-per-alert"]
     if group.state in ("chan receive", "select") and funcs and len(funcs) <= 2 \
             and _CLOSURE.search(funcs[0]) and group.tier == "own":
@@ -104,6 +114,13 @@ def known_signature(group: Group, own=()) -> Known | None:
     if "net/http.(*conn).serve" in funcs and group.state in ("IO wait", ""):
         return KNOWN["idle-server-connections"]
     return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _traits(func: str) -> tuple:
+    """(gRPC transport, http.Transport connection, network call, alert words) of a name."""
+    return (bool(_GRPC.search(func)), bool(_PERSIST.search(func)), bool(_NETWORK.search(func)),
+            bool(_words(func) & _ALERT_WORDS))
 
 
 def _words(func: str) -> set:
@@ -129,6 +146,7 @@ class Suspect:
     steps: int = 0
     companions: list = field(default_factory=list)
     rank: int = 0
+    points: float = 0.0      # the score before the cap: orders suspects that both reach 100
 
     @property
     def hint(self) -> str:
@@ -217,8 +235,11 @@ def find_leaks(snapshots: list, names: list, ignore=(), heaps=(), heap_names=())
     counts = {k: [sum(g.count for g in snap.get(k, ())) for snap in per_snap] for k in keys}
     live = [k for k in last if not last[k][0].background]
     pos_growth = sum(max(0, counts[k][-1] - counts[k][0]) for k in live) or 1
-    scored = [_score(_merged(last[k]), counts[k], pos_growth, own) for k in live]
-    scored.sort(key=lambda s: (-s.score, -s.counts[-1], s.group.signature))
+    # Only these can earn a point (see _score): skip the rest of 10^4 one-off stacks.
+    scored = [_score(_merged(last[k]), counts[k], pos_growth, own) for k in live
+              if counts[k][-1] > _FEWEST_HEALTHY or counts[k][-1] > counts[k][0]
+              or any(g.leaked or g.state in NEVER_WAKE for g in last[k])]
+    scored.sort(key=lambda s: (-s.score, -s.points, -s.counts[-1], s.group.signature))
     _companions(scored)
     suspects = [s for s in scored if s.score >= THRESHOLD]
     watch = [s for s in scored if WATCH <= s.score < THRESHOLD]
@@ -260,6 +281,12 @@ def _merged(groups: list) -> Group:
 
 
 def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
+    """Points for each piece of evidence, summed (see the module's docstring).
+
+    Instances count only beyond what a healthy program has (HEALTHY identical
+    goroutines at one place, or the known signature's own number: one gRPC
+    ClientConn is three healthy goroutines), on a log scale that saturates at
+    64 beyond; wait time and the program's ownership count in proportion."""
     points, evidence = 0.0, []
 
     def add(p, text):
@@ -273,6 +300,10 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
     rising, falling = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
     rate = growth / steps if steps else 0.0
     share = max(0, growth) / pos_growth
+    known = known_signature(g, own)
+    healthy = known.healthy if known else HEALTHY
+    excess = max(0, last - healthy)
+    many = _saturating(excess)
     if steps and growth > 0:
         trend = max(0.0, (rising - falling) / steps)
         add(45 * min(1.0, rate / 4) * trend,
@@ -283,15 +314,19 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
         add(45, f"{g.leaked} marked (leaked) by the runtime: no other goroutine can wake them")
     if g.state in NEVER_WAKE and g.funcs != ("main.main",):
         add(40, f"blocked in {g.state}, which never ends")
-    if g.state not in ("running", "runnable") and last > 5:
-        add(25 * min(1.0, (last - 5) / 100), f"{last} goroutines parked at the same place"
-                                             f"{' (' + g.state + ')' if g.state else ''}")
-    if g.max_wait and last >= 2:
-        add(15 * min(1.0, g.max_wait / 5) * min(1.0, last / 10),
+    if g.state not in ("running", "runnable") and excess:
+        add(25 * many, f"{last} goroutines parked at the same place"
+                       f"{' (' + g.state + ')' if g.state else ''}, {excess} more than the "
+                       f"{healthy} a healthy program has")
+    if g.max_wait and excess:
+        add(15 * min(1.0, g.max_wait / 5) * many,
             f"waiting for up to {g.max_wait} minute{'s' if g.max_wait > 1 else ''}")
-    known = known_signature(g, own)
-    if known and (last >= 3 or growth >= 2):
-        add(known.weight, f"known signature: {known.title}")
+    if known and (excess or growth >= 2):
+        add(known.weight * max(many, min(1.0, growth / 10)),
+            f"known signature: {known.title}")
+    if g.tier == "own" and (excess or growth > 0) and points:
+        add(10 * max(many, min(1.0, max(0, growth) / 10)),
+            "in the program's own code, where the fix is")
     if g.leaked:
         cause, fix = _LEAKED
     elif g.state in NEVER_WAKE:
@@ -303,15 +338,24 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
                                    else ("goroutines stuck at the same place",
                                          "make sure each one has a way to finish"))
     return Suspect(g, counts, min(100, round(points)), evidence, known, cause, fix, growth,
-                   rate, share, rising, steps)
+                   rate, share, rising, steps, points=points)
+
+
+def _saturating(excess: int) -> float:
+    """0 for none, ~0.6 for 10, 1 from 64 beyond healthy: the tenth goroutine too many
+    says more than the thousandth."""
+    return min(1.0, math.log2(1 + excess) / 6.0)
 
 
 def _companions(scored: list):
     """Groups of one known signature grow together; say so on each."""
+    by_known: dict = {}
     for s in scored:
         if s.known and s.score >= WATCH:
-            s.companions = [o.group.signature for o in scored if o is not s
-                            and o.known is s.known and o.score >= WATCH]
+            by_known.setdefault(s.known.id, []).append(s)
+    for same in by_known.values():
+        for s in same:
+            s.companions = [o.group.signature for o in same if o is not s]
 
 
 def heap_growth(heaps: list, own=()) -> tuple[list, list]:
@@ -373,7 +417,8 @@ def _allocating_code(profile, func: str, own) -> tuple:
 
 
 def pick_series(named: dict) -> tuple[list, list, list]:
-    """From profiles by name (in order): goroutine snapshots, heap profiles, notes.
+    """From profiles (or dump Snapshots) by name, in order: goroutine snapshots, heap
+    profiles, notes.
 
     Goroutine dumps come first, goroutineleak profiles only when there is no
     goroutine dump. When one capture holds a series in several formats, the
@@ -382,7 +427,7 @@ def pick_series(named: dict) -> tuple[list, list, list]:
     found: dict = {}  # kind -> format -> names
     heaps, notes = [], []
     for name, p in named.items():
-        snap = getattr(p, "snapshot", None)
+        snap = p if isinstance(p, Snapshot) else getattr(p, "snapshot", None)
         kind = snap.kind if snap is not None else p.profile_type
         if kind in ("goroutine", "goroutineleak"):
             fmt = snap.format if snap is not None else "debug=0"

@@ -55,13 +55,14 @@ def run(args) -> int:
 
 
 def load_any(path, max_decompressed):
-    """A goroutine dump in text, or anything load_profile reads."""
+    """A goroutine dump in text (as its Snapshot: leaks needs no profile arrays), or
+    anything load_profile reads."""
     from reportgen.sources import load_profile, read_bytes
-    from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
+    from reportgen.sources.goroutines import detect_goroutine_text, parse_goroutines
 
     data = read_bytes(path)
     if detect_goroutine_text(data):
-        return load_goroutines(path, data)
+        return parse_goroutines(str(path), data)
     return load_profile(path, max_decompressed)
 
 

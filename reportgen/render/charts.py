@@ -7,25 +7,31 @@ we drop the script and comments and give the chart a stable id.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
-import pygal
 from markupsafe import Markup
-from pygal.style import Style
 
 from reportgen import units
 from reportgen.render.names import show_controls
 
-# Charts are drawn 640 px wide and shown at 460-700 px: fonts sized so the
-# smallest text stays at 11 px or more on screen.
-_STYLE = Style(
-    background="transparent", plot_background="transparent",
-    foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
-    colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
-    font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
-    major_label_font_size=14, value_font_size=14, value_label_font_size=14,
-    tooltip_font_size=14)
+
+@functools.lru_cache(maxsize=1)
+def _style():
+    """The charts' pygal Style. Charts are drawn 640 px wide and shown at 460-700 px:
+    fonts sized so the smallest text stays at 11 px or more on screen."""
+    from pygal.style import Style  # pygal only when a chart is drawn (~50 ms to import)
+
+    return Style(
+        background="transparent", plot_background="transparent",
+        foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
+        colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c"),
+        font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
+        major_label_font_size=14, value_font_size=14, value_label_font_size=14,
+        tooltip_font_size=14)
+
+
 LABEL_CHARS = 40       # the longest axis label; fit_name shortens a name to it
 VALUE_ROOM = 0.35      # the axis runs this much past the longest bar: room for its value
 
@@ -86,8 +92,10 @@ def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[in
     top = max([abs(v) for v in values] + [1])
     low = -top if min(values, default=0) < 0 else 0
     high = top if max(values, default=0) > 0 or not low else 0
+    import pygal
+
     chart = pygal.HorizontalBar(
-        js=[], disable_xml_declaration=True, style=_STYLE, width=640,
+        js=[], disable_xml_declaration=True, style=_style(), width=640,
         height=90 + 30 * max(len(names), 1), show_legend=False, print_values=True,
         print_values_position="top", truncate_label=-1, show_y_guides=False,
         value_formatter=lambda v: units.label(int(v), unit, out_unit), margin=8,
@@ -109,7 +117,9 @@ def xy_lines(chart_id: str, title: str, series: list[tuple[str, list[tuple[float
              x_title: str, y_title: str, fmt=lambda v: f"{v:g}", dots: bool = False,
              stroke: bool = True) -> Markup:
     """Lines over a numeric x axis (time), one per (name, [(x, y)]); empty series are left out."""
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=640, height=300,
+    import pygal
+
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
                      legend_at_bottom=True, truncate_legend=-1, show_dots=dots, dots_size=2,
                      stroke=stroke, margin=8, x_title=x_title, y_title=y_title,
                      value_formatter=fmt, x_value_formatter=lambda v: f"{v:g}",

@@ -5,23 +5,26 @@ Like render.pages, these only lay out numbers the analyzers produced.
 
 from __future__ import annotations
 
+import functools
 import os
-
-import pygal
-from pygal.style import Style
 
 from reportgen.analyze.leaks import WATCH
 from reportgen.render.charts import clean_svg, horizontal_bars, shorten
 
 # More colours than render.charts' palette: a line per group.
-_STYLE = Style(
-    background="transparent", plot_background="transparent",
-    foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
-    colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c", "#8e6cc4", "#1fa2a8", "#c46c9a",
-            "#7d8790"),
-    font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
-    major_label_font_size=14, value_font_size=14, value_label_font_size=14,
-    tooltip_font_size=14, legend_font_size=14)  # drawn 760 wide, shown at 560+: never under ~10 px
+@functools.lru_cache(maxsize=1)
+def _style():
+    from pygal.style import Style  # pygal only when a chart is drawn
+
+    # drawn 760 wide, shown at 560+: never under ~10 px
+    return Style(
+        background="transparent", plot_background="transparent",
+        foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
+        colors=("#d9534f", "#3b7dd8", "#f0ad4e", "#5cb85c", "#8e6cc4", "#1fa2a8", "#c46c9a",
+                "#7d8790"),
+        font_family="system-ui, sans-serif", title_font_size=17, label_font_size=14,
+        major_label_font_size=14, value_font_size=14, value_label_font_size=14,
+        tooltip_font_size=14, legend_font_size=14)
 
 
 def _titles(names: list, manifest) -> list:
@@ -40,7 +43,9 @@ def _titles(names: list, manifest) -> list:
 def group_lines(chart_id: str, labels: list, series: list) -> object:
     """Goroutines per group across the snapshots: a line per (name, counts). The
     total is the height of each bar in state_bars."""
-    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_STYLE, width=760,
+    import pygal
+
+    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_style(), width=760,
                        height=300 + 22 * len(series),
                        legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
                        x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
@@ -55,10 +60,12 @@ def group_lines(chart_id: str, labels: list, series: list) -> object:
 
 def state_bars(chart_id: str, labels: list, states: list) -> object:
     """Goroutines by state in each snapshot, stacked."""
+    import pygal
+
     names = sorted({s for st in states for s in st},
                    key=lambda s: (-sum(st.get(s, 0) for st in states), s))
     shown, rest = names[:7], names[7:]
-    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, style=_STYLE, width=760,
+    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, style=_style(), width=760,
                              height=360, legend_at_bottom=True, x_label_rotation=20,
                              truncate_label=-1, truncate_legend=-1, margin=8,
                              value_formatter=lambda v: f"{int(v)}")

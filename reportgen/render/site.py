@@ -13,12 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
-import markdown
-import nh3
 from markupsafe import Markup
-from markdown.extensions.tables import TableExtension
 
 from reportgen import __version__, units
 from reportgen.errors import UsageError
@@ -54,6 +49,9 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     (`__class__`, `__globals__`, `mro()` ...) and unsafe callables, so a theme
     from anywhere can only arrange the values it is given. Autoescape stays on.
     """
+    import jinja2  # only commands that write pages pay for it
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(theme_dir)),
         autoescape=True, undefined=jinja2.StrictUndefined, finalize=finalize,
@@ -121,6 +119,10 @@ def render_notes(text: str) -> str:
     http, https and mailto URLs or relative ones, images only from relative
     paths inside the report, so no note can run script or fetch anything.
     """
+    import markdown  # only reports with notes pay for Markdown and nh3
+    import nh3
+    from markdown.extensions.tables import TableExtension
+
     md = markdown.Markdown(extensions=[TableExtension(use_align_attribute=True), "fenced_code"])
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
@@ -157,6 +159,9 @@ class SiteWriter:
         return name
 
     def add_page(self, path: str, template: str, page_title: str, **context):
+        import jinja2  # loaded by make_env already
+        from jinja2.sandbox import SecurityError
+
         root = "../" * path.count("/")
         try:
             html = self.env.get_template(template).render(

@@ -1,15 +1,14 @@
 """Readers: one per input format, each turning bytes into the model.
 
-The format is told by content, not by file name.
+The format is told by content, not by file name. The readers (numpy,
+protobuf) are imported when a profile is read, so commands that read none
+(bench, escapes on a compiler log) start without them.
 """
 
 from __future__ import annotations
 
-
 from reportgen.errors import ProfileError
-from reportgen.sources.files import read_bytes
-from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
-from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip, parse_pprof
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, read_bytes
 
 # Leading text of pprof's legacy text formats, which we do not read.
 _LEGACY_TEXT = ("heap profile:", "--- contention", "--- mutex", "threadcreate profile:",
@@ -27,6 +26,9 @@ def looks_like_text(data: bytes) -> bool:
 
 def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
     """Read one profile file of any supported format."""
+    from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
+    from reportgen.sources.pprof import is_gzip, parse_pprof
+
     data = read_bytes(path)
     if detect_goroutine_text(data):
         return load_goroutines(path, data)

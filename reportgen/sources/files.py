@@ -6,6 +6,8 @@ from pathlib import Path
 
 from reportgen.errors import ProfileError
 
+DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB: the most gzip input may inflate to
+
 
 def read_bytes(path, error=ProfileError, what: str = "a profile") -> bytes:
     try:

@@ -18,10 +18,9 @@ from google.protobuf.message import DecodeError
 from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.prune import prune_frames
 from reportgen.sources.samples import reference_fields, split_records
-
-DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB
 
 
 def is_gzip(data: bytes) -> bool:
