@@ -123,6 +123,8 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
     if len(inputs) == 1 and inputs[0].endswith((".yml", ".yaml")):
         manifest = load_manifest(inputs[0])
         limit = manifest.max_decompressed
+        if any(a.kind == "history" for a in manifest.analyses):  # a site of its own
+            return lazy("reportgen.history_site:build_from_manifest")(manifest, output)
     else:
         manifest = default_manifest(inputs, output)
         limit = max_decompressed
@@ -169,6 +171,15 @@ def same_kind_diffs(manifest, profiles) -> list:
 
 def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
                single: bool = False) -> Path:
+    writer = compose_site(manifest, max_decompressed, flame_files and not single)
+    if single:
+        from reportgen.render.single_file import write_single_file
+        return write_single_file(writer.files, target, manifest.title)
+    return writer.write(target)
+
+
+def compose_site(manifest, max_decompressed: int, flame_files: bool = False) -> SiteWriter:
+    """Every page and data file of the manifest's report, not yet written."""
     # Read every input before writing anything: bad input fails fast.
     profiles = {name: load_profile(entry.path, max_decompressed)
                 for name, entry in manifest.profiles.items()}
@@ -184,7 +195,7 @@ def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool 
     results = [run(a) for a in manifest.analyses]
 
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
-    writer.flame_files = flame_files and not single
+    writer.flame_files = flame_files
     planned = []
     for i, (analysis, result) in enumerate(zip(manifest.analyses, results)):
         slug = f"{i + 1:02d}-{analysis.kind}"
@@ -215,10 +226,7 @@ def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool 
     notes = render_notes(manifest.notes) if manifest.notes else ""
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list)
-    if single:
-        from reportgen.render.single_file import write_single_file
-        return write_single_file(writer.files, target, manifest.title)
-    return writer.write(target)
+    return writer
 
 
 def _profiles_of(analysis) -> list[str]:

@@ -130,6 +130,14 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "pattern": Opt("regex", required=True),
         **FILTERS,
     },
+    "history": {   # a directory of runs; the whole site becomes the history (history_site)
+        "runs": Opt("path", required=True),
+        "baseline": Opt("count", 3),
+        "min_change": Opt("percent", 5.0),
+        "share_points": Opt("percent", 5.0),
+        "alpha": Opt("alpha", 0.05),
+        "gate": Opt(("newest", "any"), "newest"),
+    },
 }
 _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
             "labels": Opt("labels"), "sample_index": Opt("sample_index")}
@@ -263,6 +271,18 @@ class _Checker:
         if not (_is(node, "int") and _CONSTRUCT.construct_yaml_int(node) > 0):
             self.fail(node, f"{where}: expected a positive integer or 'all' (got {_got(node)})")
         return _CONSTRUCT.construct_yaml_int(node)
+
+    def count(self, node, where) -> int:
+        if not (_is(node, "int") and _CONSTRUCT.construct_yaml_int(node) > 0):
+            self.fail(node, f"{where}: expected a positive integer (got {_got(node)})")
+        return _CONSTRUCT.construct_yaml_int(node)
+
+    def percent(self, node, where) -> float:
+        value = _CONSTRUCT.construct_yaml_float(node) if _is(node, "int", "float") else -1.0
+        if not 0 <= value <= 1000:
+            self.fail(node, f"{where}: expected a number of percent (points), like 5 "
+                            f"(got {_got(node)})")
+        return value
 
     def size(self, node, where) -> int:
         n = _CONSTRUCT.construct_yaml_int(node) if _is(node, "int") else 0

@@ -1,0 +1,560 @@
+"""History of runs: trends, regressions and improvements, with their culprits.
+
+Pure: the runs' numbers (reportgen.analyze.run_metrics) in, a HistoryResult
+out. The method, whose defaults are in HistoryOptions:
+
+- Benchmarks: each run is compared with its window, the runs before it
+  (default 3), pooled, exactly as `reportgen bench` compares two files
+  (reportgen.analyze.benchstat.compare_row: medians, distribution-free 95%
+  confidence intervals, two-sided Mann-Whitney U). A change is reported when
+  (1) p < alpha, (2) the median moved by at least `min_change` (5%), and
+  (3) the two confidence intervals do not overlap (when both exist). (1) is
+  the test benchstat uses; (2) keeps a significant 0.3% wobble from being an
+  alarm; (3) guards against the many comparisons a history makes (every
+  night, every benchmark and unit): under no change, a run's interval
+  clears a pooled window's only about once in 300 comparisons. A detected
+  change starts a new baseline: later windows do not reach back past it,
+  so a regression is reported once, on the night it came, and its fix is
+  an improvement.
+- Profile shares: per profile kind, each function's cum share of the total
+  against the median share over the window (the previous `baseline` runs
+  with that profile). A share that grew by `share_points` (5 points) or more
+  is a regression; for CPU profiles (samples of equal weight) the growth
+  must also pass a two-proportion z-test at alpha divided by the number of
+  functions compared (Bonferroni), since a short profile's shares are noisy.
+- Goroutines: a group of identical stacks that grew at every run over the
+  window and the run (baseline + 1 runs in a row), by at least
+  `min_goroutines` in all.
+- Shares add up to the total: when some functions shrink, every other one's
+  share grows without its cost changing. A share's growth therefore counts
+  only beyond that: after - before / (1 - moved), where `moved` is the sum
+  of the flat shares that shrank (moved_away). This keeps the callers of a
+  new hot function, and the rest of the profile on the night a hot function
+  goes away, from being reported. One regression is reported per run and
+  profile kind: the function that grew most beyond it, the program's own
+  code first.
+- Culprits of a regression: in the same run's profiles, the functions whose
+  cum share grew most (beyond the others' shrinking) against the window, the
+  program's own code first (for ns/op the CPU profile, for B/op and
+  allocs/op the heap/allocs profile).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from reportgen.analyze.benchstat import (ALPHA, CONFIDENCE, change_pct, compare_row, median,
+                                         summarize)
+from reportgen.gocode import is_program_code
+
+DEFAULT_BASELINE = 3
+DEFAULT_MIN_CHANGE = 5.0      # percent of the window's median
+DEFAULT_SHARE_POINTS = 5.0    # percentage points of the profile's total
+MIN_GOROUTINES = 10
+CULPRITS = 3
+SHARE_HISTORY = 10            # functions per profile kind in the share history
+_ROOT_SHARE = 0.95            # functions at least this share in every run: roots
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    baseline: int = DEFAULT_BASELINE
+    min_change: float = DEFAULT_MIN_CHANGE
+    share_points: float = DEFAULT_SHARE_POINTS
+    alpha: float = ALPHA
+    confidence: float = CONFIDENCE
+    min_goroutines: int = MIN_GOROUTINES
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+def lower_is_better(unit: str) -> bool | None:
+    """For Go's own benchmark units: time, bytes and allocations per op shrink
+    when better, rates (MB/s) grow; a custom unit says nothing (None)."""
+    if unit.startswith(("ns/", "B/")) or unit == "allocs/op":
+        return True
+    if unit.endswith("/s"):
+        return False
+    return None
+
+
+# ---- results -----------------------------------------------------------------
+
+@dataclass
+class Point:
+    """One run's value of a series: median and confidence interval, or one value."""
+    run: str
+    value: float
+    lo: float | None = None
+    hi: float | None = None
+    n: int = 1
+
+    def as_dict(self) -> dict:
+        return {"run": self.run, "value": self.value, "lo": self.lo, "hi": self.hi, "n": self.n}
+
+
+@dataclass
+class Series:
+    key: str             # stable id: bench:<pkg>:<name>:<unit>, total:<profile>:<type> ...
+    kind: str            # "bench", "scalar", "goroutines"
+    metric: str          # in words: "BenchmarkQuote-2 ns/op", "goroutines"
+    unit: str
+    points: list         # of Point, in run order, runs without the series left out
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "kind": self.kind, "metric": self.metric, "unit": self.unit,
+                "note": self.note, "points": [p.as_dict() for p in self.points]}
+
+
+@dataclass
+class Culprit:
+    function: str
+    profile: str         # profile key: cpu, heap ...
+    sample_type: str
+    before: float        # cum share in percent: window median
+    after: float
+    own: bool            # the program's own code
+
+    @property
+    def points(self) -> float:
+        return self.after - self.before
+
+    def as_dict(self) -> dict:
+        return {"function": self.function, "profile": self.profile,
+                "sample_type": self.sample_type, "before": self.before, "after": self.after,
+                "points": self.points, "own": self.own}
+
+
+@dataclass
+class Change:
+    """A regression, an improvement, or a change in a unit with no better direction."""
+    run: str
+    kind: str            # "bench", "share", "goroutines"
+    metric: str
+    unit: str            # the metric's unit ("% of cpu" for shares)
+    before: float        # window median (shares: median share; goroutines: first count)
+    after: float
+    change: float        # percent (bench, goroutines) or percentage points (share)
+    change_unit: str     # "%" or "points"
+    series: str          # Series/ShareSeries key
+    window: list         # run ids compared against
+    p_value: float | None = None
+    n: tuple = ()        # (runs' values in the window, in the run)
+    before_ci: tuple | None = None
+    after_ci: tuple | None = None
+    culprits: list = field(default_factory=list)   # of Culprit
+    profile: str = ""    # shares: the profile key; where a diff page can be built
+    function: str = ""   # shares: the function whose share grew
+
+    @property
+    def culprit_names(self) -> list:
+        return [c.function for c in self.culprits]
+
+    def as_dict(self) -> dict:
+        return {"run": self.run, "kind": self.kind, "metric": self.metric, "unit": self.unit,
+                "before": self.before, "after": self.after, "change": self.change,
+                "change_unit": self.change_unit, "p_value": self.p_value, "n": list(self.n),
+                "before_ci": list(self.before_ci) if self.before_ci else None,
+                "after_ci": list(self.after_ci) if self.after_ci else None,
+                "window": self.window, "series": self.series, "profile": self.profile,
+                "function": self.function,
+                "culprits": self.culprit_names,
+                "culprit_details": [c.as_dict() for c in self.culprits]}
+
+
+@dataclass
+class ShareSeries:
+    """A function's cum and flat share (percent) of one profile kind, run by run."""
+    profile: str
+    sample_type: str
+    function: str
+    cum: list            # per run: percent, or None when the run has no such profile
+    flat: list
+    own: bool
+
+    def as_dict(self) -> dict:
+        return {"profile": self.profile, "sample_type": self.sample_type,
+                "function": self.function, "cum": self.cum, "flat": self.flat, "own": self.own}
+
+
+@dataclass
+class HistoryResult:
+    runs: list                    # run ids, in order
+    options: HistoryOptions
+    series: list                  # of Series: benchmarks, then scalars
+    shares: list                  # of ShareSeries
+    groups: list                  # of Series (kind goroutines): per goroutine group
+    regressions: list             # of Change, in run order
+    improvements: list
+    changes: list                 # significant moves in units with no better direction
+
+    def of_run(self, run: str) -> list:
+        return [c for c in self.regressions if c.run == run]
+
+    @property
+    def newest(self) -> str | None:
+        return self.runs[-1] if self.runs else None
+
+    def as_dict(self) -> dict:
+        return {"options": self.options.as_dict(), "runs": list(self.runs),
+                "series": [s.as_dict() for s in self.series],
+                "shares": [s.as_dict() for s in self.shares],
+                "goroutine_groups": [s.as_dict() for s in self.groups],
+                "regressions": [c.as_dict() for c in self.regressions],
+                "improvements": [c.as_dict() for c in self.improvements],
+                "changes": [c.as_dict() for c in self.changes]}
+
+
+# ---- shares ------------------------------------------------------------------
+
+def _shares(profile: dict) -> dict:
+    """function -> (flat %, cum %) of one run's profile."""
+    total = abs(profile["total"])
+    if not total:
+        return {}
+    return {name: (fc[0] / total * 100, fc[1] / total * 100)
+            for name, fc in profile["functions"].items()}
+
+
+def _profiles_by_key(runs: list) -> dict:
+    """profile key -> per run index: the profile dict (or None)."""
+    out: dict[str, list] = {}
+    for i, r in enumerate(runs):
+        for p in r["metrics"]["profiles"]:
+            out.setdefault(p["key"], [None] * len(runs))[i] = p
+    return out
+
+
+def _window(indices: list, i: int, size: int, start: int = 0) -> list:
+    """The last `size` of `indices` before position i, none before `start`."""
+    before = [j for j in indices if start <= j < i]
+    return before[-size:]
+
+
+def two_proportion_p(k1: float, n1: int, k2: float, n2: int) -> float:
+    """Two-sided p of a two-proportion z-test (pooled variance): k1/n1 against k2/n2."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    pooled = (k1 + k2) / (n1 + n2)
+    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if var <= 0:
+        return 1.0 if k1 / n1 == k2 / n2 else 0.0
+    z = abs(k1 / n1 - k2 / n2) / math.sqrt(var)
+    return math.erfc(z / math.sqrt(2))
+
+
+def share_moves(profiles: list, i: int, window: list, names=None, scale: float = 1.0) -> list:
+    """(function, before %, after %, p or None) for the functions of run i's
+    profile and its window (or just `names`): before is the median cum share
+    over the window's profiles (a function absent from a run's numbers counts
+    as 0 there). When the profiles count samples (CPU), p is a two-proportion
+    z-test of the run's share against the window's pooled share times `scale`
+    (the growth expected from the other functions' shrinking)."""
+    now = _shares(profiles[i])
+    past = [_shares(profiles[j]) for j in window]
+    counted = profiles[i].get("samples") and all(profiles[j].get("samples") for j in window)
+    if names is None:
+        names = sorted(set(now) | {n for s in past for n in s})
+    out = []
+    for name in names:
+        after = now.get(name, (0.0, 0.0))[1]
+        before = median([s.get(name, (0.0, 0.0))[1] for s in past])
+        p = None
+        if counted:
+            n1 = sum(profiles[j]["samples"] for j in window)
+            k1 = min(n1, scale * sum(s.get(name, (0.0, 0.0))[1] / 100 * profiles[j]["samples"]
+                                     for s, j in zip(past, window)))
+            n2 = profiles[i]["samples"]
+            p = two_proportion_p(k1, n1, after / 100 * n2, n2)
+        out.append((name, before, after, p))
+    return out
+
+
+def culprits(runs: list, i: int, baseline: int, prefer: tuple = ()) -> list:
+    """The functions whose cum share grew most in run i's profiles against the
+    previous `baseline` runs with the same profile kind: the program's own code
+    first, at most CULPRITS, each grown by at least one point. `prefer` names
+    profile types to look at first (cpu for time, heap/allocs for memory)."""
+    by_key = _profiles_by_key(runs)
+    keys = [k for k, ps in by_key.items() if ps[i] is not None]
+    preferred = [k for k in keys if by_key[k][i]["type"] in prefer]
+    found = []
+    for key in preferred or keys:
+        profiles = by_key[key]
+        present = [j for j, p in enumerate(profiles) if p is not None]
+        window = _window(present, i, baseline)
+        if not window:
+            continue
+        scale = 1 / (1 - moved_away(profiles, i, window))
+        for name, before, after, _p in share_moves(profiles, i, window):
+            excess = after - before * scale
+            if excess >= 1.0 and after < _ROOT_SHARE * 100:
+                found.append((not is_program_code(name), -excess, name, Culprit(
+                    name, key, profiles[i]["sample_type"], before, after,
+                    is_program_code(name))))
+    found.sort(key=lambda f: f[:3])
+    return [f[3] for f in found[:CULPRITS]]
+
+
+_PREFER = {"time": ("cpu",), "memory": ("allocs", "heap")}
+
+
+def _prefer_for(unit: str) -> tuple:
+    if unit.startswith("ns/") or unit.endswith("/s"):
+        return _PREFER["time"]
+    if unit.startswith("B/") or unit == "allocs/op":
+        return _PREFER["memory"]
+    return ()
+
+
+# ---- the analysis ------------------------------------------------------------
+
+def _bench_series(runs: list) -> dict:
+    """(pkg, name, unit) -> per run index: values (or None)."""
+    out: dict[tuple, list] = {}
+    for i, r in enumerate(runs):
+        for b in r["metrics"]["bench"]:
+            out.setdefault((b["pkg"], b["name"], b["unit"]), [None] * len(runs))[i] = b["values"]
+    return out
+
+
+def _metric_name(pkg: str, name: str, unit: str, many_pkgs: bool) -> str:
+    return f"{pkg}.{name} {unit}" if many_pkgs and pkg else f"{name} {unit}"
+
+
+def _overlap(a, b) -> bool:
+    return a.lo is None or b.lo is None or (a.lo <= b.hi and b.lo <= a.hi)
+
+
+def _detect_bench(runs, key, per_run, metric, opts, out):
+    pkg, name, unit = key
+    ids = [r["id"] for r in runs]
+    present = [i for i, v in enumerate(per_run) if v]
+    start = 0
+    for i in present:
+        window = _window(present, i, opts.baseline, start)
+        if not window:
+            continue
+        before = [v for j in window for v in per_run[j]]
+        row = compare_row(pkg, name, unit, before, per_run[i], opts.alpha, opts.confidence)
+        if not (row.significant and row.delta_pct is not None
+                and abs(row.delta_pct) >= opts.min_change and not _overlap(row.base, row.target)):
+            continue
+        start = i  # a new baseline from this run on
+        change = Change(ids[i], "bench", metric, unit, row.base.median, row.target.median,
+                        row.delta_pct, "%", f"bench:{pkg}:{name}:{unit}", [ids[j] for j in window],
+                        row.test.p, (row.base.n, row.target.n), _ci(row.base), _ci(row.target))
+        better = lower_is_better(unit)
+        if better is None:
+            out["changes"].append(change)
+        elif (row.delta_pct < 0) == better:
+            out["improvements"].append(change)
+        else:
+            change.culprits = culprits(runs, i, opts.baseline, _prefer_for(unit))
+            out["regressions"].append(change)
+
+
+def _ci(s) -> tuple | None:
+    return None if s.lo is None else (s.lo, s.hi)
+
+
+def moved_away(profiles: list, i: int, window: list) -> float:
+    """The fraction of run i's profile total that other functions gave up: the
+    sum of the flat shares that shrank against the window's median. Shares
+    add up to the total, so when some functions shrink, every other one's
+    share grows by the factor 1 / (1 - moved) without its cost changing."""
+    now = _shares(profiles[i])
+    past = [_shares(profiles[j]) for j in window]
+    names = set(now) | {n for s in past for n in s}
+    lost = sum(max(0.0, median([s.get(n, (0.0, 0.0))[0] for s in past])
+                   - now.get(n, (0.0, 0.0))[0]) for n in names)
+    return min(lost / 100, 0.99)
+
+
+def _detect_shares(runs, opts, out):
+    """One regression per run and profile kind: the function whose cum share grew
+    most beyond what the others' shrinking explains, the others as culprits."""
+    ids = [r["id"] for r in runs]
+    for key, profiles in _profiles_by_key(runs).items():
+        present = [j for j, p in enumerate(profiles) if p is not None]
+        start: dict[str, int] = {}   # function -> its baseline's first run (after a change)
+        for i in present:
+            window = _window(present, i, opts.baseline)
+            if not window:
+                continue
+            moved = {tuple(window): moved_away(profiles, i, window)}
+            moves = share_moves(profiles, i, window, scale=1 / (1 - moved[tuple(window)]))
+            tested = len(moves) or 1
+            grown = []
+            for move in moves:
+                name = move[0]
+                own = _window(present, i, opts.baseline, start.get(name, 0))
+                if not own:
+                    continue
+                if tuple(own) not in moved:
+                    moved[tuple(own)] = moved_away(profiles, i, own)
+                if own != window:    # compare with the runs since its last change only
+                    move = share_moves(profiles, i, own, [name], 1 / (1 - moved[tuple(own)]))[0]
+                _name, before, after, p = move
+                excess = after - before / (1 - moved[tuple(own)])
+                if excess < opts.share_points or after >= _ROOT_SHARE * 100:
+                    continue
+                if p is not None and p >= opts.alpha / tested:
+                    continue
+                grown.append((not is_program_code(name), -excess, name, before, after, p, own))
+            if not grown:
+                continue
+            grown.sort()
+            for g in grown:
+                start[g[2]] = i
+            _, _, name, before, after, p, own = grown[0]
+            prof = profiles[i]
+            c = Change(ids[i], "share", share_metric(key, prof["sample_type"], name),
+                       f"% of {prof['sample_type']}", before, after, after - before, "points",
+                       f"share:{key}:{name}", [ids[j] for j in own], p, (len(own), 1),
+                       profile=key, function=name)
+            c.culprits = [m for m in culprits(runs, i, opts.baseline, (prof["type"],))
+                          if m.function != name][:CULPRITS]
+            out["regressions"].append(c)
+
+
+def share_metric(profile: str, sample_type: str, function: str) -> str:
+    """cpu profile, cpu: share of main.F (cum)."""
+    return f"{profile} profile, {sample_type}: share of {function} (cum)"
+
+
+def _detect_goroutines(runs, groups: dict, opts, out):
+    ids = [r["id"] for r in runs]
+    span = opts.baseline + 1
+    for signature, counts in groups.items():
+        for i in range(span - 1, len(runs)):
+            seq = counts[i - span + 1:i + 1]
+            if any(c is None for c in seq):
+                continue
+            rising = all(b > a for a, b in zip(seq, seq[1:]))
+            if rising and seq[-1] - seq[0] >= opts.min_goroutines:
+                out["regressions"].append(Change(
+                    ids[i], "goroutines", f"goroutines: {signature}", "goroutines",
+                    float(seq[0]), float(seq[-1]), change_pct(seq[0], seq[-1]) or 0.0, "%",
+                    f"goroutines:{signature}", ids[i - span + 1:i], None, (span - 1, 1),
+                    culprits=culprits(runs, i, opts.baseline)))
+
+
+def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> HistoryResult:
+    """Trends and changes over runs in order.
+
+    runs: [{"id": str, "metrics": run_metrics dict}], oldest first.
+    Returns series for the charts (benchmarks with each run's median and
+    confidence interval; scalars such as profile totals and goroutines),
+    share histories of the top functions per profile kind, and the
+    regressions, improvements and direction-less changes (see the module
+    docstring for the rules).
+    """
+    ids = [r["id"] for r in runs]
+    out = {"regressions": [], "improvements": [], "changes": []}
+    series = []
+    bench = _bench_series(runs)
+    many_pkgs = len({k[0] for k in bench}) > 1
+    for key, per_run in bench.items():
+        metric = _metric_name(*key, many_pkgs)
+        points = []
+        for run_id, values in zip(ids, per_run):
+            if values:
+                s = summarize(values, options.confidence)
+                points.append(Point(run_id, s.median, s.lo, s.hi, s.n))
+        series.append(Series(f"bench:{key[0]}:{key[1]}:{key[2]}", "bench", metric, key[2],
+                             points))
+        _detect_bench(runs, key, per_run, metric, options, out)
+    series += _scalar_series(runs)
+    _detect_shares(runs, options, out)
+    groups = _group_counts(runs)
+    _detect_goroutines(runs, groups, options, out)
+    order = {run_id: i for i, run_id in enumerate(ids)}
+    for k in out:
+        out[k].sort(key=lambda c: (order[c.run], {"bench": 0, "share": 1}.get(c.kind, 2),
+                                   -abs(c.change), c.metric))
+    return HistoryResult(ids, options, series, share_history(runs, out["regressions"]),
+                         _group_series(ids, groups), out["regressions"], out["improvements"],
+                         out["changes"])
+
+
+def _scalar_series(runs: list) -> list:
+    by_key: dict[str, Series] = {}
+    durations: dict[str, set] = {}
+    for r in runs:
+        for s in r["metrics"]["scalars"]:
+            series = by_key.setdefault(s["key"], Series(s["key"], "scalar", s["label"], s["unit"],
+                                                        []))
+            series.points.append(Point(r["id"], float(s["value"])))
+            if s.get("duration_nanos") is not None:
+                durations.setdefault(s["key"], set()).add(s["duration_nanos"])
+    for key, ds in durations.items():
+        lo, hi = min(ds), max(ds)
+        if hi and (hi - lo) > 0.05 * hi:
+            by_key[key].note = ("the profiles' durations differ by more than 5%: compare "
+                                "their shares, not these totals")
+    return list(by_key.values())
+
+
+def _group_counts(runs: list) -> dict:
+    """goroutine group signature -> per run: count (None where the run has no dump)."""
+    out: dict[str, list] = {}
+    for i, r in enumerate(runs):
+        g = r["metrics"].get("goroutines")
+        if not g:
+            continue
+        for sig in g["groups"]:
+            out.setdefault(sig, [None] * len(runs))
+    for i, r in enumerate(runs):
+        g = r["metrics"].get("goroutines")
+        if g:
+            for sig, counts in out.items():
+                counts[i] = g["groups"].get(sig, 0)
+    return out
+
+
+def _group_series(ids: list, groups: dict, limit: int = SHARE_HISTORY) -> list:
+    """The largest goroutine groups (by their highest count) as series."""
+    ranked = sorted(groups.items(), key=lambda kv: (-max(c or 0 for c in kv[1]), kv[0]))
+    return [Series(f"goroutines:{sig}", "goroutines", sig, "goroutines",
+                   [Point(run_id, float(c)) for run_id, c in zip(ids, counts) if c is not None])
+            for sig, counts in ranked[:limit]]
+
+
+def share_history(runs: list, regressions: list, limit: int = SHARE_HISTORY) -> list:
+    """Per profile kind, the functions with the largest cum share in any run
+    (roots that hold nearly everything in every run left out), plus every
+    function named by a regression."""
+    named = {(c.profile, c.function) for c in regressions if c.function}
+    named |= {(m.profile, m.function) for c in regressions for m in c.culprits}
+    out = []
+    for key, profiles in _profiles_by_key(runs).items():
+        shares = [_shares(p) if p else None for p in profiles]
+        peak: dict[str, float] = {}
+        for s in shares:
+            for name, (_flat, cum) in (s or {}).items():
+                peak[name] = max(peak.get(name, 0.0), cum)
+        roots = {n for n in peak
+                 if all(s is None or s.get(n, (0, 0))[1] >= _ROOT_SHARE * 100 for s in shares)}
+        ranked = sorted((n for n in peak if n not in roots), key=lambda n: (-peak[n], n))
+        chosen = ranked[:limit] + sorted(n for (k, n) in named if k == key and n in peak
+                                         and n not in ranked[:limit])
+        sample_type = next(p["sample_type"] for p in profiles if p)
+        for name in chosen:
+            out.append(ShareSeries(key, sample_type, name,
+                                   [None if s is None else s.get(name, (0.0, 0.0))[1]
+                                    for s in shares],
+                                   [None if s is None else s.get(name, (0.0, 0.0))[0]
+                                    for s in shares],
+                                   is_program_code(name)))
+    return out
+
+
+def gate(result: HistoryResult, which: str = "newest") -> list:
+    """The regressions that fail a CI job: those of the newest run, or of any run."""
+    if which == "any":
+        return list(result.regressions)
+    return result.of_run(result.newest) if result.newest else []

@@ -1,0 +1,348 @@
+"""The history pipeline: run directories -> per-run numbers (cached, in a
+process pool) -> reportgen.analyze.history -> the history site.
+
+Incremental: the site keeps each run's numbers in data/history/runs/ID.json
+under a key, the sha256 of the run's files, reportgen's version and the
+theme (reportgen.sources.runs.run_key). The next build re-reads that file,
+and copies the run's own report (runs/ID/) from the earlier site, for every
+run whose key is unchanged; only new or changed runs are analysed. Diff
+pages of flagged runs are kept the same way, keyed by both runs' keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportgen.analyze.history import HistoryOptions, HistoryResult, analyze_history
+from reportgen.errors import ReportgenError
+from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
+from reportgen.sources.runs import find_runs, run_key
+
+CACHE_DIR = "data/history"
+CACHE_VERSION = 1   # of the cache files' layout
+
+
+@dataclass
+class RunInfo:
+    """A run as the history shows it: what run.yml said, what was read and skipped."""
+    id: str
+    path: str
+    key: str
+    meta: dict
+    notes: list
+    evidence: list          # [{"kind", "file"}]
+    metrics: dict
+    report: list = field(default_factory=list)  # files of its own report, under runs/ID/
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "meta": self.meta, "notes": self.notes,
+                "evidence": self.evidence,
+                "report": f"runs/{self.id}/index.html" if self.report else None}
+
+    def cache_dict(self) -> dict:
+        return {"version": CACHE_VERSION, "key": self.key, "id": self.id, "meta": self.meta,
+                "notes": self.notes, "evidence": self.evidence, "metrics": self.metrics,
+                "report": self.report}
+
+
+@dataclass
+class History:
+    runs: list              # of RunInfo, in order
+    result: HistoryResult
+    analysed: list          # ids of the runs analysed in this build
+    reused: list            # ids of the runs whose numbers came from the earlier site
+    files: dict = field(default_factory=dict)   # run reports and diffs: path -> text
+    diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
+
+    def as_dict(self) -> dict:
+        return {"runs": [r.as_dict() for r in self.runs], **self.result.as_dict()}
+
+
+# ---- one run (runs in a worker process) --------------------------------------
+
+def _report_notes(run, metrics) -> str:
+    """Markdown for the run report's index: metadata, skipped files, benchmark medians."""
+    from reportgen.analyze.benchstat import summarize
+    lines = [f"Run {run.id}"]
+    meta = run.meta
+    for label, value in (("commit", meta.commit), ("date", meta.date),
+                         ("branch", meta.branch)):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines += [f"{k}: {v}" for k, v in sorted(meta.labels.items())]
+    lines += [f"note: {n}" for n in run.notes]
+    if metrics["bench"]:
+        lines.append("")
+        lines.append("benchmark medians:")
+        for b in metrics["bench"]:
+            s = summarize(b["values"])
+            lines.append(f"  {b['name']}  {s.median:g} {b['unit']}  (n={s.n})")
+    # A fenced block shows names such as (*T).M as they are; fences inside cannot close it.
+    text = "\n".join(lines).replace("`", "'")
+    return f"```\n{text}\n```\n"
+
+
+def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
+    """The run's own full report (today's default report of its profiles), as files."""
+    from reportgen.build import compose_site
+    from reportgen.manifest import default_manifest
+    paths = [str(run.path / ev.name) for ev in run.evidence if ev.kind in ("profile",
+                                                                           "goroutines")]
+    manifest = default_manifest(paths)
+    manifest.title = f"Run {run.id}"
+    manifest.notes = _report_notes(run, metrics)
+    manifest.theme_dir = theme_dir
+    writer = compose_site(manifest, max_decompressed)
+    return writer.files
+
+
+def analyse_run(path: str, key: str, max_decompressed: int, theme_dir: str,
+                with_report: bool) -> dict:
+    """Read one run, extract its numbers and (optionally) build its report.
+
+    Returns a plain dict (it crosses process boundaries): RunInfo fields plus
+    "files"; or {"error": {"path", "reason"}} for bad input, since
+    ReportgenError does not survive pickling.
+    """
+    from reportgen.analyze.run_metrics import run_metrics
+    from reportgen.sources.runs import read_run
+    try:
+        run = read_run(path, max_decompressed)
+        metrics = run_metrics(run.evidence)
+        files = _run_report(run, metrics, max_decompressed, Path(theme_dir)) if with_report \
+            else {}
+    except ReportgenError as e:
+        line = getattr(e, "line", None)
+        return {"error": {"path": f"{e.path}:{line}" if line else e.path, "reason": e.reason}}
+    return {"id": run.id, "key": key, "meta": run.meta.as_dict(), "notes": run.notes,
+            "evidence": [{"kind": ev.kind, "file": ev.name} for ev in run.evidence],
+            "metrics": metrics, "report": sorted(files), "files": files}
+
+
+def _star(args):
+    return analyse_run(*args)
+
+
+# ---- the earlier site --------------------------------------------------------
+
+def _read_cache(target: Path | None) -> dict:
+    """run id -> cache dict, from an earlier history site at `target`."""
+    if target is None:
+        return {}
+    d = target / CACHE_DIR / "runs"
+    out = {}
+    if d.is_dir():
+        for f in sorted(d.glob("*.json")):
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue   # a damaged cache entry is re-analysed, not trusted
+            if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
+                out[data.get("id")] = data
+    return out
+
+
+def _old_files(target: Path, prefix: str, names: list) -> dict | None:
+    """prefix/name -> text for each name, read from the earlier site; None if any is gone."""
+    out = {}
+    for name in names:
+        try:
+            out[f"{prefix}/{name}"] = (target / prefix / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    return out
+
+
+# ---- the pipeline ------------------------------------------------------------
+
+def _theme_salt(theme_dir: Path) -> str:
+    """The theme's files, hashed: a changed template invalidates cached run reports."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in theme_dir.rglob("*") if p.is_file()):
+        h.update(f.relative_to(theme_dir).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
+                 max_decompressed: int = DEFAULT_MAX_DECOMPRESSED, with_reports: bool = True):
+    """RunInfo per run in order, reusing the earlier site's numbers where the key
+    matches; returns (runs, analysed ids, reused ids, files of run reports)."""
+    dirs = find_runs(paths)
+    salt = _theme_salt(theme_dir) if with_reports else "no-report"
+    keys = [run_key(d, salt) for d in dirs]
+    cache = _read_cache(target)
+    results: dict[int, dict] = {}
+    files: dict[str, str] = {}
+    todo = []
+    for i, (d, key) in enumerate(zip(dirs, keys)):
+        hit = cache.get(d.resolve().name)
+        if hit and hit.get("key") == key:
+            old = _old_files(target, f"runs/{hit['id']}", hit.get("report") or [])
+            if old is not None:
+                results[i] = hit
+                files.update(old)
+                continue
+        todo.append(i)
+    args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports)
+            for i in todo]
+    if jobs > 1 and len(args) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(args))) as pool:
+            done = list(pool.map(_star, args))
+    else:
+        done = [analyse_run(*a) for a in args]
+    for i, res in zip(todo, done):
+        if "error" in res:
+            raise ReportgenError(res["error"]["path"], res["error"]["reason"])
+        for name, text in res.pop("files").items():
+            files[f"runs/{res['id']}/{name}"] = text
+        results[i] = res
+    runs = [RunInfo(r["id"], str(dirs[i]), r["key"], r["meta"], r["notes"], r["evidence"],
+                    r["metrics"], r.get("report") or [])
+            for i, r in sorted(results.items())]
+    analysed = [runs[i].id for i in todo]
+    reused = [r.id for i, r in enumerate(runs) if i not in set(todo)]
+    return runs, analysed, reused, files
+
+
+def build_history(paths: list, target: Path | None, options: HistoryOptions,
+                  jobs: int | None = None, theme_dir: Path | None = None,
+                  max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> History:
+    """Analyse the runs (incrementally when `target` holds an earlier history
+    site) and, with a target, compose the run reports and diff pages."""
+    from reportgen.manifest import THEMES_DIR
+    theme_dir = theme_dir or THEMES_DIR / "default"
+    jobs = jobs or os.cpu_count() or 1
+    existing = target if target is not None and target.is_dir() else None
+    runs, analysed, reused, files = collect_runs(paths, existing, jobs, theme_dir,
+                                                 max_decompressed, target is not None)
+    result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options)
+    history = History(runs, result, analysed, reused, files)
+    if target is not None:
+        _add_diffs(history, existing, theme_dir, max_decompressed)
+    return history
+
+
+# ---- diffs of flagged runs ---------------------------------------------------
+
+def diff_slug(run: str, profile: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{run}-vs-window-{profile}").strip("-")
+
+
+def flagged_diffs(history: History) -> list:
+    """(run, base run, profile key) for each flagged run and profile kind its
+    regressions point at: the run against the newest run of its window that
+    has that profile."""
+    by_id = {r.id: r for r in history.runs}
+    out = []
+    for c in history.result.regressions:
+        key = c.profile or (c.culprits[0].profile if c.culprits else "")
+        if not key:
+            continue
+        has = [w for w in c.window if any(p["key"] == key for p in by_id[w].metrics["profiles"])]
+        if has and (c.run, has[-1], key) not in out:
+            out.append((c.run, has[-1], key))
+    return out
+
+
+def _profile_file(run: RunInfo, key: str) -> str:
+    return next(p["file"] for p in run.metrics["profiles"] if p["key"] == key)
+
+
+def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
+               max_decompressed: int):
+    """diffs/RUN-vs-window-KIND/: the diff page and diff flame graph of the flagged
+    run's profile against the window's newest one, scaled to the same total
+    (pprof -normalize: the runs' profiles may differ in length)."""
+    from reportgen.build import compose_site
+    from reportgen.manifest import Manifest, ProfileEntry, default_analysis
+    by_id = {r.id: r for r in history.runs}
+    old = {}
+    if existing is not None:
+        try:
+            old = json.loads((existing / CACHE_DIR / "diffs.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+    kept = {}
+    for run_id, base_id, key in flagged_diffs(history):
+        run, base = by_id[run_id], by_id[base_id]
+        slug = diff_slug(run_id, key)
+        dkey = hashlib.sha256(f"{base.key}\0{run.key}\0{key}".encode()).hexdigest()
+        entry = old.get(slug) if isinstance(old, dict) else None
+        if entry and entry.get("key") == dkey:
+            files = _old_files(existing, f"diffs/{slug}", entry.get("files") or [])
+            if files is not None:
+                history.files.update(files)
+                kept[slug] = entry
+                continue
+        profiles = {}
+        for name, r in (("window", base), ("run", run)):
+            path = Path(os.path.normpath(Path(r.path).absolute() / _profile_file(r, key)))
+            profiles[name] = ProfileEntry(name, path, f"{key} of {r.id}", {}, None, None)
+        manifest = Manifest(path=None, base_dir=Path.cwd(), title=f"{run_id} against {base_id}: "
+                            f"{key}", notes=None, theme_dir=theme_dir, output=Path("."),
+                            max_decompressed=max_decompressed, profiles=profiles,
+                            analyses=[default_analysis("diff", 0, base="window", target="run",
+                                                       normalize=True)])
+        # A manifest path marks it as not bare files: build adds no default diffs.
+        manifest.path = Path("history")
+        files = compose_site(manifest, max_decompressed).files
+        for name, text in files.items():
+            history.files[f"diffs/{slug}/{name}"] = text
+        kept[slug] = {"key": dkey, "files": sorted(files)}
+    history.diff_cache = kept
+
+
+def diff_href(run: str, profile: str) -> str:
+    """Where the diff page of a flagged run's profile is: its one analysis page."""
+    return f"diffs/{diff_slug(run, profile)}/pages/01-diff.html"
+
+
+def write_history_site(history: History, target: Path, title: str, theme_dir: Path,
+                       notes: str | None = None) -> Path:
+    from reportgen.render.history_pages import history_pages
+    from reportgen.render.site import SiteWriter
+    writer = SiteWriter(theme_dir, title)
+    writer.files.update(history.files)
+    for r in history.runs:
+        writer.files[f"{CACHE_DIR}/runs/{r.id}.json"] = json.dumps(
+            r.cache_dict(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    writer.files[f"{CACHE_DIR}/diffs.json"] = json.dumps(
+        history.diff_cache, indent=1, sort_keys=True) + "\n"
+    history_pages(writer, history, notes)
+    return writer.write(target)
+
+
+# ---- the manifest form -------------------------------------------------------
+
+def manifest_history(manifest):
+    """(runs directory, HistoryOptions, gate) of a manifest's one `history` analysis.
+
+    A history is a site of its own: the manifest may hold nothing else.
+    """
+    from reportgen.errors import ManifestError
+    found = [a for a in manifest.analyses if a.kind == "history"]
+    other = [a for a in manifest.analyses if a.kind != "history"] + found[1:]
+    if other or manifest.profiles:
+        where = other[0].line if other else None
+        raise ManifestError(manifest.path, "a manifest with a history analysis builds a "
+                                           "history site and holds nothing else (no profiles, "
+                                           "no other analyses)", where)
+    o = found[0].options
+    return o["runs"], HistoryOptions(baseline=o["baseline"], min_change=o["min_change"],
+                                     share_points=o["share_points"], alpha=o["alpha"]), o["gate"]
+
+
+def build_from_manifest(manifest, output: str | None = None, jobs: int | None = None) -> Path:
+    """`reportgen build site.yml` for a history manifest."""
+    runs, options, _gate = manifest_history(manifest)
+    target = Path(output) if output else Path(manifest.output)
+    history = build_history([runs], target, options, jobs, Path(manifest.theme_dir),
+                            manifest.max_decompressed)
+    return write_history_site(history, target, manifest.title, Path(manifest.theme_dir),
+                              manifest.notes)

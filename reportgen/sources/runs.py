@@ -1,0 +1,261 @@
+"""Reader of a run: one directory of evidence captured together (a night, a
+commit, a release), told apart file by file by content, as `build` does.
+
+    runs/2026-11-05/
+      run.yml         optional metadata: commit, date, branch, title, labels
+      cpu.pb.gz       pprof profiles of any kind (gzip or raw protobuf)
+      goroutine.txt   goroutine dumps (debug=1, debug=2, panic output)
+      bench.txt       `go test -bench` output
+      gctrace.log     anything else is skipped with a note naming the file
+
+A run's id is its directory name. Files are read from the directory itself
+(not its subdirectories); hidden files are ignored.
+
+READERS is the hook for new evidence: a reader is (kind, detect, load); the
+first whose `detect(head)` says yes loads the file. A kind with no loader
+yet (the GC trace until its reader lands) is recognised and skipped with a
+note, so the run still counts and the note says why its file was not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode
+
+import reportgen
+from reportgen.errors import ManifestError, ProfileError, UsageError
+from reportgen.sources.files import read_bytes
+from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip
+
+METADATA = ("run.yml", "run.yaml")
+_META_KEYS = ("commit", "date", "branch", "title", "labels")
+_GCTRACE = re.compile(rb"^gc \d+ @\d", re.M)
+_BENCH_LINE = re.compile(rb"^Benchmark\S*\s+\d+\s+\S+ \S", re.M)
+
+
+@dataclass
+class RunMeta:
+    """What run.yml says about a run; every field optional, shown where the run is named."""
+    commit: str = ""
+    date: str = ""
+    branch: str = ""
+    title: str = ""
+    labels: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"commit": self.commit, "date": self.date, "branch": self.branch,
+                "title": self.title, "labels": dict(self.labels)}
+
+
+@dataclass
+class Evidence:
+    kind: str        # a READERS kind: "profile", "goroutines", "bench"
+    name: str        # the file name inside the run
+    data: object     # what the reader returned (Profile, BenchSet ...)
+
+
+@dataclass
+class Run:
+    id: str
+    path: Path
+    meta: RunMeta
+    evidence: list = field(default_factory=list)  # of Evidence, by file name
+    notes: list = field(default_factory=list)     # files skipped, and why
+
+
+# ---- finding runs ------------------------------------------------------------
+
+def evidence_files(directory: Path) -> list[Path]:
+    """The regular, non-hidden files of a run directory, by name."""
+    return sorted((p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")),
+                  key=lambda p: p.name)
+
+
+def find_runs(paths: list) -> list[Path]:
+    """Run directories in order: as given, or by name under one parent directory.
+
+    A single directory that holds no files of its own but subdirectories is a
+    parent of runs. Raises UsageError for a missing path, a file, or no run.
+    """
+    dirs = []
+    for given in paths:
+        p = Path(given)
+        if not p.exists():
+            raise UsageError(given, "no such directory")
+        if not p.is_dir():
+            raise UsageError(given, "not a directory (give run directories, or one directory "
+                                    "of runs)")
+        dirs.append(p)
+    if len(dirs) == 1:
+        subdirs = sorted((d for d in dirs[0].iterdir() if d.is_dir()
+                          and not d.name.startswith(".")), key=lambda d: d.name)
+        own = [f for f in evidence_files(dirs[0]) if f.name not in METADATA]
+        if subdirs and not own:
+            dirs = subdirs
+    ids = [d.resolve().name for d in dirs]
+    for i, run_id in enumerate(ids):
+        if run_id in ids[:i]:
+            raise UsageError(dirs[i], f"a second run named {run_id!r} (a run's id is its "
+                                      f"directory name)")
+    if not dirs:
+        raise UsageError(paths[0] if paths else ".", "no run directories")
+    return dirs
+
+
+def run_key(directory: Path, salt: str = "") -> str:
+    """sha256 of the run's file names and bytes, reportgen's version and `salt`.
+
+    Equal keys mean the run's analysis would come out the same: the key of
+    the incremental cache.
+    """
+    h = hashlib.sha256(f"reportgen {reportgen.__version__}\0{salt}\0".encode())
+    for f in evidence_files(directory):
+        data = read_bytes(f)
+        h.update(f"{f.name}\0{len(data)}\0".encode("utf-8", "surrogateescape"))
+        h.update(data)
+    return h.hexdigest()
+
+
+# ---- metadata ----------------------------------------------------------------
+
+def read_meta(path: Path) -> RunMeta:
+    """run.yml: plain scalars under commit, date, branch, title; a labels mapping.
+
+    Raises ManifestError with the file and line for anything else.
+    """
+    display = str(path)
+    try:
+        text = read_bytes(path, ManifestError, "run metadata").decode("utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except UnicodeDecodeError:
+        raise ManifestError(display, "expected UTF-8 text") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ManifestError(display, f"invalid YAML: {getattr(e, 'problem', '') or e}",
+                            mark.line + 1 if mark else None) from None
+    meta = RunMeta()
+    if root is None:
+        return meta
+    if not isinstance(root, MappingNode):
+        raise ManifestError(display, "expected a mapping of commit, date, branch, title, "
+                                     "labels", root.start_mark.line + 1)
+    for knode, vnode in root.value:
+        key, line = getattr(knode, "value", "?"), knode.start_mark.line + 1
+        if key not in _META_KEYS:
+            raise ManifestError(display, f"unknown key {key!r} (allowed: "
+                                         f"{', '.join(_META_KEYS)})", line)
+        if key == "labels":
+            if not isinstance(vnode, MappingNode):
+                raise ManifestError(display, "labels: expected a mapping of key: value", line)
+            for k, v in vnode.value:
+                if not (isinstance(k, ScalarNode) and isinstance(v, ScalarNode)):
+                    raise ManifestError(display, "labels: expected plain key: value pairs",
+                                        k.start_mark.line + 1)
+                meta.labels[k.value] = v.value
+        elif isinstance(vnode, ScalarNode):
+            setattr(meta, key, vnode.value)  # the text as written: a date stays as typed
+        else:
+            raise ManifestError(display, f"{key}: expected a single value", line)
+    return meta
+
+
+# ---- evidence readers --------------------------------------------------------
+
+def _is_text(head: bytes) -> bool:
+    if b"\0" in head or is_gzip(head):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(head) - 3  # a character cut at the edge of the head
+    return True
+
+
+def _load_profile(path: Path, data: bytes, limit: int):
+    from reportgen.sources.pprof import parse_pprof
+    return parse_pprof(path, data, limit)
+
+
+def _load_goroutines(path: Path, data: bytes, limit: int):
+    from reportgen.sources.goroutines import load_goroutines
+    return load_goroutines(path, data)
+
+
+def _load_bench(path: Path, data: bytes, limit: int):
+    from reportgen.sources.bench import parse_bench
+    return parse_bench(data.decode("utf-8", errors="replace"), str(path))
+
+
+def _detect_goroutines(head: bytes) -> bool:
+    from reportgen.sources.goroutines import detect_goroutine_text
+    return detect_goroutine_text(head)
+
+
+@dataclass(frozen=True)
+class Reader:
+    kind: str
+    detect: Callable[[bytes], bool]               # on the first 64 KiB
+    load: Callable | None                          # (path, data, max_decompressed) -> data
+    skipped: str = ""                              # the note when there is no loader
+
+
+READERS: list[Reader] = [
+    Reader("goroutines", _detect_goroutines, _load_goroutines),
+    Reader("bench", lambda head: _is_text(head) and bool(_BENCH_LINE.search(head)),
+           _load_bench),
+    # The GC-trace reader plugs in here (kind "gctrace") with a loader, and its
+    # metrics in reportgen.analyze.run_metrics.EXTRACTORS.
+    Reader("gctrace", lambda head: _is_text(head) and bool(_GCTRACE.search(head)), None,
+           "a GODEBUG=gctrace=1 log; reportgen has no GC-trace reader yet"),
+    Reader("profile", lambda head: not _is_text(head), _load_profile),
+]
+
+
+def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run:
+    """Every piece of evidence in one run directory, with a note for each file skipped.
+
+    A file that looks like a profile, dump or benchmark output but does not
+    parse raises its reader's error (one line naming the file): a broken
+    capture should fail the job, not vanish from the trend. Only binary files
+    that are not pprof at all, and text in no format we read, are skipped.
+    """
+    d = Path(directory)
+    meta_file = next((d / m for m in METADATA if (d / m).is_file()), None)
+    run = Run(d.resolve().name, d, read_meta(meta_file) if meta_file else RunMeta())
+    for f in evidence_files(d):
+        if f.name in METADATA:
+            continue
+        data = read_bytes(f)
+        head = data[:65536]
+        reader = next((r for r in READERS if r.detect(head)), None)
+        if reader is None:
+            run.notes.append(f"{f.name}: skipped, text in no format reportgen reads")
+            continue
+        if reader.load is None:
+            run.notes.append(f"{f.name}: skipped, {reader.skipped}")
+            continue
+        try:
+            loaded = reader.load(f, data, max_decompressed)
+        except ProfileError as e:
+            if reader.kind == "profile" and not is_gzip(data):
+                run.notes.append(f"{f.name}: skipped, binary data that is not a profile "
+                                 f"({e.reason})")
+                continue
+            raise
+        kind = reader.kind
+        if kind == "profile" and _is_goroutine_profile(loaded):
+            kind = "goroutines"
+        run.evidence.append(Evidence(kind, f.name, loaded))
+    return run
+
+
+def _is_goroutine_profile(profile) -> bool:
+    from reportgen.analyze.goroutines import GOROUTINE_KINDS
+    return (len(profile.sample_types) == 1
+            and profile.sample_types[0].type in GOROUTINE_KINDS[:2])
