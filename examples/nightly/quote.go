@@ -52,23 +52,29 @@ func (c *Catalog) Lookup(sku string) int {
 }
 
 // canonicalSKU is the slower code path: it rebuilds every SKU upper-case,
-// without surrounding blanks, before the lookup, allocating twice per line,
-// though every SKU the service sees is canonical already.
+// without blanks, from its prefix and number — one string concatenation and
+// one strconv round trip per part — though every SKU the service sees is
+// canonical already.
 //
 //go:noinline
 func canonicalSKU(sku string) string {
-	b := make([]byte, 0, 8)
-	for i := 0; i < len(sku); i++ {
-		x := sku[i]
-		switch {
-		case x == ' ' || x == '\t':
-			continue
-		case 'a' <= x && x <= 'z':
+	prefix, number, ok := strings.Cut(strings.TrimSpace(sku), "-")
+	if !ok {
+		return sku
+	}
+	n, err := strconv.Atoi(number)
+	if err != nil {
+		return sku
+	}
+	var b []byte
+	for i := 0; i < len(prefix); i++ {
+		x := prefix[i]
+		if 'a' <= x && x <= 'z' {
 			x -= 'a' - 'A'
 		}
 		b = append(b, x)
 	}
-	return string(b)
+	return string(b) + "-" + pad6(n)
 }
 
 // Line is one line of an order.

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Benchmark `reportgen history`: a 60-run history site built in full, then
+incrementally with a 61st run, and the full build with --jobs 1 and 2.
+
+The runs are the nightly example's ten nights (examples/nightly/runs),
+repeated as night-001 ... night-061; each copy gets one extra benchmark line
+so that every run's files, hence its cache key, are its own.
+
+Prints the median wall time of each (fresh site for every full build),
+the ratio incremental / full (target <= 0.1) and jobs-2 / jobs-1.
+
+Stdlib only; runs reportgen as `python -m reportgen` from this checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+EXAMPLE = REPO / "examples" / "nightly" / "runs"
+TARGET_RATIO = 0.1
+
+
+def make_runs(dest: Path, count: int) -> list[Path]:
+    nights = sorted(p for p in EXAMPLE.iterdir() if p.is_dir())
+    out = []
+    for i in range(count):
+        d = dest / f"night-{i + 1:03d}"
+        shutil.copytree(nights[i % len(nights)], d)
+        with open(d / "bench.txt", "a") as f:  # a file of its own: its own cache key
+            f.write(f"BenchmarkCopy-2  1000  {1000 + i}.0 ns/op\n")
+        out.append(d)
+    return out
+
+
+def timed(args: list) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "history", *map(str, args)],
+                          cwd=REPO, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"reportgen history failed ({proc.returncode}):\n{proc.stderr}")
+    return took
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=60, help="runs in the history (default 60)")
+    ap.add_argument("--repeat", type=int, default=3, help="timings of each (default 3)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--check", action="store_true", help="exit 1 if the ratio target is missed")
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
+        tmp = Path(tmp)
+        runs = make_runs(tmp / "all", a.runs + 1)
+        hist = tmp / "runs"
+        hist.mkdir()
+        for d in runs[:-1]:
+            (hist / d.name).symlink_to(d)
+        results: dict[str, list] = {"full_jobs1": [], "full_jobs2": [], "incremental": []}
+        for rep in range(a.repeat):
+            for jobs in (1, 2):
+                site = tmp / f"site-{jobs}-{rep}"
+                results[f"full_jobs{jobs}"].append(timed([hist, "-o", site, "--jobs", jobs]))
+            # The 61st night arrives: rebuild the jobs-2 site in place.
+            site = tmp / f"site-2-{rep}"
+            (hist / runs[-1].name).symlink_to(runs[-1])
+            results["incremental"].append(timed([hist, "-o", site, "--jobs", 2]))
+            (hist / runs[-1].name).unlink()
+        med = {k: statistics.median(v) for k, v in results.items()}
+        out = {"runs": a.runs, "times": results, "medians": med,
+               "incremental_over_full": med["incremental"] / med["full_jobs2"],
+               "jobs2_over_jobs1": med["full_jobs2"] / med["full_jobs1"]}
+    if a.json:
+        print(json.dumps(out, indent=1))
+    else:
+        print(f"{a.runs} runs, median of {a.repeat}:")
+        print(f"  full build, --jobs 1       {med['full_jobs1']:7.2f} s")
+        print(f"  full build, --jobs 2       {med['full_jobs2']:7.2f} s")
+        print(f"  + run {a.runs + 1} (incremental) {med['incremental']:7.2f} s")
+        print(f"  ratio incremental / full   {out['incremental_over_full']:7.3f} "
+              f"(target <= {TARGET_RATIO})")
+        print(f"  ratio jobs 2 / jobs 1      {out['jobs2_over_jobs1']:7.3f}")
+    return 1 if a.check and out["incremental_over_full"] > TARGET_RATIO else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

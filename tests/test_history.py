@@ -1,0 +1,226 @@
+"""The history analyzer on synthetic runs: false alarms, detection, effect size,
+baseline restarts, shares, goroutine groups, the gate. Expected numbers are
+computed here independently (numpy, scipy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reportgen.analyze.history import (HistoryOptions, analyze_history, gate, moved_away,
+                                       two_proportion_p)
+
+
+def bench_run(run_id, samples: dict, profiles=(), goroutines=None) -> dict:
+    """A run's metrics: samples is {(name, unit): values}."""
+    return {"id": run_id, "metrics": {
+        "bench": [{"pkg": "example.com/p", "name": n, "unit": u, "values": list(map(float, v))}
+                  for (n, u), v in samples.items()],
+        "profiles": list(profiles), "goroutines": goroutines, "scalars": []}}
+
+
+def machine_noise(rng, center: float, n: int) -> np.ndarray:
+    """Timings like this shared 2-core machine's: log-normal spread (CV about 35%)
+    and now and then a run several times slower (another job took the core)."""
+    x = center * rng.lognormal(0.0, 0.35, n)
+    spikes = rng.random(n) < 0.05
+    x[spikes] *= rng.uniform(2, 5, spikes.sum())
+    return np.round(x, 1)
+
+
+def one_distribution_runs(seed: int, count: int = 20, n: int = 10) -> list:
+    rng = np.random.default_rng(seed)
+    return [bench_run(f"night-{i:02d}", {
+        ("BenchmarkQuote-2", "ns/op"): machine_noise(rng, 1200, n),
+        ("BenchmarkQuote-2", "B/op"): [320] * n,
+        ("BenchmarkQuote-2", "allocs/op"): [2] * n,
+        ("BenchmarkParse-2", "ns/op"): machine_noise(rng, 450, n),
+        ("BenchmarkParse-2", "MB/s"): np.round(rng.normal(80, 8, n), 2),
+    }) for i in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_no_false_alarms_on_twenty_runs_of_one_distribution(seed):
+    result = analyze_history(one_distribution_runs(seed))
+    assert result.regressions == []
+    assert result.improvements == []
+    assert gate(result, "any") == []
+
+
+def test_quiet_noise_with_the_count_people_use():
+    """A quiet runner (CV 2%) and -count 6: still no alarm in 20 runs."""
+    rng = np.random.default_rng(7)
+    runs = [bench_run(f"r{i:02d}", {("BenchmarkX-8", "ns/op"): np.round(
+        1000 * rng.lognormal(0, 0.02, 6), 1)}) for i in range(20)]
+    assert analyze_history(runs).regressions == []
+
+
+def step_runs(factors, n=10, cv=0.03, seed=1) -> list:
+    rng = np.random.default_rng(seed)
+    return [bench_run(f"r{i:02d}", {("BenchmarkX-8", "ns/op"): np.round(
+        1000 * f * rng.lognormal(0, cv, n), 1)}) for i, f in enumerate(factors)]
+
+
+def test_a_step_is_flagged_once_and_its_fix_is_an_improvement():
+    runs = step_runs([1, 1, 1, 1, 1.4, 1.4, 1.4, 1, 1, 1])
+    result = analyze_history(runs)
+    assert [(c.run, c.metric) for c in result.regressions] == [("r04", "BenchmarkX-8 ns/op")]
+    assert [c.run for c in result.improvements] == ["r07"]
+    c = result.regressions[0]
+    before = np.concatenate([runs[i]["metrics"]["bench"][0]["values"] for i in (1, 2, 3)])
+    after = runs[4]["metrics"]["bench"][0]["values"]
+    assert c.window == ["r01", "r02", "r03"]
+    assert c.before == pytest.approx(float(np.median(before)))
+    assert c.after == pytest.approx(float(np.median(after)))
+    assert c.change == pytest.approx((np.median(after) / np.median(before) - 1) * 100)
+    assert c.n == (30, 10)
+    # The improvement is judged against the runs since the regression only.
+    assert result.improvements[0].window == ["r04", "r05", "r06"]
+
+
+def test_p_value_is_the_mann_whitney_of_the_pooled_window():
+    stats = pytest.importorskip("scipy.stats")
+    runs = step_runs([1, 1, 1, 1.3], n=8, cv=0.05, seed=3)
+    c = analyze_history(runs).regressions[0]
+    before = np.concatenate([r["metrics"]["bench"][0]["values"] for r in runs[:3]])
+    after = runs[3]["metrics"]["bench"][0]["values"]
+    assert len(set(before) | set(after)) == len(before) + len(after)  # no ties: exact p
+    want = stats.mannwhitneyu(before, after, alternative="two-sided", method="exact").pvalue
+    assert c.p_value == pytest.approx(want, rel=1e-9)
+
+
+def test_a_significant_wobble_under_the_minimum_effect_is_no_alarm():
+    quiet = step_runs([1, 1, 1, 1.02], cv=0.001, seed=4)
+    assert analyze_history(quiet).regressions == []        # 2%: significant but small
+    bigger = step_runs([1, 1, 1, 1.06], cv=0.001, seed=4)
+    assert [c.run for c in analyze_history(bigger).regressions] == ["r03"]
+    looser = analyze_history(quiet, HistoryOptions(min_change=1.0))
+    assert [c.run for c in looser.regressions] == ["r03"]
+
+
+def test_direction_follows_the_unit():
+    rng = np.random.default_rng(5)
+
+    def runs(unit, factor):
+        return [bench_run(f"r{i}", {("BenchmarkX-8", unit): np.round(
+            100 * (factor if i == 3 else 1) * rng.lognormal(0, 0.01, 10), 3)}) for i in range(4)]
+    assert analyze_history(runs("MB/s", 0.5)).regressions[0].run == "r3"   # less throughput
+    assert analyze_history(runs("MB/s", 2.0)).improvements[0].run == "r3"
+    custom = analyze_history(runs("widgets/op", 2.0))
+    assert custom.regressions == [] and custom.improvements == []
+    assert custom.changes[0].run == "r3"
+
+
+def test_baseline_option_sets_the_window():
+    runs = step_runs([1, 1, 1, 1, 1, 1.5])
+    assert analyze_history(runs, HistoryOptions(baseline=5)).regressions[0].window == \
+        ["r00", "r01", "r02", "r03", "r04"]
+    assert analyze_history(runs, HistoryOptions(baseline=1)).regressions[0].window == ["r04"]
+
+
+def cpu_profile(functions: dict, samples: int = 1000, key="cpu") -> dict:
+    """functions: name -> (flat %, cum %) of a CPU profile with `samples` samples."""
+    total = samples * 10_000_000
+    return {"key": key, "file": "cpu.pb.gz", "type": "cpu", "sample_type": "cpu",
+            "unit": "nanoseconds", "total": total, "samples": samples, "duration_nanos": 10**10,
+            "functions": {n: [round(total * f / 100), round(total * c / 100)]
+                          for n, (f, c) in functions.items()}}
+
+
+CALM = {"main.main": (0, 100), "main.handle": (10, 90), "main.parse": (50, 50),
+        "main.encode": (30, 30), "runtime.mallocgc": (10, 10)}
+
+
+def test_a_new_hot_function_is_the_regression_and_callers_are_not():
+    slow = {"main.main": (0, 100), "main.handle": (5, 95), "main.parse": (30, 30),
+            "main.encode": (18, 18), "main.slowPath": (40, 42), "runtime.mallocgc": (7, 7)}
+    runs = [bench_run(f"r{i}", {}, [cpu_profile(CALM)]) for i in range(3)]
+    runs.append(bench_run("r3", {}, [cpu_profile(slow)]))
+    result = analyze_history(runs)
+    assert len(result.regressions) == 1
+    c = result.regressions[0]
+    assert (c.run, c.kind, c.function, c.profile) == ("r3", "share", "main.slowPath", "cpu")
+    assert c.before == 0 and c.after == pytest.approx(42)
+    assert c.p_value < 0.05
+    # main.handle's cum grew 5 points, but only because parse and encode shrank.
+    assert "main.handle" not in c.culprit_names
+
+
+def test_the_rest_of_a_profile_growing_after_a_fix_is_no_regression():
+    slow = {"main.main": (0, 100), "main.handle": (5, 95), "main.parse": (30, 30),
+            "main.encode": (18, 18), "main.slowPath": (40, 42), "runtime.mallocgc": (7, 7)}
+    runs = [bench_run(f"r{i}", {}, [cpu_profile(slow)]) for i in range(3)]
+    runs.append(bench_run("r3", {}, [cpu_profile(CALM)]))  # parse 30 -> 50: renormalised
+    assert analyze_history(runs).regressions == []
+    prof = [r["metrics"]["profiles"] for r in runs]
+    # flat shares that shrank: slowPath 40, handle and mallocgc nothing (they grew)... 
+    lost = (40 - 0) + 0 + 0
+    assert moved_away([p[0] for p in prof], 3, [0, 1, 2]) == pytest.approx(lost / 100)
+
+
+def test_share_growth_within_sampling_noise_is_no_regression():
+    """A 12-point move (5.2 beyond the renormalisation) in a 100-sample CPU profile is
+    noise; in 10,000 samples it is not."""
+    moved = dict(CALM, **{"main.parse": (62, 62), "main.encode": (18, 18)})
+    for samples, flagged in ((100, False), (10_000, True)):
+        runs = [bench_run(f"r{i}", {}, [cpu_profile(CALM, samples)]) for i in range(3)]
+        runs.append(bench_run("r3", {}, [cpu_profile(moved, samples)]))
+        assert bool(analyze_history(runs).regressions) == flagged, samples
+
+
+def test_two_proportion_p_matches_a_reference():
+    stats = pytest.importorskip("scipy.stats")
+    k1, n1, k2, n2 = 120, 1000, 165, 1000
+    pooled = (k1 + k2) / (n1 + n2)
+    z = (k2 / n2 - k1 / n1) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    assert two_proportion_p(k1, n1, k2, n2) == pytest.approx(2 * stats.norm.sf(abs(z)))
+
+
+def test_bench_regression_names_the_functions_whose_share_grew():
+    slow = {"main.main": (0, 100), "main.handle": (5, 95), "main.parse": (30, 30),
+            "main.encode": (18, 18), "main.slowPath": (40, 42), "runtime.mallocgc": (7, 7)}
+    rng = np.random.default_rng(2)
+    runs = [bench_run(f"r{i}", {("BenchmarkX-8", "ns/op"): np.round(
+        1000 * (1.8 if i == 3 else 1) * rng.lognormal(0, 0.03, 10), 1)},
+        [cpu_profile(slow if i == 3 else CALM)]) for i in range(4)]
+    result = analyze_history(runs)
+    bench = [c for c in result.regressions if c.kind == "bench"]
+    assert bench[0].culprit_names[0] == "main.slowPath"
+    assert bench[0].culprits[0].points == pytest.approx(42)
+
+
+def goroutine_run(run_id, counts: dict) -> dict:
+    r = bench_run(run_id, {})
+    r["metrics"]["goroutines"] = {"file": "g.txt", "total": sum(counts.values()),
+                                  "groups": counts}
+    return r
+
+
+def test_a_goroutine_group_that_keeps_growing_is_flagged():
+    leak, calm = "main.poll → chan receive", "main.worker [select]"
+    runs = [goroutine_run(f"r{i}", {leak: 5 + 8 * i, calm: 4 + i % 2}) for i in range(6)]
+    result = analyze_history(runs)
+    assert {c.run for c in result.regressions} == {"r3", "r4", "r5"}
+    assert all(c.metric == f"goroutines: {leak}" for c in result.regressions)
+    first = result.regressions[0]
+    assert (first.before, first.after) == (5, 29)
+    # Growing by one now and then is not a leak.
+    slow = [goroutine_run(f"r{i}", {leak: 5 + i}) for i in range(6)]
+    assert analyze_history(slow).regressions == []
+
+
+def test_gate_newest_or_any():
+    result = analyze_history(step_runs([1, 1, 1, 1.5, 1.5]))
+    assert gate(result, "newest") == []
+    assert [c.run for c in gate(result, "any")] == ["r03"]
+    assert [c.run for c in gate(analyze_history(step_runs([1, 1, 1, 1.5])))] == ["r03"]
+
+
+def test_series_carry_median_and_interval_per_run():
+    runs = step_runs([1, 1])
+    series = analyze_history(runs).series[0]
+    values = runs[1]["metrics"]["bench"][0]["values"]
+    p = series.points[1]
+    assert p.value == pytest.approx(float(np.median(values)))
+    xs = sorted(values)
+    assert (p.lo, p.hi) == (xs[1], xs[8])   # n=10: [x(2), x(9)] is the 95% interval

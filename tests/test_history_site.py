@@ -1,0 +1,231 @@
+"""`reportgen history` on the nightly example's captured runs: detection, the CI
+gate, bad input, the incremental cache, determinism, the manifest form and
+the history site in a browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reportgen.analyze.history import HistoryOptions
+from reportgen.history_site import build_history, write_history_site
+from reportgen.manifest import THEMES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "examples" / "nightly" / "runs"
+NIGHTS = sorted(p.name for p in RUNS.iterdir()) if RUNS.is_dir() else []
+BAD, FIX = "2026-11-05", "2026-11-08"
+THEME = THEMES_DIR / "default"
+
+
+def copy_runs(dest: Path, names) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copytree(RUNS / n, dest / n)
+    return dest
+
+
+def tree(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def example_history():
+    """The analysis of all ten nights, without a site (no run reports)."""
+    return build_history([str(RUNS)], None, HistoryOptions(), jobs=1)
+
+
+def test_the_example_has_ten_small_runs():
+    assert len(NIGHTS) == 10
+    size = sum(f.stat().st_size for f in RUNS.rglob("*") if f.is_file())
+    assert size < 600_000
+
+
+def test_regression_night_is_flagged_with_units_and_culprit(example_history):
+    result = example_history.result
+    assert {c.run for c in result.regressions} == {BAD}
+    quote = {c.unit: c for c in result.regressions
+             if c.kind == "bench" and c.metric.startswith("BenchmarkQuote-2 ")}
+    assert {"ns/op", "B/op", "allocs/op"} <= set(quote)
+    assert "main.canonicalSKU" in quote["ns/op"].culprit_names
+    assert all(c.change > 0 for c in quote.values())
+    assert not any("ParseOrder" in c.metric for c in result.regressions + result.improvements)
+    assert any(c.kind == "share" and c.profile == "cpu" for c in result.regressions)
+
+
+def test_fix_night_is_an_improvement_and_calm_nights_are_quiet(example_history):
+    result = example_history.result
+    improved = {(c.run, c.unit) for c in result.improvements}
+    assert {(FIX, "B/op"), (FIX, "allocs/op")} <= improved
+    assert {run for run, _ in improved} == {FIX}
+    # Every night names the gctrace log it could not read.
+    assert all(any("gctrace.log" in n and "GC-trace reader" in n for n in r.notes)
+               for r in example_history.runs)
+    assert [r.meta["commit"] for r in example_history.runs][4] == "e90c3a1"
+
+
+def test_gate_exit_codes(run_cli, tmp_path):
+    calm = run_cli("history", RUNS, "--fail-on-regression")
+    assert calm.returncode == 0, calm.stderr
+    assert f"REGRESSION {BAD} BenchmarkQuote-2 ns/op" in calm.stdout
+    assert "gate: passed" in calm.stdout
+    upto_bad = [RUNS / n for n in NIGHTS[:5]]
+    failing = run_cli("history", *upto_bad, "--fail-on-regression")
+    assert failing.returncode == 1
+    assert "fail" in failing.stdout.splitlines()[-1]
+    assert run_cli("history", RUNS, "--fail-on-regression", "--gate", "any").returncode == 1
+    assert run_cli("history", *upto_bad).returncode == 0   # no gate asked
+    missing = run_cli("history", tmp_path / "nope", "--fail-on-regression")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_json_output_shape(run_cli):
+    out = run_cli("history", *[RUNS / n for n in NIGHTS[:6]], "--format", "json")
+    data = json.loads(out.stdout)
+    assert [r["id"] for r in data["runs"]] == NIGHTS[:6]
+    assert data["runs"][0]["meta"]["branch"] == "main"
+    reg = next(c for c in data["regressions"] if c["metric"] == "BenchmarkQuote-2 ns/op")
+    for key in ("run", "metric", "unit", "before", "after", "change", "p_value", "culprits",
+                "window", "n"):
+        assert key in reg
+    assert reg["run"] == BAD and reg["unit"] == "ns/op" and reg["p_value"] < 0.05
+    assert "main.canonicalSKU" in reg["culprits"]
+    assert data["gate"] == {"runs": "newest", "regressions": 0}
+    assert {s["metric"] for s in data["series"]} >= {"BenchmarkQuote-2 ns/op", "goroutines"}
+
+
+@pytest.mark.parametrize("breakage, where", [
+    ("corrupt", "cpu.pb.gz"), ("run_yml", "run.yml:2"), ("bench", None)])
+def test_bad_run_is_one_line_and_exit_2(run_cli, tmp_path, breakage, where):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    night = runs / NIGHTS[1]
+    if breakage == "corrupt":
+        (night / "cpu.pb.gz").write_bytes((night / "cpu.pb.gz").read_bytes()[:200])
+    elif breakage == "run_yml":
+        (night / "run.yml").write_text("commit: abc\nauthor: me\n")
+    else:   # a file that is no evidence at all is skipped with a note, not an error
+        (night / "README").write_text("captured by hand\n")
+    out = run_cli("history", runs)
+    if where is None:
+        assert out.returncode == 0
+        assert "README: skipped, text in no format reportgen reads" in out.stdout
+        return
+    assert out.returncode == 2, out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and where in lines[0] and "Traceback" not in out.stderr
+
+
+def test_incremental_rebuild_analyses_only_new_or_changed_runs(tmp_path):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[3:6])
+    site = tmp_path / "site"
+    first = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    write_history_site(first, site, "Nightly", THEME)
+    assert first.analysed == NIGHTS[3:6] and first.reused == []
+
+    copy_runs(runs, NIGHTS[6:7])
+    second = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    assert second.analysed == [NIGHTS[6]]
+    assert second.reused == NIGHTS[3:6]
+    write_history_site(second, site, "Nightly", THEME)
+
+    # Same runs from scratch: the incremental site is the same, byte for byte.
+    fresh = tmp_path / "fresh"
+    full = build_history([str(runs)], fresh, HistoryOptions(), jobs=1, theme_dir=THEME)
+    write_history_site(full, fresh, "Nightly", THEME)
+    assert tree(site) == tree(fresh)
+
+    # A changed file re-analyses its run only; a removed run's report leaves the site.
+    with open(runs / NIGHTS[4] / "bench.txt", "a") as f:
+        f.write("BenchmarkQuote-2  1000  999.0 ns/op  320 B/op  2 allocs/op\n")
+    shutil.rmtree(runs / NIGHTS[3])
+    third = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    assert third.analysed == [NIGHTS[4]] and third.reused == [NIGHTS[5], NIGHTS[6]]
+    write_history_site(third, site, "Nightly", THEME)
+    assert not (site / "runs" / NIGHTS[3]).exists()
+
+
+def test_a_damaged_cache_entry_is_reanalysed(tmp_path):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    site = tmp_path / "site"
+    write_history_site(build_history([str(runs)], site, HistoryOptions(), 1, THEME), site,
+                       "N", THEME)
+    (site / "data" / "history" / "runs" / f"{NIGHTS[0]}.json").write_text("{not json")
+    (site / "runs" / NIGHTS[1] / "index.html").unlink()
+    again = build_history([str(runs)], site, HistoryOptions(), 1, THEME)
+    assert again.analysed == NIGHTS[:2]
+
+
+@pytest.fixture(scope="module")
+def nightly_site(tmp_path_factory):
+    """Nights 2 to 6 (the regression on the 5th) as a history site, built with two jobs."""
+    base = tmp_path_factory.mktemp("nightly")
+    runs = copy_runs(base / "runs", NIGHTS[1:6])
+    site = base / "site"
+    history = build_history([str(runs)], site, HistoryOptions(), jobs=2, theme_dir=THEME)
+    write_history_site(history, site, "Nightly <b>pages</b>", THEME)
+    return site
+
+
+def test_output_is_byte_identical_wherever_the_runs_live(nightly_site, tmp_path):
+    runs = copy_runs(tmp_path / "elsewhere" / "deeper", NIGHTS[1:6])
+    site = tmp_path / "again"
+    history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    write_history_site(history, site, "Nightly <b>pages</b>", THEME)
+    assert tree(site) == tree(nightly_site)
+
+
+def test_history_index_answers_first_and_links_reports_and_diffs(nightly_site):
+    html = (nightly_site / "index.html").read_text()
+    main = html[html.index("<main>"):]
+    answer = main[main.index('class="answer"'):main.index("</div>", main.index('class="answer"'))]
+    assert f"Run {BAD} (e90c3a1)" in answer and "BenchmarkQuote-2 ns/op" in answer
+    assert "The newest run regressed" in answer
+    assert "Nightly &lt;b&gt;pages&lt;/b&gt;" in html and "<b>pages</b>" not in html
+    for night in NIGHTS[1:6]:
+        assert f'href="runs/{night}/index.html"' in html
+        assert (nightly_site / "runs" / night / "index.html").is_file()
+    diff = f"diffs/{BAD}-vs-window-cpu/pages/01-diff.html"
+    assert f'href="{diff}"' in html
+    page = (nightly_site / diff).read_text()
+    assert "main.canonicalSKU" in page and "<svg" in page
+    data = json.loads((nightly_site / "data" / "history.json").read_text())
+    assert data["regressions"][0]["run"] == BAD
+    assert html.count("<svg") >= 8
+
+
+def test_manifest_form(run_cli, tmp_path):
+    out = run_cli("build", ROOT / "examples" / "nightly" / "site.yml", "-o", tmp_path / "s")
+    assert out.returncode == 0, out.stderr
+    assert "Nightly: the quote service" in (tmp_path / "s" / "index.html").read_text()
+    gate = run_cli("history", ROOT / "examples" / "nightly" / "site.yml", "-o", tmp_path / "s",
+                   "--fail-on-regression")
+    assert gate.returncode == 0 and "reused 10" in gate.stderr
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"profiles:\n  cpu: {{path: {RUNS / BAD / 'cpu.pb.gz'}}}\nanalyses:\n"
+                   f"  - kind: history\n    runs: {RUNS}\n")
+    refused = run_cli("build", bad, "-o", tmp_path / "b")
+    assert refused.returncode == 2 and "history" in refused.stderr
+    wrong = tmp_path / "wrong.yml"
+    wrong.write_text(f"analyses:\n  - kind: history\n    runs: {RUNS}\n    baseline: 0\n")
+    out = run_cli("build", wrong)
+    assert out.returncode == 2 and "wrong.yml:4" in out.stderr
+
+
+def test_history_index_in_a_browser_offline(nightly_site):
+    from browser import offline_browser
+    with offline_browser() as new_page:
+        w = new_page()
+        w.open(nightly_site / "index.html")
+        assert w.outside == [] and w.errors == []
+        assert w.page.locator(".charts figure svg").count() >= 6
+        assert w.page.locator("#regressions tbody tr").count() >= 1
+        first = w.page.locator("#answer").inner_text()
+        assert BAD in first
+        w.page.locator(f'a[href="runs/{BAD}/index.html"]').first.click()
+        w.page.wait_for_load_state("load")
+        assert w.page.url.endswith(f"runs/{BAD}/index.html")
+        assert w.outside == [] and w.errors == []
