@@ -229,3 +229,37 @@ def test_history_index_in_a_browser_offline(nightly_site):
         w.page.wait_for_load_state("load")
         assert w.page.url.endswith(f"runs/{BAD}/index.html")
         assert w.outside == [] and w.errors == []
+
+
+def test_runs_are_taken_as_given_or_by_name(tmp_path):
+    from reportgen.errors import UsageError
+    from reportgen.sources.runs import find_runs
+    for name in ("b", "a", "c"):
+        (tmp_path / "all" / name).mkdir(parents=True)
+        (tmp_path / "all" / name / "bench.txt").write_text("BenchmarkX-2 10 5 ns/op\n")
+    assert [d.name for d in find_runs([tmp_path / "all"])] == ["a", "b", "c"]
+    given = [tmp_path / "all" / n for n in ("c", "a")]
+    assert [d.name for d in find_runs(given)] == ["c", "a"]
+    (tmp_path / "other" / "a").mkdir(parents=True)
+    with pytest.raises(UsageError, match="second run named 'a'"):
+        find_runs([tmp_path / "all" / "a", tmp_path / "other" / "a"])
+
+
+def test_hostile_names_stay_text_in_the_history(tmp_path, hostile_profile):
+    from profiles import HOSTILE
+    runs = tmp_path / "runs"
+    for i, factor in enumerate((1, 1, 1, 3)):
+        night = runs / f"n{i}"
+        night.mkdir(parents=True)
+        shutil.copy(hostile_profile, night / "heap.pb.gz")
+        lines = [f"Benchmark{HOSTILE[0]}-2 100 {1000 * factor + k} ns/op" for k in range(8)]
+        (night / "bench.txt").write_text("\n".join(lines) + "\n")
+        (night / "run.yml").write_text(f"commit: '{HOSTILE[1]}'\nlabels: {{x: '{HOSTILE[3]}'}}\n")
+    site = tmp_path / "site"
+    history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    assert history.result.regressions
+    write_history_site(history, site, HOSTILE[2], THEME)
+    html = (site / "index.html").read_text()
+    for text in HOSTILE[:3]:
+        assert text not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Captures the nightly example's runs into runs/: ten "nights", each a
-# directory with what a nightly CI job would keep — `go test -bench` output,
-# a CPU profile of the service loop, a heap profile, a goroutine dump
-# (debug=2), the start of the GODEBUG=gctrace=1 log and a run.yml (commit, date, branch).
+# directory with what a nightly CI job would keep — `go test -bench` output
+# (BenchmarkQuote also reports cpu-ns/op, its CPU time per op, which the
+# waits of a busy machine do not inflate as they do ns/op), a CPU profile of
+# the service loop, a heap profile, a goroutine dump (debug=2), the start of
+# the GODEBUG=gctrace=1 log and a run.yml (commit, date, branch).
 #
 # The story: on night 2026-11-05 a commit makes every lookup canonicalise
 # its SKU first (the slower code path, main.canonicalSKU: more time, more

@@ -7,12 +7,15 @@ out. The method, whose defaults are in HistoryOptions:
   (default 3), pooled, exactly as `reportgen bench` compares two files
   (reportgen.analyze.benchstat.compare_row: medians, distribution-free 95%
   confidence intervals, two-sided Mann-Whitney U). A change is reported when
-  (1) p < alpha, (2) the median moved by at least `min_change` (5%), and
-  (3) the two confidence intervals do not overlap (when both exist). (1) is
-  the test benchstat uses; (2) keeps a significant 0.3% wobble from being an
-  alarm; (3) guards against the many comparisons a history makes (every
-  night, every benchmark and unit): under no change, a run's interval
-  clears a pooled window's only about once in 300 comparisons. A detected
+  (1) p < alpha, (2) the median moved by at least `min_change` (5%),
+  (3) the two confidence intervals do not overlap (when both exist), and
+  (4) the run's median is farther from the window's than any window run's
+  median is. (1) is the test benchstat uses; (2) keeps a significant 0.3%
+  wobble from being an alarm; (3) guards against the many comparisons a
+  history makes (every night, every benchmark and unit): with no change,
+  (1)-(3) hold in about 1 comparison in 500 on this machine's noise; (4)
+  asks the change to exceed the night-to-night variation the window shows,
+  which the pooled test cannot see. A window needs two runs. A detected
   change starts a new baseline: later windows do not reach back past it,
   so a regression is reported once, on the night it came, and its fix is
   an improvement.
@@ -32,7 +35,8 @@ out. The method, whose defaults are in HistoryOptions:
   new hot function, and the rest of the profile on the night a hot function
   goes away, from being reported. One regression is reported per run and
   profile kind: the function that grew most beyond it, the program's own
-  code first.
+  code first. Runtime functions (GC, allocator, scheduler) move with GC
+  timing from run to run and are never a share regression themselves.
 - Culprits of a regression: in the same run's profiles, the functions whose
   cum share grew most (beyond the others' shrinking) against the window, the
   program's own code first (for ns/op the CPU profile, for B/op and
@@ -46,7 +50,7 @@ from dataclasses import dataclass, field
 
 from reportgen.analyze.benchstat import (ALPHA, CONFIDENCE, change_pct, compare_row, median,
                                          summarize)
-from reportgen.gocode import is_program_code
+from reportgen.gocode import family, is_program_code, package_of
 
 DEFAULT_BASELINE = 3
 DEFAULT_MIN_CHANGE = 5.0      # percent of the window's median
@@ -70,10 +74,23 @@ class HistoryOptions:
         return dict(vars(self))
 
 
+def is_runtime(name: str) -> bool:
+    """The Go runtime's own functions (GC, scheduler, allocator, profiler): their
+    shares move with GC timing and scheduling from run to run, so they are
+    context for culprits, never a share regression of their own."""
+    return family(package_of(name)) == "runtime"
+
+
+def is_time_unit(unit: str) -> bool:
+    """ns/op, and custom time units such as cpu-ns/op (CPU time per op)."""
+    return unit.startswith("ns/") or unit.endswith("-ns/op")
+
+
 def lower_is_better(unit: str) -> bool | None:
     """For Go's own benchmark units: time, bytes and allocations per op shrink
-    when better, rates (MB/s) grow; a custom unit says nothing (None)."""
-    if unit.startswith(("ns/", "B/")) or unit == "allocs/op":
+    when better, rates (MB/s) grow; a custom unit says nothing (None), except
+    time per op under another name (cpu-ns/op)."""
+    if is_time_unit(unit) or unit.startswith("B/") or unit == "allocs/op":
         return True
     if unit.endswith("/s"):
         return False
@@ -303,7 +320,7 @@ _PREFER = {"time": ("cpu",), "memory": ("allocs", "heap")}
 
 
 def _prefer_for(unit: str) -> tuple:
-    if unit.startswith("ns/") or unit.endswith("/s"):
+    if is_time_unit(unit) or unit.endswith("/s"):
         return _PREFER["time"]
     if unit.startswith("B/") or unit == "allocs/op":
         return _PREFER["memory"]
@@ -326,7 +343,9 @@ def _metric_name(pkg: str, name: str, unit: str, many_pkgs: bool) -> str:
 
 
 def _overlap(a, b) -> bool:
-    return a.lo is None or b.lo is None or (a.lo <= b.hi and b.lo <= a.hi)
+    """Whether the two medians' confidence intervals overlap; False when either
+    side has too few runs for an interval (the test and the effect size decide)."""
+    return a.lo is not None and b.lo is not None and a.lo <= b.hi and b.lo <= a.hi
 
 
 def _detect_bench(runs, key, per_run, metric, opts, out):
@@ -336,12 +355,14 @@ def _detect_bench(runs, key, per_run, metric, opts, out):
     start = 0
     for i in present:
         window = _window(present, i, opts.baseline, start)
-        if not window:
+        if len(window) < min(2, opts.baseline):   # one run shows no night-to-night spread
             continue
         before = [v for j in window for v in per_run[j]]
         row = compare_row(pkg, name, unit, before, per_run[i], opts.alpha, opts.confidence)
         if not (row.significant and row.delta_pct is not None
-                and abs(row.delta_pct) >= opts.min_change and not _overlap(row.base, row.target)):
+                and abs(row.delta_pct) >= opts.min_change and not _overlap(row.base, row.target)
+                and beyond_window_spread(row.target.median, row.base.median,
+                                         [per_run[j] for j in window])):
             continue
         start = i  # a new baseline from this run on
         change = Change(ids[i], "bench", metric, unit, row.base.median, row.target.median,
@@ -355,6 +376,13 @@ def _detect_bench(runs, key, per_run, metric, opts, out):
         else:
             change.culprits = culprits(runs, i, opts.baseline, _prefer_for(unit))
             out["regressions"].append(change)
+
+
+def beyond_window_spread(after: float, before: float, window_values: list) -> bool:
+    """Whether the run's median is farther from the window's pooled median than
+    any single window run's median is: the change must exceed the night-to-night
+    variation the window itself shows, which the pooled test cannot see."""
+    return all(abs(after - before) > abs(median(v) - before) for v in window_values)
 
 
 def _ci(s) -> tuple | None:
@@ -400,7 +428,7 @@ def _detect_shares(runs, opts, out):
                     move = share_moves(profiles, i, own, [name], 1 / (1 - moved[tuple(own)]))[0]
                 _name, before, after, p = move
                 excess = after - before / (1 - moved[tuple(own)])
-                if excess < opts.share_points or after >= _ROOT_SHARE * 100:
+                if excess < opts.share_points or after >= _ROOT_SHARE * 100 or is_runtime(name):
                     continue
                 if p is not None and p >= opts.alpha / tested:
                     continue

@@ -13,6 +13,7 @@ import math
 import pygal
 from pygal.style import Style
 
+from reportgen.analyze.history import is_time_unit
 from reportgen.render.bench_pages import fmt_value
 from reportgen.render.charts import clean_svg, shorten
 
@@ -38,8 +39,8 @@ def value_text(v: float | None, unit: str) -> str:
         return f"{v:.1f}%"
     if unit == "goroutines":
         return f"{v:g}"
-    if unit == "nanoseconds":
-        return fmt_value(v, "ns/op").removesuffix("s") + "s"
+    if unit == "nanoseconds" or unit.endswith("-ns/op"):
+        return fmt_value(v, "ns/op")
     if unit == "bytes":
         return fmt_value(v, "B/op")
     return fmt_value(v, unit)
@@ -87,12 +88,13 @@ def regression_sentence(changes: list, run) -> str:
     into main.canonicalSKU (+24 points)."""
     # Time first: it is what the benchmark is about; then by size of the change.
     bench = sorted((c for c in changes if c.kind == "bench"),
-                   key=lambda c: (not c.unit.startswith("ns/"), -abs(c.change)))
+                   key=lambda c: (not is_time_unit(c.unit), -abs(c.change)))
     shares = [c for c in changes if c.kind == "share"]
     other = [c for c in changes if c.kind not in ("bench", "share")]
     parts = [f"{c.metric} {c.change:+.0f}% ({p_text(c.p_value)})" for c in bench[:3]]
     if len(bench) > 3:
-        parts.append(f"{len(bench) - 3} more benchmark units")
+        more = len(bench) - 3
+        parts.append(f"{more} more benchmark unit{'s' if more > 1 else ''}")
     if shares:
         s = max(shares, key=lambda c: (c.profile == "cpu", c.change))
         parts.append(f"{_profile_word(s.profile)} moved into {s.function} "
