@@ -61,7 +61,7 @@ class History:
     diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
 
     def as_dict(self) -> dict:
-        return {"runs": [r.as_dict() for r in self.runs], **self.result.as_dict()}
+        return {**self.result.as_dict(), "runs": [r.as_dict() for r in self.runs]}
 
 
 # ---- one run (runs in a worker process) --------------------------------------
@@ -311,7 +311,8 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
     writer.files.update(history.files)
     for r in history.runs:
         writer.files[f"{CACHE_DIR}/runs/{r.id}.json"] = json.dumps(
-            r.cache_dict(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+            r.cache_dict(), indent=1, ensure_ascii=False) + "\n"  # keeps key order: reused
+                                                                  # numbers print the same
     writer.files[f"{CACHE_DIR}/diffs.json"] = json.dumps(
         history.diff_cache, indent=1, sort_keys=True) + "\n"
     history_pages(writer, history, notes)
