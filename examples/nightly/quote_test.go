@@ -25,11 +25,7 @@ func TestQuote(t *testing.T) {
 // BenchmarkQuote prices one 8-line order against a 2000-item catalog: the
 // lookup's cost shows here.
 func BenchmarkQuote(b *testing.B) {
-	c := NewCatalog(2000)
-	orders := make([]string, 64)
-	for k := range orders {
-		orders[k] = Order(c, k, 8)
-	}
+	c, orders := benchOrders()
 	b.ReportAllocs()
 	start := cpuTime()
 	b.ResetTimer()
@@ -42,6 +38,16 @@ func BenchmarkQuote(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// benchOrders is a 2000-item catalog and 64 orders of 8 lines against it.
+func benchOrders() (*Catalog, []string) {
+	c := NewCatalog(2000)
+	orders := make([]string, 64)
+	for k := range orders {
+		orders[k] = Order(c, k, 8)
+	}
+	return c, orders
 }
 
 // cpuTime is the CPU time the process has used. On a shared CI machine the
@@ -58,11 +64,7 @@ func cpuTime() time.Duration {
 // BenchmarkParseOrder parses the same orders without pricing them: it does
 // not touch the lookup and should stay flat every night.
 func BenchmarkParseOrder(b *testing.B) {
-	c := NewCatalog(2000)
-	orders := make([]string, 64)
-	for k := range orders {
-		orders[k] = Order(c, k, 8)
-	}
+	_, orders := benchOrders()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
