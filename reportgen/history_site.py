@@ -25,7 +25,7 @@ from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.runs import find_runs, run_key
 
 CACHE_DIR = "data/history"
-CACHE_VERSION = 1   # of the cache files' layout
+CACHE_VERSION = 2   # of the cache files and of what a run's numbers hold: bump on change
 
 
 @dataclass
@@ -58,6 +58,7 @@ class History:
     analysed: list          # ids of the runs analysed in this build
     reused: list            # ids of the runs whose numbers came from the earlier site
     files: dict = field(default_factory=dict)   # run reports and diffs: path -> text
+    links: dict = field(default_factory=dict)   # the same, reused: path -> earlier file
     diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
 
     def as_dict(self) -> dict:
@@ -149,13 +150,16 @@ def _read_cache(target: Path | None) -> dict:
 
 
 def _old_files(target: Path, prefix: str, names: list) -> dict | None:
-    """prefix/name -> text for each name, read from the earlier site; None if any is gone."""
+    """prefix/name -> its path in the earlier site, for each name; None if any is gone.
+
+    The new site hard-links them: a reused run's report is neither read nor
+    written again."""
     out = {}
     for name in names:
-        try:
-            out[f"{prefix}/{name}"] = (target / prefix / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        path = target / prefix / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or not path.is_file():
             return None
+        out[f"{prefix}/{name}"] = path
     return out
 
 
@@ -172,13 +176,15 @@ def _theme_salt(theme_dir: Path) -> str:
 def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
                  max_decompressed: int = DEFAULT_MAX_DECOMPRESSED, with_reports: bool = True):
     """RunInfo per run in order, reusing the earlier site's numbers where the key
-    matches; returns (runs, analysed ids, reused ids, files of run reports)."""
+    matches; returns (runs, analysed ids, reused ids, files of new run reports,
+    links to the reused ones)."""
     dirs = find_runs(paths)
-    salt = _theme_salt(theme_dir) if with_reports else "no-report"
+    salt = f"{CACHE_VERSION}:" + (_theme_salt(theme_dir) if with_reports else "no-report")
     keys = [run_key(d, salt) for d in dirs]
     cache = _read_cache(target)
     results: dict[int, dict] = {}
     files: dict[str, str] = {}
+    links: dict[str, Path] = {}
     todo = []
     for i, (d, key) in enumerate(zip(dirs, keys)):
         hit = cache.get(d.resolve().name)
@@ -186,7 +192,7 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
             old = _old_files(target, f"runs/{hit['id']}", hit.get("report") or [])
             if old is not None:
                 results[i] = hit
-                files.update(old)
+                links.update(old)
                 continue
         todo.append(i)
     args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports)
@@ -207,7 +213,7 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
             for i, r in sorted(results.items())]
     analysed = [runs[i].id for i in todo]
     reused = [r.id for i, r in enumerate(runs) if i not in set(todo)]
-    return runs, analysed, reused, files
+    return runs, analysed, reused, files, links
 
 
 def build_history(paths: list, target: Path | None, options: HistoryOptions,
@@ -219,10 +225,10 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     theme_dir = theme_dir or THEMES_DIR / "default"
     jobs = jobs or os.cpu_count() or 1
     existing = target if target is not None and target.is_dir() else None
-    runs, analysed, reused, files = collect_runs(paths, existing, jobs, theme_dir,
-                                                 max_decompressed, target is not None)
+    runs, analysed, reused, files, links = collect_runs(paths, existing, jobs, theme_dir,
+                                                        max_decompressed, target is not None)
     result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options)
-    history = History(runs, result, analysed, reused, files)
+    history = History(runs, result, analysed, reused, files, links)
     if target is not None:
         _add_diffs(history, existing, theme_dir, max_decompressed)
     return history
@@ -277,7 +283,7 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
         if entry and entry.get("key") == dkey:
             files = _old_files(existing, f"diffs/{slug}", entry.get("files") or [])
             if files is not None:
-                history.files.update(files)
+                history.links.update(files)
                 kept[slug] = entry
                 continue
         profiles = {}
@@ -307,6 +313,7 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
                        notes: str | None = None) -> Path:
     from reportgen.render.history_pages import history_pages
     from reportgen.render.site import SiteWriter
+    from reportgen.render.sitedir import write_report
     writer = SiteWriter(theme_dir, title)
     writer.files.update(history.files)
     for r in history.runs:
@@ -316,7 +323,7 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
     writer.files[f"{CACHE_DIR}/diffs.json"] = json.dumps(
         history.diff_cache, indent=1, sort_keys=True) + "\n"
     history_pages(writer, history, notes)
-    return writer.write(target)
+    return write_report(target, writer.files, history.links)
 
 
 # ---- the manifest form -------------------------------------------------------

@@ -229,11 +229,25 @@ class HistoryResult:
 
 def _shares(profile: dict) -> dict:
     """function -> (flat %, cum %) of one run's profile."""
+    cached = profile.get("_shares")   # see _with_shares
+    if cached is not None:
+        return cached
     total = abs(profile["total"])
     if not total:
         return {}
     return {name: (fc[0] / total * 100, fc[1] / total * 100)
             for name, fc in profile["functions"].items()}
+
+
+def _with_shares(runs: list) -> list:
+    """Copies of the runs whose profiles carry their shares, computed once: every
+    run is in several windows. The caller's dicts are left as they were."""
+    out = []
+    for r in runs:
+        m = r["metrics"]
+        profiles = [{**p, "_shares": _shares(p)} for p in m["profiles"]]
+        out.append({**r, "metrics": {**m, "profiles": profiles}})
+    return out
 
 
 def _profiles_by_key(runs: list) -> dict:
@@ -358,11 +372,15 @@ def _detect_bench(runs, key, per_run, metric, opts, out):
         if len(window) < min(2, opts.baseline):   # one run shows no night-to-night spread
             continue
         before = [v for j in window for v in per_run[j]]
+        # The cheap conditions first: the exact test is computed only for the
+        # few comparisons that pass them (it is the costly part of a history).
+        a, b = summarize(before, opts.confidence), summarize(per_run[i], opts.confidence)
+        delta = change_pct(a.median, b.median)
+        if not (delta is not None and abs(delta) >= opts.min_change and not _overlap(a, b)
+                and beyond_window_spread(b.median, a.median, [per_run[j] for j in window])):
+            continue
         row = compare_row(pkg, name, unit, before, per_run[i], opts.alpha, opts.confidence)
-        if not (row.significant and row.delta_pct is not None
-                and abs(row.delta_pct) >= opts.min_change and not _overlap(row.base, row.target)
-                and beyond_window_spread(row.target.median, row.base.median,
-                                         [per_run[j] for j in window])):
+        if not row.significant:
             continue
         start = i  # a new baseline from this run on
         change = Change(ids[i], "bench", metric, unit, row.base.median, row.target.median,
@@ -481,6 +499,7 @@ def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> H
     regressions, improvements and direction-less changes (see the module
     docstring for the rules).
     """
+    runs = _with_shares(runs)
     ids = [r["id"] for r in runs]
     out = {"regressions": [], "improvements": [], "changes": []}
     series = []

@@ -77,7 +77,8 @@ def sample_count(profile) -> int | None:
 
 
 def profile_metrics(evidence: list) -> dict:
-    """Per profile: its total per sample type, and flat and cum per function.
+    """Per profile: its total of the compared sample type (and of inuse_space for
+    heap profiles), and flat and cum per function.
 
     flat/cum are pprof's (functions granularity, as `go tool pprof -top`) of
     the share_index sample type.
@@ -98,6 +99,8 @@ def profile_metrics(evidence: list) -> dict:
                     "duration_nanos": int(p.duration_nanos),
                     "functions": functions})
         for i, t in enumerate(p.sample_types):
+            if i != index and t.type != "inuse_space":  # the compared type, and heap in use
+                continue
             scalars.append({"key": f"total:{key}:{t.type}", "label": f"{key} profile: {t.type}",
                             "unit": t.unit, "value": int(abs(p.values[:, i]).sum()),
                             "duration_nanos": int(p.duration_nanos)})

@@ -219,18 +219,30 @@ def trend_chart(chart_id: str, series, ids: list, regressed: set, improved: set)
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
 
 
-def sparkline(chart_id: str, values: list, flagged: list):
-    """A share history as a small line, flagged runs as dots."""
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_TREND, width=200, height=36,
-                     show_legend=False, show_x_labels=False, show_y_labels=False,
-                     show_x_guides=False, show_y_guides=False, margin=2, dots_size=1.5,
-                     range=(0, max([v for v in values if v is not None] + [1.0])),
-                     xrange=(0, max(len(values) - 1, 1)), explicit_size=True)
-    chart.add("", [])
-    chart.add("", [(i, v) for i, v in enumerate(values) if v is not None])
-    chart.add("", [(i, values[i]) for i in flagged if values[i] is not None], stroke=False,
-              dots_size=3)
-    return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+def sparkline(values: list, flagged: list, width: int = 200, height: int = 36):
+    """A share history as a small inline SVG line (runs without the profile
+    leave a gap), with dots on the flagged runs. Drawn by hand: one per top
+    function, and pygal's setup would cost more than everything else here."""
+    from markupsafe import Markup
+    top = max([v for v in values if v is not None] + [1.0])
+    step = (width - 4) / max(len(values) - 1, 1)
+
+    def xy(i, v):
+        return f"{2 + i * step:.1f},{height - 2 - v / top * (height - 4):.1f}"
+    runs, current = [], []
+    for i, v in enumerate(values):
+        if v is None:
+            runs, current = runs + [current] if current else runs, []
+        else:
+            current.append(xy(i, v))
+    runs += [current] if current else []
+    lines = "".join(f'<polyline points="{" ".join(r)}"/>' for r in runs)
+    dots = "".join(f'<circle cx="{xy(i, values[i]).split(",")[0]}" '
+                   f'cy="{xy(i, values[i]).split(",")[1]}" r="2.5"/>'
+                   for i in flagged if values[i] is not None)
+    return Markup(f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" '
+                  f'height="{height}" role="img"><g class="line">{lines}</g>'
+                  f'<g class="flag">{dots}</g></svg>')
 
 
 # ---- the site ----------------------------------------------------------------
@@ -275,11 +287,11 @@ def history_pages(writer, history, notes: str | None = None):
             if fn:
                 flagged_by_fn.setdefault((prof, fn), set()).add(ids.index(c.run))
     shares: dict[str, list] = {}
-    for i, s in enumerate(result.shares):
+    for s in result.shares:
         known = [v for v in s.cum if v is not None]
         shares.setdefault(f"{_profile_word(s.profile)} ({s.sample_type})", []).append({
-            "s": s, "spark": sparkline(f"share-{i}", s.cum,
-                                       sorted(flagged_by_fn.get((s.profile, s.function), ()))),
+            "s": s, "spark": sparkline(s.cum, sorted(flagged_by_fn.get((s.profile, s.function),
+                                                                      ()))),
             "first": known[0] if known else None, "last": known[-1] if known else None,
             "peak": max(known) if known else None,
             "flagged": (s.profile, s.function) in flagged_by_fn})

@@ -46,8 +46,10 @@ def checkpoint(step: str):
     process there (tests/test_site_writer.py) and check what the next build finds."""
 
 
-def write_report(target: Path, files: dict[str, str]) -> Path:
-    """Write `files` ({relative path: text}) as the report directory `target`.
+def write_report(target: Path, files: dict[str, str], links: dict | None = None) -> Path:
+    """Write `files` ({relative path: text}) as the report directory `target`, with
+    `links` ({relative path: an existing file}, hard-linked, else copied: pages an
+    earlier report holds unchanged, which an incremental build need not rewrite).
 
     Returns the target as given (absolute). A symlink target stays a symlink:
     the directory it points to is replaced. Raises UsageError for anything
@@ -64,7 +66,7 @@ def write_report(target: Path, files: dict[str, str]) -> Path:
             recover(real)
             checkpoint("recovered")
             check_replaceable(real, shown=target)
-            _swap_in(real, files, shown=target)
+            _swap_in(real, files, shown=target, links=links)
     except OSError as e:
         raise UsageError(target, _os_reason(e, real)) from None
     return target
@@ -187,7 +189,7 @@ def _check_deletable(real: Path, shown: Path):
                                         f"deleted ({bad}); the earlier report is unchanged")
 
 
-def _swap_in(real: Path, files: dict[str, str], shown: Path):
+def _swap_in(real: Path, files: dict[str, str], shown: Path, links: dict | None = None):
     tmp = Path(tempfile.mkdtemp(prefix=f".{real.name}.new-", dir=real.parent))
     old = None
     try:
@@ -196,6 +198,13 @@ def _swap_in(real: Path, files: dict[str, str], shown: Path):
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        for rel, source in sorted((links or {}).items()):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, path)
+            except OSError:
+                shutil.copyfile(source, path)
         checkpoint("written")
         (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")  # last: complete when present
         checkpoint("marked")
