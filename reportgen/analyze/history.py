@@ -414,7 +414,7 @@ def moved_away(profiles: list, i: int, window: list) -> float:
     share grows by the factor 1 / (1 - moved) without its cost changing."""
     now = _shares(profiles[i])
     past = [_shares(profiles[j]) for j in window]
-    names = set(now) | {n for s in past for n in s}
+    names = sorted(set(now) | {n for s in past for n in s})  # a fixed order: the same sum
     lost = sum(max(0.0, median([s.get(n, (0.0, 0.0))[0] for s in past])
                    - now.get(n, (0.0, 0.0))[0]) for n in names)
     return min(lost / 100, 0.99)
