@@ -25,7 +25,7 @@ from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.runs import find_runs, run_key
 
 CACHE_DIR = "data/history"
-CACHE_VERSION = 2   # of the cache files and of what a run's numbers hold: bump on change
+CACHE_VERSION = 3   # of the cache files and of what a run's numbers hold: bump on change
 
 
 @dataclass

@@ -14,8 +14,8 @@ totals are kept as scalars, charted with each run's duration beside them.
 
 EXTRACTORS maps an evidence kind (reportgen.sources.runs.READERS) to the
 function that turns that kind's evidence into its part of the dict. GC
-traces plug in here with a "gctrace" extractor that adds scalars (heap
-live, GC CPU %, pauses), which the history charts without further changes.
+traces add scalars (GC CPU %, cycles a second, live heap, goal, longest
+pause, allocation rate), which the history charts like the others.
 """
 
 from __future__ import annotations
@@ -126,10 +126,35 @@ def goroutine_metrics(evidence: list) -> dict:
                          "value": int(total)}]}
 
 
+# GC figures of a run, from reportgen.analyze.gc's summary: (field, label, unit).
+GC_FIGURES = (("gc_cpu_percent", "GC CPU share (gctrace)", "% CPU"),
+              ("cycles_per_s", "GC cycles per second", "cycles/s"),
+              ("live_mb_median", "live heap after GC, median", "MB"),
+              ("goal_mb_median", "heap goal, median", "MB"),
+              ("stw_ms_max", "longest stop-the-world pause", "ms"),
+              ("alloc_mb_per_s", "allocation rate (from gctrace)", "MB/s"))
+
+
+def gc_metrics(evidence: list) -> dict:
+    """GC figures of the first GC log (by file name) with gc cycles in it: the
+    summary reportgen.analyze.gc computes (the same numbers `reportgen gc` prints)."""
+    from reportgen.analyze.gc import analyze_gc
+    for ev in evidence:
+        summary = analyze_gc(ev.data, ev.name).summary
+        if summary is None:
+            continue
+        return {"scalars": [{"key": f"gc:{field}", "label": label, "unit": unit,
+                             "value": float(getattr(summary, field))}
+                            for field, label, unit in GC_FIGURES
+                            if getattr(summary, field) is not None]}
+    return {}
+
+
 EXTRACTORS = {
     "bench": bench_metrics,
     "profile": profile_metrics,
     "goroutines": goroutine_metrics,
+    "gctrace": gc_metrics,
 }
 
 

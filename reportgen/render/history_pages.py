@@ -43,6 +43,8 @@ def value_text(v: float | None, unit: str) -> str:
         return fmt_value(v, "ns/op")
     if unit == "bytes":
         return fmt_value(v, "B/op")
+    if unit in ("% CPU", "cycles/s", "MB", "ms", "MB/s"):   # GC figures
+        return f"{v:.3g} {unit}"
     return fmt_value(v, unit)
 
 

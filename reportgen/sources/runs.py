@@ -6,15 +6,16 @@ commit, a release), told apart file by file by content, as `build` does.
       cpu.pb.gz       pprof profiles of any kind (gzip or raw protobuf)
       goroutine.txt   goroutine dumps (debug=1, debug=2, panic output)
       bench.txt       `go test -bench` output
-      gctrace.log     anything else is skipped with a note naming the file
+      gctrace.log     GODEBUG=gctrace=1 output (and scavtrace, schedtrace)
+      notes.txt       anything else is skipped with a note naming the file
 
 A run's id is its directory name. Files are read from the directory itself
 (not its subdirectories); hidden files are ignored.
 
 READERS is the hook for new evidence: a reader is (kind, detect, load); the
 first whose `detect(head)` says yes loads the file. A kind with no loader
-yet (the GC trace until its reader lands) is recognised and skipped with a
-note, so the run still counts and the note says why its file was not used.
+yet is recognised and skipped with a note, so the run still counts and the
+note says why its file was not used.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip
 
 METADATA = ("run.yml", "run.yaml")
 _META_KEYS = ("commit", "date", "branch", "title", "labels")
-_GCTRACE = re.compile(rb"^gc \d+ @\d", re.M)
 _BENCH_LINE = re.compile(rb"^Benchmark\S*\s+\d+\s+\S+ \S", re.M)
 
 
@@ -192,6 +192,16 @@ def _load_bench(path: Path, data: bytes, limit: int):
     return parse_bench(data.decode("utf-8", errors="replace"), str(path))
 
 
+def _load_gctrace(path: Path, data: bytes, limit: int):
+    from reportgen.sources.gctrace import load_gctrace
+    return load_gctrace(path, data)
+
+
+def _detect_gctrace(head: bytes) -> bool:
+    from reportgen.sources.gctrace import detect_gctrace
+    return _is_text(head) and detect_gctrace(head)
+
+
 def _detect_goroutines(head: bytes) -> bool:
     from reportgen.sources.goroutines import detect_goroutine_text
     return detect_goroutine_text(head)
@@ -209,10 +219,9 @@ READERS: list[Reader] = [
     Reader("goroutines", _detect_goroutines, _load_goroutines),
     Reader("bench", lambda head: _is_text(head) and bool(_BENCH_LINE.search(head)),
            _load_bench),
-    # The GC-trace reader plugs in here (kind "gctrace") with a loader, and its
-    # metrics in reportgen.analyze.run_metrics.EXTRACTORS.
-    Reader("gctrace", lambda head: _is_text(head) and bool(_GCTRACE.search(head)), None,
-           "a GODEBUG=gctrace=1 log; reportgen has no GC-trace reader yet"),
+    # GODEBUG=gctrace/scavtrace/schedtrace logs (reportgen.sources.gctrace); their
+    # numbers come from reportgen.analyze.run_metrics.EXTRACTORS["gctrace"].
+    Reader("gctrace", _detect_gctrace, _load_gctrace),
     Reader("profile", lambda head: not _is_text(head), _load_profile),
 ]
 
