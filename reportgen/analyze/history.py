@@ -48,8 +48,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from reportgen.analyze.benchstat import (ALPHA, CONFIDENCE, change_pct, compare_row, median,
-                                         summarize)
+from reportgen.analyze.benchstat import ALPHA, CONFIDENCE, compare_row, median, summarize
 from reportgen.gocode import family, is_program_code, package_of
 
 DEFAULT_BASELINE = 3
@@ -72,6 +71,14 @@ class HistoryOptions:
 
     def as_dict(self) -> dict:
         return dict(vars(self))
+
+
+def change_pct(old: float, new: float) -> float | None:
+    """The change from old to new in percent, as benchstat's Row.delta_pct: 0 for
+    equal values, None from 0 to anything else."""
+    if old == new:
+        return 0.0
+    return None if old == 0 else (new / old - 1.0) * 100.0
 
 
 def is_runtime(name: str) -> bool:
@@ -359,7 +366,7 @@ def _metric_name(pkg: str, name: str, unit: str, many_pkgs: bool) -> str:
 def _overlap(a, b) -> bool:
     """Whether the two medians' confidence intervals overlap; False when either
     side has too few runs for an interval (the test and the effect size decide)."""
-    return a.lo is not None and b.lo is not None and a.lo <= b.hi and b.lo <= a.hi
+    return a.bounded and b.bounded and a.lo <= b.hi and b.lo <= a.hi
 
 
 def _detect_bench(runs, key, per_run, metric, opts, out):
@@ -404,7 +411,8 @@ def beyond_window_spread(after: float, before: float, window_values: list) -> bo
 
 
 def _ci(s) -> tuple | None:
-    return None if s.lo is None else (s.lo, s.hi)
+    """(lo, hi) of a Summary's interval; None with too few runs for one (±inf)."""
+    return (s.lo, s.hi) if s.bounded else None
 
 
 def moved_away(profiles: list, i: int, window: list) -> float:
@@ -511,7 +519,8 @@ def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> H
         for run_id, values in zip(ids, per_run):
             if values:
                 s = summarize(values, options.confidence)
-                points.append(Point(run_id, s.median, s.lo, s.hi, s.n))
+                lo, hi = _ci(s) or (None, None)
+                points.append(Point(run_id, s.median, lo, hi, s.n))
         series.append(Series(f"bench:{key[0]}:{key[1]}:{key[2]}", "bench", metric, key[2],
                              points))
         _detect_bench(runs, key, per_run, metric, options, out)

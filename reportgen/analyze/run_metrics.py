@@ -30,12 +30,23 @@ MIN_SHARE = 0.005
 
 
 def bench_metrics(evidence: list) -> dict:
-    """Every benchmark result's values per (pkg, name with -PROCS, unit), files in order."""
+    """Every benchmark result's values per (pkg, name with -PROCS, unit), files in order.
+
+    Names and units are kept as the file wrote them (BenchmarkQuote-2, ns/op),
+    not benchstat's tidied ones (Quote-2, sec/op): they are what the reader
+    searches the code and the CI log for. A unit repeated on one line counts once.
+    """
     series: dict[tuple, dict] = {}
     for ev in evidence:
         for r in ev.data.results:
-            name = r.name if r.procs is None else f"{r.name}-{r.procs}"
-            for unit, v in r.values.items():
+            name = "Benchmark" + r.name
+            seen = set()
+            for value in r.values:
+                unit = value.orig_unit or value.unit
+                v = value.value if value.orig_value is None else value.orig_value
+                if unit in seen:
+                    continue
+                seen.add(unit)
                 key = (r.pkg, name, unit)
                 if key not in series:
                     series[key] = {"pkg": r.pkg, "name": name, "unit": unit, "values": []}
