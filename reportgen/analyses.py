@@ -6,8 +6,9 @@ profiles by name; it returns a plain result object and does no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from reportgen.analyze.answer import Answer, profile_answer
 from reportgen.analyze.graph import Part
 from reportgen.analyze.diff import DiffResult, compare
 from reportgen.analyze.top import TopResult, resolve_sample_index, top
@@ -18,6 +19,9 @@ from reportgen.lazy import lazy
 class TopAnalysis:
     profile: str
     result: TopResult
+    answer: Answer | None = None
+    filters: list = field(default_factory=list)   # active filters, as "focus=regex"
+    shown: int | None = None                        # filtered total, when filtered
 
 
 def _limit(nodes):
@@ -46,10 +50,13 @@ def run_top(options: dict, profiles: dict, defaults: dict) -> TopAnalysis:
     profile = profiles[name]
     index = resolve_sample_index(profile, options.get("sample_index") or defaults.get(name))
     total = int(abs(profile.values[:, index]).sum())  # filters keep the whole total, as pprof
-    result = top([Part(filtered(profile, options), index)], options.get("granularity", "functions"),
+    part = Part(filtered(profile, options), index)
+    result = top([part], options.get("granularity", "functions"),
                  options.get("cum", False), _limit(options.get("nodes", 100)), node_fraction=0.0,
                  total=total)
-    return TopAnalysis(name, result)
+    filters = active_filters(options)
+    shown = int(abs(part.profile.values[:, index]).sum()) if filters else None
+    return TopAnalysis(name, result, profile_answer(part, total), filters, shown)
 
 
 def run_tags(options: dict, profiles: dict, defaults: dict):
@@ -66,7 +73,8 @@ def run_diff(options: dict, profiles: dict, defaults: dict) -> DiffResult:
                    options["target"], options.get("sample_index") or defaults.get(options["target"]),
                    mode=options.get("mode", "diff_base"), normalize=options.get("normalize", False),
                    granularity=options.get("granularity", "functions"),
-                   nodes=_limit(options.get("nodes", 100)))
+                   nodes=_limit(options.get("nodes", 100)), base_count=options.get("base_count"),
+                   target_count=options.get("target_count"))
 
 
 def run_gc(options: dict, profiles: dict, defaults: dict):

@@ -7,11 +7,14 @@ from pathlib import Path
 from markupsafe import Markup
 
 from reportgen.analyses import active_filters, filtered, profile_summary, run_analysis
+from reportgen.analyze.answer import profile_answer, tags_answer
+from reportgen.analyze.diff_answer import diff_answer
 from reportgen.analyze.graph import Part
 from reportgen.analyze.flame import diff_flame_tree
 from reportgen.analyze.top import diff_parts, resolve_sample_index
+from reportgen.compose import LEAD_RANK, PROFILE_RANK, STRONG_SUSPECT, Lead, compose, lead
 from reportgen.errors import UsageError
-from reportgen.manifest import default_analysis, default_manifest, load_manifest
+from reportgen.manifest import default_manifest, load_manifest
 from reportgen.lazy import lazy
 from reportgen.render import pages, profile_pages
 from reportgen.render.flamegraph import flame_svg
@@ -27,10 +30,23 @@ def _part(profiles, manifest, options) -> list[Part]:
     return [Part(filtered(profiles[name], options), index)]
 
 
+def _scope(profiles, manifest, options) -> tuple:
+    """(answer text, filters view) of a page over one profile, filtered or not."""
+    part = _part(profiles, manifest, options)[0]
+    profile = profiles[options["profile"]]
+    total = int(abs(profile.values[:, part.sample_index]).sum())
+    filters = active_filters(options)
+    shown = int(abs(part.profile.values[:, part.sample_index]).sum())
+    unit = profile.sample_types[part.sample_index].unit
+    return (pages.answer_html(profile_answer(part, total)),
+            pages.filter_view(filters, shown, total, unit))
+
+
 def _tags_page(w, slug, title, result, profiles, manifest, analysis):
     data = w.add_data(f"{slug}.json", {"kind": "tags", **result.as_dict()})
+    answer, filters = _scope(profiles, manifest, analysis.options)
     w.add_page(f"pages/{slug}.html", "tags.html.j2", title, tags=result, data=data,
-               filters=active_filters(analysis.options))
+               filters=filters, answer=tags_answer(result) or answer)
     return f"{len(result.keys)} label keys"
 
 
@@ -41,7 +57,10 @@ def _top_page(w, slug, title, result, profiles, manifest, analysis):
     if o["granularity"] in ("functions", "filefunctions"):  # callers of a function, not a line
         calls = profile_pages.calls_page(
             w, f"pages/{slug}-calls.html", f"{title}: callers and callees", parts,
-            o["granularity"], back=f"{slug}.html", data=f"{slug}.json").rsplit("/", 1)[-1]
+            o["granularity"], back=f"{slug}.html", data=f"{slug}.json",
+            answer=pages.answer_html(result.answer),
+            filters=pages.filter_view(result.filters, result.shown, result.result.total,
+                                      result.result.unit)).rsplit("/", 1)[-1]
     model = table_model([parts], 0, o["granularity"], calls=calls, total=result.result.total)
     return pages.top_page(w, slug, title, result, profiles[result.profile], calls=calls,
                           model=model)
@@ -51,7 +70,9 @@ def _flame_page(w, slug, title, _result, profiles, manifest, analysis):
     parts = _part(profiles, manifest, analysis.options)
     st = parts[0].profile.sample_types[parts[0].sample_index]
     figures = profile_pages.flame_figures(w, slug, parts, st.type)
-    w.add_page(f"pages/{slug}.html", "flame.html.j2", title, flames=figures)
+    answer, filters = _scope(profiles, manifest, analysis.options)
+    w.add_page(f"pages/{slug}.html", "flame.html.j2", title, flames=figures, answer=answer,
+               filters=filters)
     return "flame graph and its reverse (callers of hot functions)"
 
 
@@ -59,15 +80,18 @@ def _peek_page(w, slug, title, _result, profiles, manifest, analysis):
     o = analysis.options
     calls = (f"profile-{anchor(o['profile'])}-calls.html"  # every function of the profile
              if o["granularity"] == "functions" else None)
+    answer, filters = _scope(profiles, manifest, o)
     profile_pages.peek_page(w, f"pages/{slug}.html", title, _part(profiles, manifest, o),
-                            o["granularity"], o["pattern"], calls=calls)
+                            o["granularity"], o["pattern"], calls=calls, answer=answer,
+                            filters=filters)
     return f"callers and callees of functions matching {o['pattern']}"
 
 
 def _source_page(w, slug, title, _result, profiles, manifest, analysis):
     o = analysis.options
+    answer, filters = _scope(profiles, manifest, o)
     return profile_pages.source_page(w, slug, title, _part(profiles, manifest, o),
-                                     o["pattern"], manifest.sources)
+                                     o["pattern"], manifest.sources, answer, filters)
 
 
 def _diff_page(w, slug, title, result, profiles, manifest, analysis):
@@ -109,9 +133,11 @@ load_bench = lazy("reportgen.sources.bench:load_bench")
 
 
 def build_from_args(inputs: list[str], output: str | None, max_decompressed: int,
-                    flame_files: bool = False, single_file: str | None = None) -> Path:
-    """`reportgen build`: a manifest, bare profiles, or ./site.yml.
+                    counts: tuple | None = None, flame_files: bool = False,
+                    single_file: str | None = None) -> Path:
+    """`reportgen build`: a manifest, bare files, or ./site.yml.
 
+    counts: (base, target) units of work for the diffs of a bare build.
     flame_files: also write every flame graph as a standalone SVG under flame/.
     single_file: write the whole report as this one HTML file instead of a
     directory (see reportgen.render.single_file).
@@ -126,7 +152,7 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
         if any(a.kind == "history" for a in manifest.analyses):  # a site of its own
             return lazy("reportgen.history_site:build_from_manifest")(manifest, output)
     else:
-        manifest = default_manifest(inputs, output)
+        manifest = default_manifest(inputs, output, counts)
         limit = max_decompressed
     if single_file:
         return build_site(manifest, Path(single_file), limit, flame_files, single=True)
@@ -147,6 +173,8 @@ def analysis_title(analysis, manifest) -> str:
     if analysis.kind == "gc":
         log = Path(o["log"]).name
         return f"GC: {Path(o['base']).name} → {log}" if o.get("base") else f"GC: {log}"
+    if analysis.kind == "escapes" and not o.get("profile"):  # a compiler log alone
+        return f"Escapes: {Path(o['compiler_log']).name}"
     what = manifest.profiles[o["profile"]].title
     if analysis.kind == "goroutines":
         return f"Goroutines: {what}"
@@ -156,17 +184,6 @@ def analysis_title(analysis, manifest) -> str:
     kind = {"top": "Top", "flame": "Flame graph", "peek": "Callers/callees",
             "source": "Source", "escapes": "Escapes", "tags": "Labels"}[analysis.kind]
     return f"{kind}: {what}" + (f" ({', '.join(extra)})" if extra else "")
-
-
-def same_kind_diffs(manifest, profiles) -> list:
-    """For bare files: a diff of the first and last profile of each kind given twice."""
-    groups: dict = {}
-    for name, profile in profiles.items():
-        groups.setdefault(tuple(profile.sample_types), []).append(name)
-    start = len(manifest.analyses)
-    pairs = [(names[0], names[-1]) for names in groups.values() if len(names) > 1]
-    return [default_analysis("diff", start + i, base=a, target=b)
-            for i, (a, b) in enumerate(pairs)]
 
 
 def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
@@ -184,7 +201,7 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False) -> 
     profiles = {name: load_profile(entry.path, max_decompressed)
                 for name, entry in manifest.profiles.items()}
     if manifest.path is None:
-        manifest.analyses.extend(same_kind_diffs(manifest, profiles))
+        manifest.analyses.extend(compose(manifest, profiles))
     defaults = {name: entry.sample_index for name, entry in manifest.profiles.items()}
 
     def run(a):
@@ -203,11 +220,13 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False) -> 
         planned.append((slug, title, analysis, result))
         writer.nav.append({"href": f"pages/{slug}.html", "title": title})
 
-    page_list, links = [], {name: [] for name in profiles}
+    page_list, links, leads = [], {name: [] for name in profiles}, []
     for slug, title, analysis, result in planned:
         summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles, manifest,
                                                analysis)
         page_list.append({"href": f"pages/{slug}.html", "title": title, "summary": summary})
+        leads.append(_page_lead(analysis, result, profiles, f"pages/{slug}.html", title,
+                                len(leads)))
         for name in _profiles_of(analysis):
             links[name].append({"href": f"pages/{slug}.html", "title": title})
 
@@ -216,23 +235,55 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False) -> 
         profile = profiles[name]
         summary = profile_summary(profile, entry.sample_index)
         parts = [Part(profile, resolve_sample_index(profile, entry.sample_index))]
-        home = profile_pages.profile_page(writer, name, entry, profile, summary, parts)
+        answer = profile_answer(parts[0])
+        home = profile_pages.profile_page(writer, name, entry, profile, summary, parts, answer)
         links[name].insert(0, {"href": home, "title": "Flame graph and top functions"})
-        card = pages.profile_card(name, entry, profile, summary, links[name])
+        card = pages.profile_card(name, entry, profile, summary, answer, links[name])
         writer.add_data(card["data"], {"name": name, "title": entry.title,
                                        "labels": entry.labels, "path": Path(entry.path).name,
-                                       "facts": dict(card["facts"]), **summary.as_dict()})
+                                       "facts": dict(card["facts"]), **summary.as_dict(),
+                                       "answer": answer.as_dict()})
         cards.append(card)
+        leads.append(Lead(pages.answer_html(answer), f"#profile-{anchor(name)}", entry.title, (
+            LEAD_RANK["profile"], PROFILE_RANK.get(profile.profile_type, 9), len(leads))))
     notes = render_notes(manifest.notes) if manifest.notes else ""
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
-                    cards=cards, pages=page_list)
+                    cards=cards, pages=page_list, lead=lead(leads))
     return writer
+
+
+def _page_lead(analysis, result, profiles, href: str, title: str, position: int) -> Lead:
+    """A page's answer as a candidate for the index's lead (compose.lead)."""
+    kind, text, sub = analysis.kind, "", 0
+    if kind == "leaks":
+        from reportgen.render.goroutine_pages import leaks_answer
+        text = leaks_answer(result.report)
+        suspects = result.report.suspects
+        kind = ("leaks-none" if not suspects else "leaks" if suspects[0].score >= STRONG_SUSPECT
+                else "leaks-weak")
+    elif kind == "diff":
+        text = pages.answer_html(diff_answer(result))
+        heap = result.sample_index == "inuse_space"
+        kind = "diff-counted" if result.per_unit else "heap-growth" if heap else "diff"
+        sub = PROFILE_RANK.get(profiles[analysis.options["target"]].profile_type, 9)
+    elif kind == "goroutines":
+        from reportgen.render.goroutine_pages import overview_answer
+        text = overview_answer(result.overview)
+    elif kind == "escapes":
+        from reportgen.render.escape_pages import answer as escapes_answer
+        text = escapes_answer(result)
+    elif kind == "bench":
+        from reportgen.render.bench_pages import verdicts
+        text = "; ".join(verdicts(result))
+    elif kind == "gc":
+        text = getattr(result, "answer", None) or next(iter(getattr(result, "answers", [])), "")
+    return Lead(text, href, title, (LEAD_RANK.get(kind, 99), sub, position))
 
 
 def _profiles_of(analysis) -> list[str]:
     if analysis.kind in ("bench", "gc"):
         return []
     o = analysis.options
-    return ([o[k] for k in ("profile", "base", "target") if k in o]
+    return ([o[k] for k in ("profile", "base", "target") if o.get(k)]
             + [n for k in ("snapshots", "heap") for n in (o.get(k) or ())])
 

@@ -85,6 +85,8 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "nodes": Opt("nodes", 100),
         "normalize": Opt("boolean", False),
         "mode": Opt(("diff_base", "base"), "diff_base"),
+        "base_count": Opt("count"),     # units of work per capture: compare per unit
+        "target_count": Opt("count"),
     },
     "flame": {
         "profile": Opt("profile", required=True),
@@ -180,6 +182,9 @@ class Manifest:
     profiles: dict[str, ProfileEntry]
     analyses: list[Analysis]
     sources: list = field(default_factory=list)  # [{"root": Path, "strip": str}]
+    # Bare builds only: inputs that are not profiles, by kind ("bench",
+    # "compiler_log"), and options for the pages chosen for them (counts).
+    bare: dict = field(default_factory=dict)
 
 
 _T = "tag:yaml.org,2002:"
@@ -429,6 +434,8 @@ class _Checker:
             table = {"kind": Opt(kinds), "title": Opt("string"), **ANALYSES[kind]}
             o = self.options(item, at, table, f" for kind {kind}")
             del o["kind"]
+            if kind == "diff" and (o["base_count"] is None) != (o["target_count"] is None):
+                self.fail(item, f"{at}: expected both base_count and target_count, or neither")
             out.append(Analysis(kind, o.pop("title"), o, item.start_mark.line + 1, i))
         return out
 
@@ -484,6 +491,8 @@ def _abs(p: Path) -> Path:
 def _is_gc_log(p: Path) -> bool:
     """A regular file whose start holds a gctrace, scavtrace or schedtrace line."""
     from reportgen.sources.gctrace import detect_gctrace
+    if not p.is_file():  # a FIFO would block; the loader refuses what is not a file
+        return False
     try:
         with open(p, "rb") as f:
             return detect_gctrace(f.read(65536))
@@ -491,15 +500,30 @@ def _is_gc_log(p: Path) -> bool:
         return False  # the loader says what is wrong with it
 
 
-def default_manifest(profile_paths: list[str], output: str | None = None) -> Manifest:
-    """A manifest for bare profile files: a top page per profile, by function and by line."""
-    paths = [Path(p) for p in profile_paths]
-    for given, p in zip(profile_paths, paths):
-        if not p.exists():  # a directory is left to the loader to refuse
+def default_manifest(profile_paths: list[str], output: str | None = None,
+                     counts: tuple | None = None) -> Manifest:
+    """A manifest for bare files: every input told apart by content (profiles and
+    goroutine dumps, benchmark output, compiler logs); build.py's compose step
+    chooses the pages. `counts` is (base, target) units of work for the diffs."""
+    from reportgen.sources import sniff_input
+    for given in profile_paths:
+        if not Path(given).exists():  # a directory is left to the loader to refuse
             raise ProfileError(given, "no such file")
+    bare: dict = {"bench": [], "compiler_log": [], "counts": counts}
+    kept = []
+    for given in profile_paths:
+        kind = sniff_input(given)
+        if kind == "profile":
+            kept.append(given)
+        else:
+            bare[kind].append(Path(os.path.normpath(Path(given).absolute())))
+    profile_paths = kept
+    paths = [Path(p) for p in profile_paths]
     # GC/scheduler trace logs are pages of their own, not profiles.
     logs = [p for p in paths if _is_gc_log(p)]
     paths = [p for p in paths if p not in logs]
+    from reportgen.compose import in_time_order  # before/old first, after/new last
+    logs = in_time_order(logs)
     stems = [_slug(re.sub(r"(\.(pb|pprof|prof|gz|out))+$", "", p.name)) or "profile"
              for p in paths]
     # Clashing file names (before/cpu.pb.gz, after/cpu.pb.gz) take their directory's name.
@@ -515,8 +539,8 @@ def default_manifest(profile_paths: list[str], output: str | None = None) -> Man
         profiles[name] = ProfileEntry(name, Path(os.path.normpath(p.absolute())), name, {},
                                       None, None)
     # Each profile gets its own page (flame graphs, top functions linked to their
-    # callers and callees) from build.py, which also adds a diff for each kind of
-    # profile given more than once. Line-level views are a manifest away.
+    # callers and callees) from build.py; reportgen.compose chooses the other pages
+    # once the inputs are read. Line-level views are a manifest away.
     analyses: list[Analysis] = []
     # Two logs are a before/after pair; otherwise a page per log.
     pairs = [(logs[0], logs[1])] if len(logs) == 2 else [(None, log) for log in logs]
@@ -527,4 +551,5 @@ def default_manifest(profile_paths: list[str], output: str | None = None) -> Man
     return Manifest(
         path=None, base_dir=base, title="Profile report", notes=None,
         theme_dir=THEMES_DIR / "default", output=Path(os.path.normpath(base / (output or "site"))),
-        max_decompressed=DEFAULT_MAX_DECOMPRESSED, profiles=profiles, analyses=analyses)
+        max_decompressed=DEFAULT_MAX_DECOMPRESSED, profiles=profiles, analyses=analyses,
+        bare=bare)

@@ -112,3 +112,68 @@ def _go_g(x: float) -> str:
         if "." in text:
             text = text.rstrip("0").rstrip(".")
     return f"{text:>5}"
+
+
+# For people (HTML pages, answer sentences): each value scaled on its own, three
+# significant digits, a space before the unit. The CLI's text keeps pprof's
+# column-wide units (label, output_unit) so that it stays byte-identical.
+_HUMAN_NAMES = {"us": "µs"}
+
+
+def _three_digits(v: float) -> str:
+    a = abs(v)
+    text = f"{v:.0f}" if a >= 99.95 else f"{v:.1f}" if a >= 9.995 else f"{v:.2f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("0", "-0") else text
+
+
+def human(value: int | float, from_unit: str) -> str:
+    """`value` in its own best unit: 80.6 ms, 1.01 GB, 512 B, 1,234 (counts)."""
+    if not value:
+        return "0"
+    found = _sniff(from_unit)
+    if found is None:
+        if float(value).is_integer():
+            return f"{int(value):,}"
+        return _three_digits(float(value))
+    v, u = scale(value, from_unit, "auto")
+    return f"{_three_digits(v)} {_HUMAN_NAMES.get(u, u)}"
+
+
+def signed_human(value: int | float, from_unit: str) -> str:
+    return ("+" if value > 0 else "") + human(value, from_unit)
+
+
+def human_percent(value: int | float, total: int | float) -> str:
+    """|value| as a share of |total|: 42.7%, 5%, 0.47%, "<0.01%" (never 4.7e-05%)."""
+    if not total or not value:
+        return "0%"
+    ratio = abs(value / total) * 100
+    if ratio < 0.005:
+        return "<0.01%"
+    if 99.95 <= ratio < 100.05:
+        return "100%"
+    text = f"{ratio:.1f}" if ratio >= 9.995 else f"{ratio:.2f}"
+    return text.rstrip("0").rstrip(".") + "%"
+
+
+def signed_percent_change(new: float, old: float) -> str:
+    """Relative change new vs old: +12.5%, -37%, "new" when old is 0."""
+    if not old:
+        return "new" if new else "0%"
+    change = (new - old) / abs(old) * 100
+    if abs(change) < 0.005:
+        return "0%"
+    text = human_percent(change, 100)
+    return ("+" if change > 0 else "-") + text
+
+
+_IRREGULAR = {"is": "are", "was": "were", "has": "have"}
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 function", "2 functions", "0 functions"."""
+    if n == 1:
+        return f"{n:,} {word}"
+    return f"{n:,} {many or _IRREGULAR.get(word, word + 's')}"

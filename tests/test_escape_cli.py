@@ -122,7 +122,12 @@ def test_page_answer_table_and_details(tmp_path):
     result = escape_hints(load_profile(PROFILE), read_compiler_log(M2), None,
                           SourceTree([EXAMPLE]))
     summary, html, site = render(result, tmp_path)
-    assert summary.startswith("92.38% of alloc_space (956.67MB) is allocated at adserver.go:89")
+    from reportgen import units
+    top = result.hints[0]
+    assert summary.startswith(f"{units.human_percent(top.value, result.total)} of alloc_space "
+                              f"({units.human(top.value, result.unit)}) is allocated at "
+                              f"adserver.go:89")
+    assert summary.startswith("92.4% of alloc_space (957 MB)")  # readable, per value
     assert f'<p class="answer">{summary}</p>' in html.replace("&#39;", "'")
     assert html.count('<tr id="hint-') == len(result.hints)
     assert html.count("<details open>") == 1           # the first hint is open

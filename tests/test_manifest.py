@@ -105,7 +105,8 @@ def test_full_manifest(site, tmp_path):
         "nodes": 50, **NO_FILTERS}, 17, 0)
     assert diff == Analysis("diff", None, {
         "base": "cpu-before", "target": "cpu-after", "sample_index": "1",
-        "granularity": "functions", "nodes": "all", "normalize": True, "mode": "base"}, 24, 1)
+        "granularity": "functions", "nodes": "all", "normalize": True, "mode": "base",
+        "base_count": None, "target_count": None}, 24, 1)
 
 
 def test_defaults(site, tmp_path):
@@ -128,7 +129,8 @@ analyses:
                                      **NO_FILTERS}
     assert m.analyses[1].options == {"base": "before", "target": "after", "sample_index": None,
                                      "granularity": "functions", "nodes": 100,
-                                     "normalize": False, "mode": "diff_base"}
+                                     "normalize": False, "mode": "diff_base",
+                                     "base_count": None, "target_count": None}
     assert m.analyses[0].title is None
 
 

@@ -33,6 +33,7 @@ class Graph:
     flat: np.ndarray    # int64 per node
     cum: np.ndarray     # int64 per node
     pieces: list = field(default_factory=list, repr=False)  # (part, frames, global ids)
+    memo: dict = field(default_factory=dict, repr=False)    # results derived from this graph
 
     def edges(self, focus, kept=None) -> "Edges":
         """Call edges into or out of the nodes in `focus` (see call_edges)."""

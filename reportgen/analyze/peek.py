@@ -38,8 +38,11 @@ class PeekNode:
 
     def as_dict(self) -> dict:
         def edges(es):
-            return [{"name": e.name, "value": e.value, "inline": e.inline} for e in es]
-        return {"name": self.name, "flat": self.flat, "cum": self.cum, "inline": self.inline,
+            return [{"name": e.name, "value": e.value, "inline": "inline" if e.inline else None}
+                    for e in es]
+        # `inline` is a string or null everywhere, as in top's rows.
+        return {"name": self.name, "flat": self.flat, "cum": self.cum,
+                "inline": self.inline or None,
                 "callers": edges(self.callers), "callees": edges(self.callees)}
 
 

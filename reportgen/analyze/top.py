@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from reportgen.analyze.answer import hot_path
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
 from reportgen.errors import UsageError
-from reportgen.gocode import is_program_code
 
 DEFAULT_NODE_FRACTION = 0.005
 DEFAULT_EDGE_FRACTION = 0.001
@@ -26,14 +26,14 @@ class TopRow:
     line: int = 0
 
     def as_dict(self, granularity: str) -> dict:
-        row = {"name": self.name, "flat": self.flat, "cum": self.cum, "function": self.function}
-        if self.inline:
-            row["inline"] = self.inline
-        if granularity in ("lines", "files", "filefunctions"):
-            row["file"] = self.file
-        if granularity == "lines":
-            row["line"] = self.line
-        return row
+        """Every row has the same keys: `file`, `line` and `inline` are null when the
+        granularity drops them or the node has none (README, "JSON rows")."""
+        keeps_file = granularity in ("lines", "files", "filefunctions")
+        return {"name": self.name, "flat": self.flat, "cum": self.cum,
+                "function": self.function or None,
+                "file": (self.file or None) if keeps_file else None,
+                "line": (self.line or None) if granularity == "lines" else None,
+                "inline": self.inline or None}
 
 
 @dataclass
@@ -45,7 +45,7 @@ class TopResult:
     cum_sort: bool
     rows: list = field(default_factory=list)
     nodes_total: int = 0       # nodes left after the cutoff, before the node limit
-    program_hotspot: TopRow | None = None  # the program's own node with most cum, below main
+    program_hotspot: TopRow | None = None  # where the hot path leaves the program (answer.hot_path)
     dropped_nodes: int = 0
     drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
     diff: bool = False
@@ -135,7 +135,11 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
     else:
         kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
-    hotspot = _program_hotspot(graph, kept, names, tot)
+    hotspot = None
+    if len(parts) == 1:  # in a diff, the answer is the diff's (analyze.answer.diff_answer)
+        node, _callees = hot_path(graph)
+        if node is not None:
+            hotspot = _row(graph, node, graph.keys[node].printable(), "")
     shown = kept if node_limit is None else kept[:node_limit]
     labels = graph.inline_labels(shown, mask, edge_cutoff)
     rows = [_row(graph, n, names[n], labels[n]) for n in shown]
@@ -145,17 +149,6 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         dropped_nodes=len(present) - len(kept), program_hotspot=hotspot,
         drop_cutoff=abs(int(float(tot) * node_fraction)),
         diff=len(parts) > 1)
-
-
-def _program_hotspot(graph: Graph, nodes, names, total: int) -> TopRow | None:
-    """The program's own function under which most of the value is (roots like
-    main.main, which hold nearly everything, say nothing and are skipped)."""
-    own = [n for n in nodes if is_program_code(graph.keys[n].name or names[n], graph.keys[n].file)
-           and abs(int(graph.cum[n])) < 0.9 * abs(total)]
-    if not own:
-        return None
-    best = max(own, key=lambda n: (abs(int(graph.cum[n])), names[n]))
-    return _row(graph, best, names[best], "")
 
 
 def _row(graph: Graph, n: int, name: str, label: str) -> TopRow:

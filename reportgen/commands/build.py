@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from reportgen.commands.args import positive
+
 
 def register(sub, common):
     b = sub.add_parser("build", parents=[common], help="build a report site",
@@ -15,13 +17,22 @@ def register(sub, common):
     b.add_argument("--single-file", metavar="FILE.html",
                    help="write the whole report as one HTML file (pages, data and flame "
                         "graphs inline; opens offline) instead of a directory")
+    b.add_argument("--base-count", type=positive, metavar="N",
+                   help="bare files: units of work (requests, iterations) during the first "
+                        "capture of each diff; with --target-count, diffs compare per unit")
+    b.add_argument("--target-count", type=positive, metavar="N",
+                   help="bare files: units of work during the last capture of each diff")
     b.set_defaults(run=run)
 
 
 def run(args) -> int:
     from reportgen.build import build_from_args
+    from reportgen.errors import UsageError
 
-    out = build_from_args(args.inputs, args.output, args.max_decompressed,
+    if (args.base_count is None) != (args.target_count is None):
+        raise UsageError("build", "give both --base-count and --target-count, or neither")
+    counts = (args.base_count, args.target_count) if args.base_count else None
+    out = build_from_args(args.inputs, args.output, args.max_decompressed, counts,
                           flame_files=args.flame_files, single_file=args.single_file)
     print(f"wrote {out}")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from reportgen.commands.args import positive
+
 
 def register(sub, common):
     d = sub.add_parser("diff", parents=[common], help="compare two profiles",
@@ -20,25 +22,36 @@ def register(sub, common):
                         "base: equal stacks cancel (pprof -base)")
     d.add_argument("--granularity", default="functions",
                    choices=["functions", "filefunctions", "lines", "files"])
+    d.add_argument("--base-count", type=positive, metavar="N",
+                   help="units of work during the base capture (requests, iterations): "
+                        "with --target-count, compare values per unit")
+    d.add_argument("--target-count", type=positive, metavar="N",
+                   help="units of work during the target capture")
     d.add_argument("--format", choices=["text", "json"], default="text")
     d.set_defaults(run=run)
 
 
 def run(args) -> int:
+    from reportgen.analyze.diff_answer import diff_answer
     from reportgen.analyze.diff import compare
-    from reportgen.render.pages import diff_answer, signed_label
+    from reportgen.errors import UsageError
+    from reportgen.render.pages import signed_label
     from reportgen.render.text import format_top
     from reportgen.sources import load_profile
 
     base = load_profile(args.base, args.max_decompressed)
     target = load_profile(args.target, args.max_decompressed)
+    if (args.base_count is None) != (args.target_count is None):
+        raise UsageError("diff", "give both --base-count and --target-count, or neither")
     diff = compare(base, target, args.base, args.target, args.sample_index, args.mode,
-                   args.normalize, args.granularity)
+                   args.normalize, args.granularity, base_count=args.base_count,
+                   target_count=args.target_count)
     if args.format == "json":
-        json.dump(diff.as_dict(), sys.stdout, indent=1)
+        json.dump({**diff.as_dict(), "answer": diff_answer(diff).as_dict()}, sys.stdout,
+                  indent=1)
         sys.stdout.write("\n")
         return 0
-    sys.stdout.write(diff_answer(diff) + "\n\n")
+    sys.stdout.write(diff_answer(diff).text + "\n\n")
     for title, movers in (("Shrank most (cum)", diff.shrank("cum", 10)),
                           ("Grew most (cum)", diff.grew("cum", 10))):
         sys.stdout.write(title + ":\n")

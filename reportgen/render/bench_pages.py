@@ -226,6 +226,11 @@ def runs_for_test_text(alpha: float) -> str:
 
 def verdicts(cmp: BenchComparison) -> list[str]:
     """The answer first: one line per unit (per benchmark when there is only one)."""
+    if cmp.base == cmp.target:  # one file given (a bare build): describe, do not compare
+        return [f"{unit}: one set of runs, nothing to compare; " + ", ".join(
+            f"{r.name} {fmt_value(r.target.center, unit)}" for r in cmp.rows.get(unit, [])[:3]
+            if r.target)
+            for unit in cmp.units]
     out, many = [], _many_pkgs(cmp)
     for unit in cmp.units:
         rows = cmp.rows.get(unit, [])

@@ -85,7 +85,9 @@ SHRANK, GREW = "#2166ac", "#b2182b"
 
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
                     unit: str, out_unit: str, diverging: bool = False) -> Markup:
-    """A bar per name, largest on top, values labelled in human units.
+    """A bar per name, largest on top, each value labelled in its own unit
+    (units.human: 80.6 ms, 1.01 GB); `out_unit` is accepted for callers that
+    pass pprof's table unit and is not used.
 
     The value axis runs past the longest bar (both ways for a diverging
     chart) so each value label fits inside the chart next to its bar."""
@@ -98,7 +100,7 @@ def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[in
         js=[], disable_xml_declaration=True, style=_style(), width=640,
         height=90 + 30 * max(len(names), 1), show_legend=False, print_values=True,
         print_values_position="top", truncate_label=-1, show_y_guides=False,
-        value_formatter=lambda v: units.label(int(v), unit, out_unit), margin=8,
+        value_formatter=lambda v: units.human(int(v), unit), margin=8,
         x_label_rotation=0, show_x_labels=False,
         range=(low * (1 + VALUE_ROOM), high * (1 + VALUE_ROOM)))
     chart.title = title

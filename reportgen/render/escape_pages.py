@@ -291,8 +291,8 @@ def answer(result) -> str:
     h = result.hints[0]
     where = f"{posixpath.basename(h.file)}:{h.line}"
     func = h.function.rsplit("/", 1)[-1]
-    return (f"{units.percentage(h.value, result.total).strip()} of {result.sample_index} "
-            f"({units.label(h.value, result.unit)}) is allocated at {where} in {func}: "
+    return (f"{units.human_percent(h.value, result.total)} of {result.sample_index} "
+            f"({units.human(h.value, result.unit)}) is allocated at {where} in {func}: "
             f"{TITLES[h.category].lower()}. {advice(h)[1]}")
 
 
@@ -335,11 +335,11 @@ def escapes_page(writer, slug: str, title: str, result, profiles=None, manifest=
             ("Compiler log", posixpath.basename(result.compiler_log or "") or "none")]
     if result.profile:
         info += [("Sample", f"{result.sample_index} ({result.unit})"),
-                 ("Total", units.label(result.total, result.unit))]
-    summary = (f"{len(result.hints)} lines, ranked by {result.sample_index}; runtime helpers "
-               "and library calls count for the line of your code that called them."
-               if result.profile else f"{len(result.hints)} lines where the compiler moved "
-               "values to the heap, in file order.")
+                 ("Total", units.human(result.total, result.unit))]
+    lines = units.plural(len(result.hints), "line")
+    summary = (f"{lines}, ranked by {result.sample_index}; runtime helpers and library calls "
+               "count for the line of your code that called them." if result.profile else
+               f"{lines} where the compiler moved values to the heap, in file order.")
     writer.add_page(f"pages/{slug}.html", "escapes.html.j2", title, info=info,
                     answer=answer(result), summary=summary, notes=result.notes,
                     hints=data["hints"], result=result, data=name)

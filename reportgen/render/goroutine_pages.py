@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 
+from reportgen import units
 from reportgen.analyze.leaks import WATCH
 from reportgen.render.charts import clean_svg, horizontal_bars, shorten
 
@@ -87,18 +88,18 @@ def leaks_answer(report) -> str:
         rising = sum(b > a for a, b in zip(t, t[1:]))
         parts.append(f"Goroutines {t[0]} → {t[-1]} over {len(t)} snapshots "
                      f"({(t[-1] - t[0]) / steps:+.1f} per snapshot, rising in {rising} of "
-                     f"{steps} steps).")
+                     f"{units.plural(steps, 'step')}).")
     elif t:
-        parts.append(f"{t[0]} goroutines in one snapshot.")
+        parts.append(f"{units.plural(t[0], 'goroutine')} in one snapshot.")
     if not report.suspects:
         parts.append(f"No leak suspect (nothing scored {report.threshold} or more).")
         return " ".join(parts)
     top = report.suspects[0]
     n = len(report.suspects)
     counts = " → ".join(str(c) for c in top.counts)
-    text = (f"{n} suspect{'s' if n > 1 else ''}. First (score {top.score}): "
+    text = (f"{units.plural(n, 'suspect')}. First (score {top.score}): "
             f"{top.known.title + ': ' if top.known else ''}{top.group.signature}, "
-            f"{counts} goroutines.")
+            f"{counts} goroutine{'' if top.counts[-1] == 1 else 's'}.")
     where = top.group.user_frame
     if where and top.group.user_tier == "own":
         text += f" Code: {where.func} ({where.file}:{where.line})."
@@ -107,18 +108,12 @@ def leaks_answer(report) -> str:
 
 
 def overview_answer(ov) -> str:
+    """The largest group by its program frame and state (analyze.answer)."""
     if not ov.groups:
         return "This dump holds no goroutines."
-    mine = [g for g in ov.groups if not g.background]
-    top = max(mine or ov.groups, key=lambda g: (g.count, g.tier == "own"))
-    text = (f"{ov.total} goroutines in {len(ov.groups)} groups. Largest: {top.count} × "
-            f"{top.signature}")
-    if top.user_frame:
-        text += f" (code: {top.user_frame.func}, {top.user_frame.file}:{top.user_frame.line})"
-    leaked = sum(g.leaked for g in ov.groups)
-    if leaked:
-        text += f". {leaked} goroutines are marked (leaked) by the runtime"
-    return text + "."
+    from reportgen.analyze.answer import overview_answer as answer_of_overview  # numpy: lazily
+    return (f"{units.plural(ov.total, 'goroutine')} in {units.plural(len(ov.groups), 'group')}. "
+            + answer_of_overview(ov).text)
 
 
 def goroutines_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
@@ -137,7 +132,7 @@ def goroutines_page(writer, slug: str, title: str, analysis, manifest=None) -> s
                                       [n for _, n in ov.states[:12]], "count", "auto"))
     writer.add_page(f"pages/{slug}.html", "goroutines.html.j2", title, info=info,
                     answer=overview_answer(ov), ov=ov, charts=charts, data=data)
-    return f"{ov.total} goroutines, {len(ov.groups)} groups"
+    return f"{units.plural(ov.total, 'goroutine')}, {units.plural(len(ov.groups), 'group')}"
 
 
 def overview_dict(ov) -> dict:
@@ -180,5 +175,5 @@ def leaks_page(writer, slug: str, title: str, analysis, manifest=None) -> str:
     if not report.suspects:
         return "no leak suspect"
     top = report.suspects[0]
-    return (f"{len(report.suspects)} suspects; first: {top.group.headline} "
+    return (f"{units.plural(len(report.suspects), 'suspect')}; first: {top.group.headline} "
             f"({' → '.join(str(c) for c in top.counts)})")

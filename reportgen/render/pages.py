@@ -5,11 +5,34 @@ Views format numbers the analyzers produced; they never compute new ones.
 
 from __future__ import annotations
 
+import re
+
+from markupsafe import Markup, escape
+
 from reportgen import units
 from reportgen.analyses import TopAnalysis
+from reportgen.analyze.diff_answer import diff_answer
 from reportgen.render.charts import horizontal_bars
+from reportgen.render.names import display_name, show_controls
 from reportgen.render.site import anchor
 from reportgen.render.text import format_time
+
+
+def answer_html(answer) -> Markup:
+    """An answer sentence as HTML: escaped, bidi controls shown, and each function it
+    names isolated like every other name on the page (render.names)."""
+    if answer is None:
+        return Markup("")
+    text = getattr(answer, "text", answer)
+    names = sorted({n for n in getattr(answer, "functions", ()) if n}, key=len, reverse=True)
+    if not names:
+        return Markup(escape(show_controls(text)))
+    out, pos = [], 0
+    for m in re.finditer("|".join(re.escape(n) for n in names), text):
+        out += [escape(show_controls(text[pos:m.start()])), display_name(m.group())]
+        pos = m.end()
+    out.append(escape(show_controls(text[pos:])))
+    return Markup("").join(out)
 
 
 def table_unit(result) -> str:
@@ -24,26 +47,10 @@ def profile_facts(profile, result) -> list[tuple[str, str]]:
     if profile.time_nanos:
         facts.append(("Time", format_time(profile.time_nanos)))
     if profile.duration_nanos:
-        facts.append(("Duration", units.label(profile.duration_nanos, "nanoseconds")))
-    facts.append(("Total", units.label(result.total, result.unit)))
-    facts.append(("Samples", str(profile.num_samples)))
+        facts.append(("Duration", units.human(profile.duration_nanos, "nanoseconds")))
+    facts.append(("Total", units.human(result.total, result.unit)))
+    facts.append(("Samples", f"{profile.num_samples:,}"))
     return facts
-
-
-def headline(result) -> str:
-    """The one sentence an on-call reader needs first."""
-    if not result.rows or not result.total:
-        return "This profile has no samples with a value."
-    hot = max(result.rows, key=lambda r: abs(r.flat))
-    text = (f"Hottest: {hot.name} — {units.percentage(hot.flat, result.total).strip()} "
-            f"of {units.label(result.total, result.unit)} in the function itself "
-            f"({units.label(hot.flat, result.unit)}).")
-    top = result.program_hotspot
-    if top:
-        text += (f" In the program's own code, most is under {top.name} "
-                 f"({units.percentage(top.cum, result.total).strip()}, "
-                 f"{units.label(top.cum, result.unit)}).")
-    return text
 
 
 def top_charts(page_id: str, result, unit: str) -> list[str]:
@@ -63,33 +70,21 @@ def top_page(writer, slug: str, title: str, analysis: TopAnalysis, profile, call
              model=None):
     result = analysis.result
     unit = table_unit(result)
-    data = writer.add_data(f"{slug}.json", {"kind": "top", "profile": analysis.profile,
-                                            **result.as_dict()})
+    data = writer.add_data(f"{slug}.json", {
+        "kind": "top", "profile": analysis.profile, **result.as_dict(),
+        "answer": analysis.answer.as_dict() if analysis.answer else None,
+        "filters": analysis.filters, "filtered_total": analysis.shown})
     shown = len(result.rows)
-    summary = (f"{shown} of {result.nodes_total} nodes at {result.granularity} granularity, "
-               f"sorted by {'cum' if result.cum_sort else 'flat'}.")
+    summary = (f"{shown} of {units.plural(result.nodes_total, 'node')} at {result.granularity} "
+               f"granularity, sorted by {'cum' if result.cum_sort else 'flat'}.")
     writer.add_page(f"pages/{slug}.html", "top.html.j2", title, info=profile_facts(profile, result),
-                    answer=headline(result), summary=summary, top=result, unit=unit,
-                    charts=top_charts(slug, result, unit), data=data, calls=calls, model=model)
+                    answer=answer_html(analysis.answer), summary=summary,
+                    top=result, unit=unit, charts=top_charts(slug, result, unit), data=data,
+                    calls=calls, model=model,
+                    filters=filter_view(analysis.filters, analysis.shown, result.total,
+                                        result.unit))
+
     return summary
-
-
-def diff_answer(diff) -> str:
-    """Total change first, then the function paths that moved most."""
-    change = diff.target_total - diff.base_total
-    pct = f" ({change / diff.base_total * 100:+.1f}%)" if diff.base_total else ""
-    parts = [f"Total {diff.sample_index}: {units.label(diff.base_total, diff.unit)} → "
-             f"{units.label(diff.target_total, diff.unit)}{pct}."]
-    # Roots (runtime.main, main.main) carry every change; name the deepest big movers.
-    biggest = max(abs(diff.base_total), abs(diff.target_total), 1)
-    inner = [m for m in diff.movers if max(abs(m.base_cum), abs(m.target_cum)) < 0.9 * biggest]
-    for label, sign in (("Biggest drop", -1), ("Biggest rise", 1)):
-        cands = [m for m in inner if m.delta_cum * sign > 0]
-        if cands:
-            m = max(cands, key=lambda m: (abs(m.delta_cum), m.name))
-            state = " (gone)" if not m.target_cum else " (new)" if not m.base_cum else ""
-            parts.append(f"{label}: {m.name} {signed_label(m.delta_cum, diff.unit)}{state}.")
-    return " ".join(parts)
 
 
 def signed_label(v: int, unit: str, out: str = "auto") -> str:
@@ -112,12 +107,17 @@ def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
     unit = table_unit(diff.table)
     data = writer.add_data(f"{slug}.json", diff.as_dict())
     change = diff.target_total - diff.base_total
-    pct = f"{change / diff.base_total * 100:+.1f}%" if diff.base_total else "n/a"
+    pct = units.signed_percent_change(diff.target_total, diff.base_total)
     info = [("Base", diff.base), ("Target", diff.target),
             ("Sample", f"{diff.sample_index} ({diff.unit})"),
-            ("Base total", units.label(diff.base_total, diff.unit)),
-            ("Target total", units.label(diff.target_total, diff.unit)),
-            ("Change", f"{signed_label(change, diff.unit)} ({pct})")]
+            ("Base total", units.human(diff.base_total, diff.unit)),
+            ("Target total", units.human(diff.target_total, diff.unit)),
+            ("Change", f"{units.signed_human(change, diff.unit)} ({pct})")]
+    if diff.per_unit:
+        b, t = diff.per_unit
+        info += [("Counts", f"{diff.base_count:,} → {diff.target_count:,}"),
+                 ("Per unit", f"{units.human(b, diff.unit)} → {units.human(t, diff.unit)} "
+                              f"({units.signed_percent_change(t, b)})")]
     summary = ("The table is target minus base; its percentages are of the base's total "
                "(pprof -diff_base)." if diff.mode == "diff_base" else
                "The table is target minus base with equal stacks cancelled; its percentages "
@@ -125,16 +125,26 @@ def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
     if diff.normalize:
         summary += " The target was scaled to the base's total first (-normalize)."
     writer.add_page(f"pages/{slug}.html", "diff.html.j2", title, info=info,
-                    answer=diff_answer(diff), summary=summary, diff=diff, unit=unit,
+                    answer=answer_html(diff_answer(diff)), summary=summary, diff=diff, unit=unit,
                     charts=mover_chart(slug, diff), flame=flame, flame_file=flame_file,
                     data=data)
     return f"{diff.base} → {diff.target}: {pct}"
 
 
-def profile_card(name: str, entry, profile, result, links: list[dict]) -> dict:
+def filter_view(filters: list, shown, total: int, unit: str) -> dict | None:
+    """What a filtered page prints above its numbers, like pprof's "Active filters:"
+    and "Showing nodes accounting for X, P% of Y total"."""
+    if not filters:
+        return None
+    return {"active": list(filters), "showing": (
+        f"Showing {units.human(shown, unit)} of {units.human(total, unit)} total "
+        f"({units.human_percent(shown, total)})") if shown is not None else ""}
+
+
+def profile_card(name: str, entry, profile, result, answer, links: list[dict]) -> dict:
     return {
         "name": name, "title": entry.title, "labels": sorted(entry.labels.items()),
-        "facts": profile_facts(profile, result), "answer": headline(result),
+        "facts": profile_facts(profile, result), "answer": answer_html(answer),
         "top": result, "unit": table_unit(result), "links": links,
         "data": f"profile-{anchor(name)}.json",
     }

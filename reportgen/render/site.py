@@ -56,13 +56,15 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(theme_dir)),
         autoescape=True, undefined=jinja2.StrictUndefined, finalize=finalize,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["value"] = lambda v, unit, out="auto": units.label(v, unit, out)
-    env.filters["pct"] = lambda v, total: units.percentage(v, total).strip()
+    # For people: each value in its own unit (80.6 ms, 1.01 GB), never 4.7e-05%.
+    # `out` (pprof's column-wide unit) is accepted and ignored; the CLI's text keeps it.
+    env.filters["value"] = lambda v, unit, out="auto": units.human(v, unit)
+    env.filters["pct"] = lambda v, total: units.human_percent(v, total)
+    env.filters["plural"] = lambda n, word, many=None: units.plural(n, word, many)
     env.filters["pct_value"] = lambda v, total: f"{abs(v) / total * 100:.4f}" if total else "0"
     env.filters["bar_width"] = lambda v, total: min(60, round(abs(v) / total * 60)) if total else 0
     env.filters["sign_class"] = lambda v: " pos" if v > 0 else (" neg" if v < 0 else "")
-    env.filters["signed_value"] = lambda v, unit, out="auto": (
-        ("+" if v > 0 else "") + units.label(v, unit, out))
+    env.filters["signed_value"] = lambda v, unit, out="auto": units.signed_human(v, unit)
     env.filters["change"] = lambda d, base: f"{d / abs(base) * 100:+.1f}%" if base else "new"
     env.filters["change_value"] = lambda d, base: f"{d / abs(base) * 100:.4f}" if base else "1e9"
     env.filters["anchor"] = anchor

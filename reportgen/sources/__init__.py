@@ -7,6 +7,9 @@ protobuf) are imported when a profile is read, so commands that read none
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from reportgen.errors import ProfileError
 from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, read_bytes
 
@@ -39,3 +42,37 @@ def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
                                      "capture it with debug=0 (protobuf) instead")
         raise ProfileError(path, "not a profile (a text file in no format reportgen reads)")
     return parse_pprof(path, data, max_decompressed)
+
+
+# A `go test -bench` result line, and a compiler diagnostic (`./x.go:12:6: msg`).
+_BENCH_LINE = re.compile(rb"^Benchmark\S*\s+\d+\s+[-+0-9.eE]+ \S+", re.M)
+_COMPILER_LINE = re.compile(
+    rb"^\S+\.go:\d+:\d+: (?:.* escapes to heap|moved to heap: |leaking param|"
+    rb"does not escape|can inline |inlining call to |.*: flow: )", re.M)
+
+
+def sniff_input(path) -> str:
+    """What a bare input is, told by content: "profile" (pprof or a goroutine
+    dump), "bench" (`go test -bench` output) or "compiler_log" (`-gcflags=-m`
+    text or a `-json` directory). Unreadable files are left to the readers to
+    refuse, as "profile"."""
+    from reportgen.sources.goroutines import detect_goroutine_text
+    from reportgen.sources.pprof import is_gzip
+
+    p = Path(path)
+    if p.is_dir():
+        return "compiler_log" if any(p.rglob("*.json")) else "profile"
+    if not p.is_file():  # a FIFO or a device: never opened here (a FIFO would block)
+        return "profile"
+    try:
+        with open(p, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return "profile"
+    if not head or is_gzip(head) or b"\0" in head[:4096] or detect_goroutine_text(head):
+        return "profile"
+    if _BENCH_LINE.search(head):
+        return "bench"
+    if _COMPILER_LINE.search(head):
+        return "compiler_log"
+    return "profile"
