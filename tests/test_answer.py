@@ -74,8 +74,10 @@ def card_answers(index: str) -> dict[str, str]:
 
 
 def page_titles(index: str) -> list[str]:
+    """The index's list of analyses, in order (the navigation bar repeats them)."""
+    listing = index.split("<h2>Analyses</h2>", 1)[1] if "<h2>Analyses</h2>" in index else ""
     return [text_of(t) for t in re.findall(r'<li><a href="pages/\d\d-[a-z]+\.html">(.*?)</a>',
-                                           index)]
+                                           listing)]
 
 
 def build(run_cli, out: Path, *files) -> str:
