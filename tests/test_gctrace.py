@@ -238,6 +238,13 @@ def test_bare_build_recognises_logs_and_compares_two(tmp_path, run_cli):
     assert "GC: before.log → after.log" in index
 
 
+def test_bare_build_recognises_a_schedtrace_only_log(tmp_path, run_cli):
+    r = run_cli("build", LOGS / "scheddetail.log", "-o", tmp_path / "site")
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "site" / "pages" / "01-gc.html").read_text()
+    assert "Scheduler: Ps idle" in page
+
+
 def test_manifest_kind_gc_checks_its_paths(tmp_path, run_cli):
     (tmp_path / "site.yml").write_text("analyses:\n  - kind: gc\n    log: missing.log\n")
     r = run_cli("build", tmp_path / "site.yml")

@@ -61,6 +61,7 @@ _SCAV_119 = re.compile(
     _START + rf"scav (?P<work>{_NUM}) KiB work \(bg\), (?P<eager>{_NUM}) KiB work \(eager\), "
     rf"(?P<now>{_NUM}) KiB now, (?P<util>{_NUM})% util" + r"(?P<post>(?: [(\[][^()\[\]]{1,80}[)\]])*)")
 _SCHED = re.compile(_START + rf"SCHED (?P<ms>{_NUM})ms: (?P<rest>.*)$")
+_SCHED_HEAD = re.compile(_START + rf"SCHED {_NUM}ms: gomaxprocs=", re.M)  # for detection
 _KV = re.compile(r"([a-z]+)=(-?\w+)")
 _LOCAL = re.compile(r"\[((?: ?-?\d{1,19})*) ?\]")
 _DETAIL_P = re.compile(rf"^\s+P(?P<id>{_NUM}): status=(?P<status>{_NUM}) .*?runqsize=(?P<q>-?{_NUM})")
@@ -179,7 +180,7 @@ class GCLog:
 def detect_gctrace(data: bytes) -> bool:
     """True when the first 64 KiB hold a gctrace, scavtrace or schedtrace line."""
     head = data[:65536].decode("utf-8", "replace")
-    return bool(_GC_HEAD.search(head) or _SCHED.search(head) or _SCVG_OLD.search(head)
+    return bool(_GC_HEAD.search(head) or _SCHED_HEAD.search(head) or _SCVG_OLD.search(head)
                 or _SCAV_119.search(head) or _SCAV_114.search(head) or _GO14.search(head))
 
 
