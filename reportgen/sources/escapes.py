@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from reportgen.errors import ReportgenError
+from reportgen.sources.files import input_problem, read_bytes
 from reportgen.sources.numbers import INT64_MAX, parse_int
 
 MAX_SOURCE_BYTES = 16 << 20
@@ -241,6 +242,10 @@ def _escape_text(kind: str, value: str) -> str:
 def read_compiler_log(path) -> CompilerLog:
     """A -m / -m=2 text file, a -json file, or a -json output directory."""
     p = Path(path)
+    problem = input_problem(p, allow_dir=True)
+    if problem:
+        raise CompilerLogError(path, "no such file or directory" if problem == "does not exist"
+                               else f"{problem}; only regular files and directories are read")
     if p.is_dir():
         files = sorted(f for f in p.rglob("*.json") if f.is_file())
         if not files:
@@ -269,12 +274,7 @@ def read_compiler_log(path) -> CompilerLog:
 
 
 def _read_text(p: Path) -> str:
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise CompilerLogError(p, "no such file or directory") from None
-    except OSError as e:
-        raise CompilerLogError(p, f"cannot read ({e.strerror})") from None
+    data = read_bytes(p, CompilerLogError, "a compiler log")
     if b"\0" in data[:4096] or data[:2] == b"\x1f\x8b":
         raise CompilerLogError(p, "binary data, not a compiler log")
     return data.decode("utf-8", "replace")
