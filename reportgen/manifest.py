@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 import reportgen
 from reportgen.analyze.frames import GRANULARITIES
 from reportgen.errors import ManifestError, ProfileError
+from reportgen.regex import valid_go
 from reportgen.sources.files import (DEFAULT_MAX_DECOMPRESSED, MAX_DECOMPRESSED_LIMIT,
                                      input_problem, read_bytes)
 from reportgen.sources.numbers import parse_int
@@ -390,10 +391,8 @@ class _Checker:
 
     def regex(self, node, where) -> str:
         text = self.string(node, where)
-        try:
-            re.compile(text)
-        except re.error as e:
-            self.fail(node, f"{where}: expected a regular expression ({e})")
+        if reason := valid_go(text):
+            self.fail(node, f"{where}: expected a regular expression in Go's syntax ({reason})")
         return text
 
     def source_roots(self, node, where) -> list[dict]:

@@ -24,18 +24,14 @@ def register(sub, common):
 
 
 def run(args) -> int:
-    import re
-
     from reportgen.analyze.goroutines import as_snapshot
     from reportgen.analyze.leaks import find_leaks, pick_series
     from reportgen.render.goroutine_pages import leaks_answer
     from reportgen.errors import UsageError
+    from reportgen.regex import compile_go
 
     for rx in args.ignore:
-        try:
-            re.compile(rx)
-        except re.error as e:
-            raise UsageError("--ignore", f"not a regular expression: {rx!r} ({e})") from None
+        compile_go(rx, "ignore", path="--ignore")
     named = {}
     for path in args.snapshots:
         named.setdefault(path, load_any(path, args.max_decompressed))
