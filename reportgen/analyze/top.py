@@ -24,11 +24,15 @@ class TopRow:
     function: str = ""
     file: str = ""
     line: int = 0
+    system_name: str = ""  # the name as the profile stores it, when pprof's display differs
+
 
     def as_dict(self, granularity: str) -> dict:
         row = {"name": self.name, "flat": self.flat, "cum": self.cum, "function": self.function}
         if self.inline:
             row["inline"] = self.inline
+        if self.system_name:
+            row["system_name"] = self.system_name
         if granularity in ("lines", "files", "filefunctions"):
             row["file"] = self.file
         if granularity == "lines":
@@ -135,10 +139,11 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
     else:
         kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
-    hotspot = _program_hotspot(graph, kept, names, tot)
+    originals = _system_names(parts)
+    hotspot = _program_hotspot(graph, kept, names, tot, originals)
     shown = kept if node_limit is None else kept[:node_limit]
     labels = graph.inline_labels(shown, mask, edge_cutoff)
-    rows = [_row(graph, n, names[n], labels[n]) for n in shown]
+    rows = [_row(graph, n, names[n], labels[n], originals) for n in shown]
     return TopResult(
         sample_index=st.type, unit=st.unit, total=tot, granularity=granularity,
         cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
@@ -147,7 +152,17 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         diff=len(parts) > 1)
 
 
-def _program_hotspot(graph: Graph, nodes, names, total: int) -> TopRow | None:
+def _system_names(parts: list[Part]) -> dict[str, str]:
+    """Display name -> the first system name it was simplified from (sources/names.py)."""
+    out: dict[str, str] = {}
+    for part in parts:
+        for fn in part.profile.functions:
+            if fn.system_name and fn.system_name != fn.name:
+                out.setdefault(fn.name, fn.system_name)
+    return out
+
+
+def _program_hotspot(graph: Graph, nodes, names, total: int, originals) -> TopRow | None:
     """The program's own function under which most of the value is (roots like
     main.main, which hold nearly everything, say nothing and are skipped)."""
     own = [n for n in nodes if is_program_code(graph.keys[n].name or names[n], graph.keys[n].file)
@@ -155,10 +170,11 @@ def _program_hotspot(graph: Graph, nodes, names, total: int) -> TopRow | None:
     if not own:
         return None
     best = max(own, key=lambda n: (abs(int(graph.cum[n])), names[n]))
-    return _row(graph, best, names[best], "")
+    return _row(graph, best, names[best], "", originals)
 
 
-def _row(graph: Graph, n: int, name: str, label: str) -> TopRow:
+def _row(graph: Graph, n: int, name: str, label: str, originals: dict) -> TopRow:
     key = graph.keys[n]
     return TopRow(name=name, flat=int(graph.flat[n]), cum=int(graph.cum[n]),
-                  inline=label, function=key.name, file=key.file, line=key.line)
+                  inline=label, function=key.name, file=key.file, line=key.line,
+                  system_name=originals.get(key.name, ""))

@@ -19,6 +19,7 @@ from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
 from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
+from reportgen.sources.names import simplify_functions
 from reportgen.sources.prune import prune_frames
 from reportgen.sources.samples import reference_fields, split_records
 
@@ -112,6 +113,7 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
 
     mappings, mapping_index = _mappings(path, msg, strings)
     functions, function_index = _functions(path, msg, strings)
+    functions = simplify_functions(functions)   # pprof's display names, before drop_frames
     locations, location_ids = _locations(path, msg, strings, mapping_index, function_index)
     values, offsets, stack, raw_labels = _samples(path, msg, len(sample_types), location_ids,
                                                   vectorised)
