@@ -12,7 +12,9 @@ import sys
 
 from reportgen.commands import COMMANDS
 from reportgen.errors import ReportgenError
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, MAX_DECOMPRESSED_LIMIT
+from reportgen.commands.args import positive
+from reportgen.sources.files import (DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES,
+                                     MAX_DECOMPRESSED_LIMIT)
 
 EXIT_USAGE = 2
 
@@ -38,6 +40,9 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("--max-decompressed", type=_size, default=DEFAULT_MAX_DECOMPRESSED,
                         metavar="SIZE", help="refuse gzip input that inflates beyond SIZE "
                                              "(default 1G)")
+    common.add_argument("--max-samples", type=positive, default=DEFAULT_MAX_SAMPLES,
+                        metavar="N", help="refuse profiles with more than N samples, before "
+                                          f"decoding them (default {DEFAULT_MAX_SAMPLES})")
     parser = argparse.ArgumentParser(
         prog="reportgen", description="Static report sites from Go profiles.")
     sub = parser.add_subparsers(dest="command", required=True)

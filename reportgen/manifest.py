@@ -150,6 +150,7 @@ _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
 _TOP = {"title": Opt("string", "Profile report"), "notes": Opt("string"),
         "notes_file": Opt("text_file"), "theme": Opt("theme", THEMES_DIR / "default"),
         "output": Opt("directory"), "max_decompressed": Opt("size", DEFAULT_MAX_DECOMPRESSED),
+        "max_samples": Opt("count"),
         "sources": Opt("source_roots"), "profiles": Opt("profiles"),
         "analyses": Opt("analyses")}
 
@@ -185,6 +186,7 @@ class Manifest:
     profiles: dict[str, ProfileEntry]
     analyses: list[Analysis]
     sources: list = field(default_factory=list)  # [{"root": Path, "strip": str}]
+    max_samples: int | None = None  # None: the command line's --max-samples
 
 
 _T = "tag:yaml.org,2002:"
@@ -292,9 +294,10 @@ class _Checker:
         return n
 
     def count(self, node, where) -> int:
-        if not (_is(node, "int") and _CONSTRUCT.construct_yaml_int(node) > 0):
+        n = self._int(node) if _is(node, "int") else None
+        if n is None or not 0 < n <= 1 << 40:
             self.fail(node, f"{where}: expected a positive integer (got {_got(node)})")
-        return _CONSTRUCT.construct_yaml_int(node)
+        return n
 
     def percent(self, node, where) -> float:
         value = _CONSTRUCT.construct_yaml_float(node) if _is(node, "int", "float") else -1.0
@@ -487,7 +490,8 @@ def load_manifest(path) -> Manifest:
         path=p.absolute(), base_dir=check.base_dir, title=o["title"],
         notes=o["notes_file"] if "notes_file" in keys else o["notes"], theme_dir=o["theme"],
         output=o["output"] or check.base_dir / "site", max_decompressed=o["max_decompressed"],
-        profiles=o["profiles"] or {}, analyses=o["analyses"] or [], sources=o["sources"] or [])
+        profiles=o["profiles"] or {}, analyses=o["analyses"] or [], sources=o["sources"] or [],
+        max_samples=o["max_samples"])
 
 
 def _check_depth(display: str, text: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
+from reportgen.analyze.overflow import overflow_warnings
 from reportgen.errors import UsageError
 from reportgen.gocode import is_program_code
 
@@ -53,6 +54,7 @@ class TopResult:
     dropped_nodes: int = 0
     drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
     diff: bool = False
+    warnings: list = field(default_factory=list)  # totals beyond int64 (analyze/overflow.py)
 
     @property
     def shown_flat(self) -> int:
@@ -72,6 +74,7 @@ class TopResult:
             "program_hotspot": (self.program_hotspot.as_dict(self.granularity)
                                 if self.program_hotspot else None),
             "rows": [r.as_dict(self.granularity) for r in self.rows],
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
 
@@ -149,7 +152,7 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
         dropped_nodes=len(present) - len(kept), program_hotspot=hotspot,
         drop_cutoff=abs(int(float(tot) * node_fraction)),
-        diff=len(parts) > 1)
+        diff=len(parts) > 1, warnings=overflow_warnings(parts))
 
 
 def _system_names(parts: list[Part]) -> dict[str, str]:

@@ -22,6 +22,7 @@ def run(args) -> int:
     from reportgen.build import build_from_args
 
     out = build_from_args(args.inputs, args.output, args.max_decompressed,
-                          flame_files=args.flame_files, single_file=args.single_file)
+                          flame_files=args.flame_files, single_file=args.single_file,
+                          max_samples=args.max_samples)
     print(f"wrote {out}")
     return 0

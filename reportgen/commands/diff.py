@@ -30,8 +30,8 @@ def run(args) -> int:
     from reportgen.render.text import format_top
     from reportgen.sources import load_profile
 
-    base = load_profile(args.base, args.max_decompressed)
-    target = load_profile(args.target, args.max_decompressed)
+    base = load_profile(args.base, args.max_decompressed, args.max_samples)
+    target = load_profile(args.target, args.max_decompressed, args.max_samples)
     diff = compare(base, target, args.base, args.target, args.sample_index, args.mode,
                    args.normalize, args.granularity)
     if args.format == "json":

@@ -27,9 +27,9 @@ def run(args) -> int:
     from reportgen.render.peek_text import format_peek
     from reportgen.sources import load_profile
 
-    profile = load_profile(args.profile, args.max_decompressed)
+    profile = load_profile(args.profile, args.max_decompressed, args.max_samples)
     if args.diff_base:
-        parts = diff_parts(profile, load_profile(args.diff_base, args.max_decompressed),
+        parts = diff_parts(profile, load_profile(args.diff_base, args.max_decompressed, args.max_samples),
                            args.sample_index)
     else:
         parts = [Part(profile, resolve_sample_index(profile, args.sample_index))]

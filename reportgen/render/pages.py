@@ -31,9 +31,11 @@ def profile_facts(profile, result) -> list[tuple[str, str]]:
 
 
 def headline(result) -> str:
-    """The one sentence an on-call reader needs first."""
+    """The one sentence an on-call reader needs first (a warning before it, when the
+    numbers cannot be trusted)."""
+    warning = "".join(f"Warning: {w}. " for w in result.warnings)
     if not result.rows or not result.total:
-        return "This profile has no samples with a value."
+        return warning + "This profile has no samples with a value."
     hot = max(result.rows, key=lambda r: abs(r.flat))
     text = (f"Hottest: {hot.name} — {units.percentage(hot.flat, result.total).strip()} "
             f"of {units.label(result.total, result.unit)} in the function itself "
@@ -43,7 +45,7 @@ def headline(result) -> str:
         text += (f" In the program's own code, most is under {top.name} "
                  f"({units.percentage(top.cum, result.total).strip()}, "
                  f"{units.label(top.cum, result.unit)}).")
-    return text
+    return warning + text
 
 
 def top_charts(page_id: str, result, unit: str) -> list[str]:

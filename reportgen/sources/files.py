@@ -17,6 +17,9 @@ from reportgen.errors import ProfileError
 
 DEFAULT_MAX_DECOMPRESSED = 1 << 30  # 1 GiB: the most gzip input may inflate to
 MAX_DECOMPRESSED_LIMIT = 1 << 40    # the most --max-decompressed / max_decompressed take
+# Go's runtime writes at most a few hundred thousand samples (one per distinct stack);
+# each costs a few hundred bytes to analyse, so 2M samples is about a gigabyte.
+DEFAULT_MAX_SAMPLES = 2_000_000
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
