@@ -84,6 +84,20 @@ class _Strings:
         return self.table[index]
 
 
+def is_legacy_cpu(data: bytes) -> bool:
+    """The legacy (pre-protobuf, Go before 1.9) CPU profile: a header of five words
+    0, 3, 0, period > 0, 0 in 32- or 64-bit, little- or big-endian (pprof's
+    profile/legacy_profile.go parseCPU)."""
+    for width in (4, 8):
+        for order in ("little", "big"):
+            if len(data) < 5 * width:
+                continue
+            w = [int.from_bytes(data[i * width:(i + 1) * width], order) for i in range(5)]
+            if w[0] == 0 and w[1] == 3 and w[2] == 0 and w[3] > 0 and w[4] == 0:
+                return True
+    return False
+
+
 def count_samples(buf: bytes, stop: int) -> int:
     """How many samples (top-level field 2) profile.proto bytes hold, counting no
     further than `stop` + 1; stops early at anything malformed (the decoder names it).
@@ -161,6 +175,10 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
         data = gunzip(path, data, max_decompressed)
         if not data:
             raise ProfileError(path, "empty profile after decompression")
+    if is_legacy_cpu(data):
+        raise ProfileError(path, "a legacy (pre-protobuf) CPU profile, as Go before 1.9 wrote "
+                                 "them: not supported; convert it with `go tool pprof -proto "
+                                 "FILE > FILE.pb.gz` or capture it again")
     check_sample_count(path, data, max_samples, compressed)
     msg = profile_pb2.PackedProfile()
     try:
