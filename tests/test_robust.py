@@ -291,7 +291,8 @@ def test_count_samples_agrees_with_the_decoder(testdata):
         if not path.is_file() or path.suffix in (".txt", ".md"):
             continue
         try:
-            load_profile(path)
+            if load_profile(path).kind != "pprof":
+                continue   # a text dump
         except ProfileError:
             continue
         data = path.read_bytes()
