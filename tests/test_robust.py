@@ -10,6 +10,7 @@ import gzip
 import os
 import socket
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -367,3 +368,13 @@ def test_empty_label_values_are_not_zero():
     profile = load_goroutines("d.txt", text.encode())
     shown = {t.key: [v.name for v in t.values] for t in tags(profile).keys}
     assert shown == {"k": ["v"]}   # dropped like pprof -tags drops labels with no value
+
+
+def test_handed_empty_label_case():
+    path = Path(__file__).resolve().parent.parent.parent / "shared" / "cases" / \
+        "labels-empty-value.debug2.txt"
+    if not path.exists():
+        pytest.skip("../shared/cases not present")
+    keys = {t.key: [(v.name, v.value) for v in t.values] for t in tags(load_profile(path)).keys}
+    assert "empty" not in keys and keys["worker"] == [("pool-1", 10)]
+    assert all(name != "0" for values in keys.values() for name, _ in values)
