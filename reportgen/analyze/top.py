@@ -83,7 +83,8 @@ def resolve_sample_index(profile, name) -> int:
         return profile.sample_index(name)
     except KeyError:
         names = ", ".join(t.type for t in profile.sample_types)
-        raise UsageError(profile.path, f"no sample type {name!r} (it has: {names})") from None
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        raise UsageError(profile.path, f"no sample type {shown!r} (it has: {names})") from None
 
 
 def diff_parts(target, base, sample_index=None, diff_base=True,
