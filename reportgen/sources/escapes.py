@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from reportgen.errors import ReportgenError
-from reportgen.sources.files import input_problem, read_bytes
+from reportgen.sources.files import input_problem, read_bytes, read_regular
 from reportgen.sources.numbers import INT64_MAX, parse_int
 
 MAX_SOURCE_BYTES = 16 << 20
@@ -521,11 +521,9 @@ class SourceTree:
 
 
 def _read_lines(path: str):
-    try:
-        if os.path.getsize(path) > MAX_SOURCE_BYTES:
-            return None
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            lines = f.read().split("\n")   # \n only, as Go counts lines
+    try:   # a regular file only (never a FIFO swapped in), and not a huge one
+        text = read_regular(path, MAX_SOURCE_BYTES).decode("utf-8", "replace")
     except OSError:
         return None
+    lines = text.split("\n")   # \n only, as Go counts lines
     return path, [ln.removesuffix("\r") for ln in lines]
