@@ -131,3 +131,24 @@ def test_handed_generic_paren_names_case():
     assert rows == expected
     decode = result.rows[0].as_dict("functions")
     assert decode["system_name"] == "example.com/codec.decode[go.shape.map[string]func(int) bool]"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("focus", [r"func bool\]", r"Fetch|::find$"])
+def test_filters_match_simplified_names_as_go_tool_pprof(tmp_path, focus):
+    from reportgen.analyze.filters import apply_filters
+    from tests.test_differential_pprof import ROW, TOTAL
+    path = _builder_with(GENERIC_NAMES + ["x.loadAll[go.shape.interface { Fetch(string) }]"]) \
+        .write(tmp_path / "generic.pb.gz")
+    cmd = [go_binary(), "tool", "pprof", "-top", "-nodefraction=0", "-unit=ns", f"-focus={focus}",
+           str(path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["flat", "flat%"])
+    expected = [(m[3], int(float(m[1])), int(float(m[2])))
+                for m in map(ROW.match, lines[header + 1:])]
+    profile = load_profile(path)
+    result = top([Part(apply_filters(profile, focus=focus), 1)], node_fraction=0,
+                 total=top([Part(profile, 1)]).total)
+    assert [(r.name, r.flat, r.cum) for r in result.rows] == expected
+    assert result.total == int(float(TOTAL.search(out).group(1)))
