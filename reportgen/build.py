@@ -21,6 +21,7 @@ from reportgen.render.flamegraph import flame_svg
 from reportgen.render.function_tables import table_model
 from reportgen.render.site import SiteWriter, anchor, render_notes
 from reportgen.sources import load_profile
+from reportgen.sources.files import DEFAULT_MAX_SAMPLES
 
 
 def _part(profiles, manifest, options) -> list[Part]:
@@ -134,13 +135,15 @@ load_bench = lazy("reportgen.sources.bench:load_bench")
 
 def build_from_args(inputs: list[str], output: str | None, max_decompressed: int,
                     counts: tuple | None = None, flame_files: bool = False,
-                    single_file: str | None = None) -> Path:
+                    single_file: str | None = None,
+                    max_samples: int = DEFAULT_MAX_SAMPLES) -> Path:
     """`reportgen build`: a manifest, bare files, or ./site.yml.
 
     counts: (base, target) units of work for the diffs of a bare build.
     flame_files: also write every flame graph as a standalone SVG under flame/.
     single_file: write the whole report as this one HTML file instead of a
     directory (see reportgen.render.single_file).
+    max_samples: --max-samples, unless the manifest sets max_samples.
     """
     if not inputs:
         if not Path("site.yml").exists():
@@ -151,13 +154,15 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
         limit = manifest.max_decompressed
         if any(a.kind == "history" for a in manifest.analyses):  # a site of its own
             return lazy("reportgen.history_site:build_from_manifest")(manifest, output)
+        max_samples = manifest.max_samples or max_samples
     else:
         manifest = default_manifest(inputs, output, counts)
         limit = max_decompressed
     if single_file:
-        return build_site(manifest, Path(single_file), limit, flame_files, single=True)
+        return build_site(manifest, Path(single_file), limit, flame_files, single=True,
+                          max_samples=max_samples)
     target = Path(output) if output else Path(manifest.output)
-    return build_site(manifest, target, limit, flame_files)
+    return build_site(manifest, target, limit, flame_files, max_samples=max_samples)
 
 
 def analysis_title(analysis, manifest) -> str:
@@ -187,18 +192,19 @@ def analysis_title(analysis, manifest) -> str:
 
 
 def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
-               single: bool = False) -> Path:
-    writer = compose_site(manifest, max_decompressed, flame_files and not single)
+               single: bool = False, max_samples: int = DEFAULT_MAX_SAMPLES) -> Path:
+    writer = compose_site(manifest, max_decompressed, flame_files and not single, max_samples)
     if single:
         from reportgen.render.single_file import write_single_file
         return write_single_file(writer.files, target, manifest.title)
     return writer.write(target)
 
 
-def compose_site(manifest, max_decompressed: int, flame_files: bool = False) -> SiteWriter:
+def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
+                 max_samples: int = DEFAULT_MAX_SAMPLES) -> SiteWriter:
     """Every page and data file of the manifest's report, not yet written."""
     # Read every input before writing anything: bad input fails fast.
-    profiles = {name: load_profile(entry.path, max_decompressed)
+    profiles = {name: load_profile(entry.path, max_decompressed, max_samples)
                 for name, entry in manifest.profiles.items()}
     if manifest.path is None:
         manifest.analyses.extend(compose(manifest, profiles))

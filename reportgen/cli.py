@@ -12,20 +12,26 @@ import sys
 
 from reportgen.commands import COMMANDS
 from reportgen.errors import ReportgenError
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
+from reportgen.commands.args import positive
+from reportgen.sources.files import (DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES,
+                                     MAX_DECOMPRESSED_LIMIT)
 
 EXIT_USAGE = 2
 
 
 def _size(text: str) -> int:
-    """A byte count like 1073741824, 512M or 1G."""
-    factors = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    """A byte count like 1073741824, 512M or 1G, from 1 byte to MAX_DECOMPRESSED_LIMIT."""
+    factors = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
     t = text.strip().lower().rstrip("b")
     mult = factors.get(t[-1:], 1)
-    try:
-        return int(t[:-1] if mult > 1 else t) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text}") from None
+    digits = (t[:-1] if mult > 1 else t).strip()
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    if not digits.isascii() or not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"not a size: {shown}")
+    n = int(digits) * mult if len(digits.lstrip("0")) <= 20 else None
+    if n is None or not 0 < n <= MAX_DECOMPRESSED_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected 1 byte to 1T, like 512M or 1G (got {shown})")
+    return n
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -34,6 +40,9 @@ def make_parser() -> argparse.ArgumentParser:
     common.add_argument("--max-decompressed", type=_size, default=DEFAULT_MAX_DECOMPRESSED,
                         metavar="SIZE", help="refuse gzip input that inflates beyond SIZE "
                                              "(default 1G)")
+    common.add_argument("--max-samples", type=positive, default=DEFAULT_MAX_SAMPLES,
+                        metavar="N", help="refuse profiles with more than N samples, before "
+                                          f"decoding them (default {DEFAULT_MAX_SAMPLES})")
     parser = argparse.ArgumentParser(
         prog="reportgen", description="Static report sites from Go profiles.")
     sub = parser.add_subparsers(dest="command", required=True)

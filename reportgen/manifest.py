@@ -19,10 +19,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 import reportgen
 from reportgen.analyze.frames import GRANULARITIES
 from reportgen.errors import ManifestError, ProfileError
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
+from reportgen.regex import valid_go
+from reportgen.sources.files import (DEFAULT_MAX_DECOMPRESSED, MAX_DECOMPRESSED_LIMIT,
+                                     input_problem, read_bytes)
+from reportgen.sources.numbers import parse_int
 
 THEMES_DIR = Path(reportgen.__file__).resolve().parent.parent / "themes"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+MAX_MANIFEST_BYTES = 4 << 20   # a manifest is a page of text; notes_file has the same bound
+MAX_DEPTH = 32                  # the schema nests 5 deep; YAML 2000 deep would exhaust the stack
 
 
 def theme_files() -> list[str]:
@@ -147,6 +152,7 @@ _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
 _TOP = {"title": Opt("string", "Profile report"), "notes": Opt("string"),
         "notes_file": Opt("text_file"), "theme": Opt("theme", THEMES_DIR / "default"),
         "output": Opt("directory"), "max_decompressed": Opt("size", DEFAULT_MAX_DECOMPRESSED),
+        "max_samples": Opt("count"),
         "sources": Opt("source_roots"), "profiles": Opt("profiles"),
         "analyses": Opt("analyses")}
 
@@ -185,6 +191,7 @@ class Manifest:
     # Bare builds only: inputs that are not profiles, by kind ("bench",
     # "compiler_log"), and options for the pages chosen for them (counts).
     bare: dict = field(default_factory=dict)
+    max_samples: int | None = None  # None: the command line's --max-samples
 
 
 _T = "tag:yaml.org,2002:"
@@ -201,8 +208,13 @@ def _got(node: Node) -> str:
     if not isinstance(node, ScalarNode):
         return "a mapping" if isinstance(node, MappingNode) else "a list"
     kind = node.tag.removeprefix(_T)
-    return {"str": repr(node.value), "null": node.value or "nothing"}.get(
-        kind, f"{_WORDS.get(kind, kind)} {node.value}")
+    return _clip({"str": repr(node.value), "null": node.value or "nothing"}.get(
+        kind, f"{_WORDS.get(kind, kind)} {node.value}"))
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """Values quoted in errors stay readable: a 5000-digit number is not."""
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text)} characters)"
 
 
 class _Checker:
@@ -270,17 +282,27 @@ class _Checker:
             self.fail(node, f"{where}: expected true or false (got {_got(node)})")
         return _CONSTRUCT.construct_yaml_bool(node)
 
+    def _int(self, node) -> int | None:
+        """An int scalar's value (0x.., 1_000 ... as YAML reads them), None for a number
+        too long to be sensible (Python refuses ints over 4300 digits)."""
+        if len(node.value) > 40:
+            return None
+        return _CONSTRUCT.construct_yaml_int(node)
+
     def nodes(self, node, where) -> int | str:
         if _is(node, "str") and node.value == "all":
             return "all"
-        if not (_is(node, "int") and _CONSTRUCT.construct_yaml_int(node) > 0):
-            self.fail(node, f"{where}: expected a positive integer or 'all' (got {_got(node)})")
-        return _CONSTRUCT.construct_yaml_int(node)
+        n = self._int(node) if _is(node, "int") else None
+        if n is None or not 0 < n < 1 << 31:
+            self.fail(node, f"{where}: expected a positive integer or 'all' (got "
+                            f"{_got(node)}{'; at most 2^31-1' if n else ''})")
+        return n
 
     def count(self, node, where) -> int:
-        if not (_is(node, "int") and _CONSTRUCT.construct_yaml_int(node) > 0):
+        n = self._int(node) if _is(node, "int") else None
+        if n is None or not 0 < n <= 1 << 40:
             self.fail(node, f"{where}: expected a positive integer (got {_got(node)})")
-        return _CONSTRUCT.construct_yaml_int(node)
+        return n
 
     def percent(self, node, where) -> float:
         value = _CONSTRUCT.construct_yaml_float(node) if _is(node, "int", "float") else -1.0
@@ -290,13 +312,15 @@ class _Checker:
         return value
 
     def size(self, node, where) -> int:
-        n = _CONSTRUCT.construct_yaml_int(node) if _is(node, "int") else 0
+        n = self._int(node) if _is(node, "int") else 0
         if m := _is(node, "str") and re.fullmatch(r"\s*(\d+)\s*([kmgt]?)(i?b)?\s*", node.value,
                                                   re.I):
-            n = int(m[1]) << (10 * " kmgt".index(m[2].lower() or " "))
-        if n <= 0:
-            self.fail(node, f"{where}: expected a positive byte count like 1073741824, 512M "
-                            f"or 1G (got {_got(node)})")
+            digits = parse_int(m[1], self.display, node.start_mark.line + 1, what=where,
+                               lo=0, error=ManifestError)
+            n = digits << (10 * " kmgt".index(m[2].lower() or " "))
+        if n is None or not 0 < n <= MAX_DECOMPRESSED_LIMIT:
+            self.fail(node, f"{where}: expected a positive byte count up to 1T, like "
+                            f"1073741824, 512M or 1G (got {_got(node)})")
         return n
 
     def profile(self, node, where) -> str:
@@ -316,14 +340,17 @@ class _Checker:
     def file(self, node, where) -> Path:
         text = self.string(node, where)
         p = self.resolve(text)
-        if not p.is_file():
-            problem = "is a directory" if p.is_dir() else "does not exist"
-            self.fail(node, f"{where}: expected an existing file (got {text!r}; {p} {problem})")
+        if problem := input_problem(p):
+            self.fail(node, f"{where}: expected an existing file (got "
+                            f"{_clip(repr(text))}; {_clip(str(p))} {problem})")
         return p
 
     def text_file(self, node, where) -> str:
+        p = self.file(node, where)
         try:
-            return self.file(node, where).read_text(encoding="utf-8")
+            return read_bytes(p, ManifestError, "a Markdown file", MAX_MANIFEST_BYTES).decode()
+        except ManifestError as e:
+            self.fail(node, f"{where}: {e.reason}")
         except UnicodeDecodeError:
             self.fail(node, f"{where}: expected a UTF-8 Markdown file")
 
@@ -358,9 +385,9 @@ class _Checker:
         """A file or a directory (the compiler's -json output is a directory)."""
         text = self.string(node, where)
         p = self.resolve(text)
-        if not p.exists():
+        if problem := input_problem(p, allow_dir=True):
             self.fail(node, f"{where}: expected an existing file or directory "
-                            f"(got {text!r}; {p} does not exist)")
+                            f"(got {_clip(repr(text))}; {_clip(str(p))} {problem})")
         return p
 
     def alpha(self, node, where) -> float:
@@ -372,10 +399,8 @@ class _Checker:
 
     def regex(self, node, where) -> str:
         text = self.string(node, where)
-        try:
-            re.compile(text)
-        except re.error as e:
-            self.fail(node, f"{where}: expected a regular expression ({e})")
+        if reason := valid_go(text):
+            self.fail(node, f"{where}: expected a regular expression in Go's syntax ({reason})")
         return text
 
     def source_roots(self, node, where) -> list[dict]:
@@ -387,7 +412,7 @@ class _Checker:
             at = f"{where}[{i}]"
             keys = self.mapping(item, at, ["root", "strip"], required=["root"])
             root = self.resolve(self.string(keys["root"][1], f"{at}.root"))
-            if not root.is_dir():
+            if input_problem(root, allow_dir=True) or not root.is_dir():
                 self.fail(keys["root"][1], f"{at}.root: expected an existing directory "
                                            f"(got {root})")
             strip = self.string(keys["strip"][1], f"{at}.strip") if "strip" in keys else ""
@@ -443,17 +468,18 @@ class _Checker:
 def load_manifest(path) -> Manifest:
     """Read and validate a site.yml; raise ManifestError naming the first problem."""
     display, p = str(path), Path(path)
+    data = read_bytes(p, ManifestError, "a manifest", MAX_MANIFEST_BYTES)
     try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ManifestError(display, "no such file") from None
-    except OSError as e:
-        raise ManifestError(display, f"cannot read ({e.strerror})") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ManifestError(display, "expected UTF-8 text",
                             e.object[:e.start].count(b"\n") + 1) from None
     try:
+        _check_depth(display, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # _check_depth bounds nesting; this is the last guard
+        raise ManifestError(display, f"nested too deeply (expected at most {MAX_DEPTH} "
+                                     "levels)") from None
     except yaml.YAMLError as e:  # a MarkedYAMLError, or a ReaderError (a forbidden character)
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else text[:getattr(e, "position", 0)].count("\n") + 1
@@ -471,7 +497,22 @@ def load_manifest(path) -> Manifest:
         path=p.absolute(), base_dir=check.base_dir, title=o["title"],
         notes=o["notes_file"] if "notes_file" in keys else o["notes"], theme_dir=o["theme"],
         output=o["output"] or check.base_dir / "site", max_decompressed=o["max_decompressed"],
-        profiles=o["profiles"] or {}, analyses=o["analyses"] or [], sources=o["sources"] or [])
+        profiles=o["profiles"] or {}, analyses=o["analyses"] or [], sources=o["sources"] or [],
+        max_samples=o["max_samples"])
+
+
+def _check_depth(display: str, text: str) -> None:
+    """Refuse nesting beyond MAX_DEPTH from the parser's events, before the (recursive)
+    composer sees it; names the line where it goes too deep."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ManifestError(display, f"nested more than {MAX_DEPTH} levels deep "
+                                             "(a manifest needs 5)", event.start_mark.line + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def _slug(text: str) -> str:
@@ -507,8 +548,9 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
     chooses the pages. `counts` is (base, target) units of work for the diffs."""
     from reportgen.sources import sniff_input
     for given in profile_paths:
-        if not Path(given).exists():  # a directory is left to the loader to refuse
-            raise ProfileError(given, "no such file")
+        problem = input_problem(Path(given))
+        if problem and problem != "is a directory":  # a directory is left to the loader
+            raise ProfileError(given, "no such file" if problem == "does not exist" else problem)
     bare: dict = {"bench": [], "compiler_log": [], "counts": counts}
     kept = []
     for given in profile_paths:

@@ -102,8 +102,8 @@ class Profile:
             return len(names) - 1
         if name in names:
             return names.index(name)
-        if name.isdigit() and int(name) < len(names):
-            return int(name)
+        if name.isascii() and name.isdigit() and len(name) < 10 and int(name) < len(names):
+            return int(name)   # a position, as pprof's -sample_index=1 (bounded: no 5000 digits)
         raise KeyError(name)
 
     @property

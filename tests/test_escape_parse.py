@@ -152,9 +152,9 @@ def test_gateway_trimpath_m2():
     (b"hello\nworld\n", "no compiler diagnostics"),
     (b"\x00\x01\x02binary", "binary data"),
     (gzip.compress(b"x"), "binary data"),
-    (b'{"version":0}\n', "header with 'file'"),
-    (b'{"version":0,"file":"f.go"}\n{"range": 3}\n', "line 2: not a diagnostic"),
-    (b"{not json\n", "line 1: not JSON"),
+    (b'{"version":0}\n', "log.txt:1: expected a header object with a string 'file'"),
+    (b'{"version":0,"file":"f.go"}\n{"range": 3}\n', "log.txt:2: not a diagnostic object: range: expected an object"),
+    (b"{not json\n", "log.txt:1: not JSON"),
 ])
 def test_bad_logs_are_one_line_errors(tmp_path, content, message):
     path = tmp_path / "log.txt"

@@ -179,7 +179,7 @@ def test_leaks_command_text_and_fail_flag(run_cli):
 
 @pytest.mark.parametrize("args, message", [
     (["examples/leaky/snapshots/heap-01-*.pb.gz"], "no such file"),
-    (["--ignore", "(", "tests/data/goroutines/states-go127-debug2.txt"], "not a regular"),
+    (["--ignore", "(", "tests/data/goroutines/states-go127-debug2.txt"], "parsing ignore regexp"),
 ])
 def test_leaks_command_errors(run_cli, args, message):
     r = run_cli("leaks", *args)

@@ -221,7 +221,17 @@ def _library_hot(graph: Graph) -> tuple[str, int] | None:
 
 def profile_answer(part: Part, total: int | None = None) -> Answer:
     """The answer for one profile (or a filtered one; `total` is then the
-    unfiltered total, as pprof's percentages keep it)."""
+    unfiltered total, as pprof's percentages keep it). A total that overflows
+    int64 puts a warning before the sentence: its numbers cannot be trusted."""
+    from reportgen.analyze.overflow import overflow_warnings
+    answer = _profile_answer(part, total)
+    warning = "".join(f"Warning: {w}. " for w in overflow_warnings([part]))
+    if warning:
+        answer.text = warning + answer.text
+    return answer
+
+
+def _profile_answer(part: Part, total: int | None) -> Answer:
     profile, index = part.profile, part.sample_index
     st = profile.sample_types[index]
     values = sample_values(part)

@@ -27,7 +27,7 @@ import numpy as np
 
 from reportgen import units
 from reportgen.analyze.tags import is_string_label, num_label_units, used_label_sets
-from reportgen.errors import UsageError
+from reportgen.regex import compile_go
 
 # pprof's order in the "Active filters:" legend.
 FILTER_NAMES = ("focus", "ignore", "hide", "show", "show_from",
@@ -74,63 +74,11 @@ def active_filters(**options) -> list[str]:
 
 # --- regexps ---------------------------------------------------------------
 
-_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
-          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
-          "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z",
-          "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
-
-
-def go_regex(pattern: str) -> str:
-    """Rewrite the RE2 syntax Python's re lacks: [[:alpha:]], \\Q..\\E, \\z, (?<name>."""
-    out, i, in_class = [], 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt == "Q" and not in_class:
-                end = pattern.find("\\E", i + 2)
-                end = len(pattern) if end < 0 else end
-                out.append(re.escape(pattern[i + 2:end]))
-                i = end + 2
-                continue
-            out.append("\\Z" if nxt == "z" and not in_class else pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            end = pattern.find(":]", i + 2) if pattern.startswith("[:", i) else -1
-            if end > 0 and pattern[i + 2:end] in _POSIX:
-                out.append(_POSIX[pattern[i + 2:end]])
-                i = end + 2
-                continue
-            in_class = c != "]"
-            out.append("\\[" if c == "[" else c)  # RE2's [ in a class is literal
-            i += 1
-            continue
-        if c == "[":
-            # A leading ^ negates; a ] right after it is a literal, not the end.
-            j = i + 2 if pattern.startswith("^", i + 1) else i + 1
-            out.append(pattern[i:j])
-            if pattern.startswith("]", j):
-                out.append("\\]")
-                j += 1
-            i, in_class = j, True
-            continue
-        if pattern.startswith("(?<", i) and pattern[i + 3:i + 4] not in ("=", "!"):
-            out.append("(?P<")
-            i += 3
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
 def compile_regex(option: str, value):
+    """A filter's Go regexp (RE2, see reportgen.regex), or None when not given."""
     if not value:
         return None
-    try:
-        return re.compile(go_regex(value))
-    except re.error as e:
-        raise UsageError("-" + option, f"parsing {option} regexp {value!r}: {e}") from None
+    return compile_go(value, option, path="-" + option)
 
 
 # --- name filters ------------------------------------------------------------
@@ -264,7 +212,7 @@ def compile_tag_filter(option: str, value, key_units: dict):
             return any(numeric(lb.num, key_units.get(lb.key, "")) for lb in labels
                        if not is_string_label(lb) and (not want or lb.key == want))
         return by_number
-    rxs = [compile_regex(option, part) or re.compile("") for part in spec.split(",")]
+    rxs = [compile_go(part, option, path="-" + option) for part in spec.split(",")]
     if want:
         def by_key(labels):
             vals = [lb.str for lb in labels if lb.key == want and is_string_label(lb)]

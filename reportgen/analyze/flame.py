@@ -208,7 +208,13 @@ def flame_tree(parts: list[Part], granularity: str = "functions", reverse: bool 
 
     keep = weight >= min_fraction * weight[0]
     keep[0] = True
-    # weight never grows from parent to child, so `keep` is closed upwards.
+    # weight never grows from parent to child, so `keep` is closed upwards -- unless
+    # values wrapped around int64 (see analyze/overflow.py): then close it explicitly,
+    # level by level (BFS ids: every level after its parents), so no kept node is orphaned.
+    if (weight > weight[np.maximum(parent, 0)]).any():
+        for d in range(1, int(depth.max(initial=0)) + 1):
+            at = np.flatnonzero(depth == d)
+            keep[at] &= keep[parent[at]]
     cut = ~keep & keep[np.maximum(parent, 0)]
     pruned_value = int(weight[cut].sum())
     pruned_nodes = int((~keep).sum()) + dropped
@@ -258,8 +264,10 @@ def _preorder(tree: FlameTree, kept: np.ndarray) -> FlameTree:
         p = parent[at]
         pre[at] = pre[p] + 1 + _excl_within(p, size[at])
         offset[at] = offset[p] + _excl_within(p, weight[at])
-    order = np.empty(n, dtype=np.int64)
+    order = np.full(n, -1, dtype=np.int64)
     order[pre] = np.arange(n)
+    if n and order.min() < 0:   # two nodes on one preorder slot: never read garbage
+        raise AssertionError("flame tree: preorder numbering is not a permutation")
     src = kept[order]
     tree.frame, tree.depth = tree.frame[src], tree.depth[src]
     tree.total, tree.self, tree.weight = tree.total[src], tree.self[src], tree.weight[src]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from reportgen import gocode
 from reportgen.errors import UsageError
+from reportgen.regex import compile_go
 from reportgen.sources.goroutines import Creator, Frame, Record, Snapshot, paused_gc
 
 TIERS = ("own", "lib", "std")  # display order
@@ -310,7 +311,7 @@ class _Background:
     regexes), memoised per function name."""
 
     def __init__(self, ignore=()):
-        self.ignore = [(rx, re.compile(rx)) for rx in ignore]
+        self.ignore = [(rx, _ignore_rx(rx)) for rx in ignore]   # Go (RE2) syntax
         self.ignored: dict = {}
 
     def reason(self, group: Group, index=-1, all_runtime=None) -> str:
@@ -344,6 +345,12 @@ class _Background:
 @functools.lru_cache(maxsize=1 << 16)
 def _background_index(func: str):
     return next((i for i, (rx, _) in enumerate(_BACKGROUND) if rx.search(func)), None)
+
+
+@functools.lru_cache(maxsize=64)
+def _ignore_rx(pattern: str):
+    """A user's `ignore` pattern, in Go's syntax (see reportgen.regex)."""
+    return compile_go(pattern, "ignore", path="--ignore")
 
 
 def order_groups(groups: list) -> list:

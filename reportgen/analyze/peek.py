@@ -10,7 +10,6 @@ Zero-valued samples draw no edges; self-edges (recursion) are skipped.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from reportgen.analyze.graph import Edges, Graph, build_graph
 from reportgen.analyze.graph import total as report_total
-from reportgen.errors import UsageError
+from reportgen.regex import compile_go
 
 
 class PeekEdge(NamedTuple):
@@ -67,12 +66,9 @@ class PeekResult:
                 "nodes": [n.as_dict() for n in self.nodes]}
 
 
-def compile_pattern(pattern: str):
-    """The peek/list regex; Go's RE2 syntax is close enough to Python's for names."""
-    try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise UsageError(pattern, f"parsing argument regexp: {e}") from None
+def compile_pattern(pattern: str, option: str = "argument"):
+    """The peek/list regex, in Go's syntax as pprof reads it (see reportgen.regex)."""
+    return compile_go(pattern, option, path=pattern)
 
 
 def _name_rank(names: list[str]) -> np.ndarray:

@@ -21,6 +21,7 @@ from reportgen.analyze.frames import clean_path
 from reportgen.analyze.graph import build_graph
 from reportgen.analyze.graph import total as report_total
 from reportgen.analyze.peek import compile_pattern
+from reportgen.sources.files import read_regular
 
 MARGIN = 5                    # pprof's lines shown around the sampled ones
 MAX_SOURCE_BYTES = 16 << 20   # a "source file" bigger than this is not one
@@ -199,10 +200,9 @@ class _Reader:
             if os.path.getsize(path) > MAX_SOURCE_BYTES:
                 return None, None, (f"source not shown: {path_shown} is over "
                                     f"{MAX_SOURCE_BYTES} bytes")
-            # newline="": split on \n only, as Go's bufio.Scanner does, so
-            # stray \r or form feeds never shift line numbers.
-            with open(path, encoding="utf-8", errors="replace", newline="") as f:
-                text = f.read()
+            # Split on \n only, as Go's bufio.Scanner does, so stray \r or form
+            # feeds never shift line numbers; a file swapped for a FIFO is refused.
+            text = read_regular(path, MAX_SOURCE_BYTES).decode("utf-8", "replace")
         except OSError as e:
             return None, None, f"source not readable: {path_shown}: {e.strerror or e}"
         lines = text.split("\n")

@@ -9,6 +9,7 @@ import numpy as np
 
 from reportgen.analyze.answer import hot_path
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
+from reportgen.analyze.overflow import overflow_warnings
 from reportgen.errors import UsageError
 
 DEFAULT_NODE_FRACTION = 0.005
@@ -24,6 +25,8 @@ class TopRow:
     function: str = ""
     file: str = ""
     line: int = 0
+    system_name: str = ""  # the name as the profile stores it, when pprof's display differs
+
 
     def as_dict(self, granularity: str) -> dict:
         """Every row has the same keys: `file`, `line` and `inline` are null when the
@@ -33,7 +36,9 @@ class TopRow:
                 "function": self.function or None,
                 "file": (self.file or None) if keeps_file else None,
                 "line": (self.line or None) if granularity == "lines" else None,
-                "inline": self.inline or None}
+                "inline": self.inline or None,
+                # the name as the profile stores it, when pprof's display name differs
+                "system_name": self.system_name or None}
 
 
 @dataclass
@@ -49,6 +54,7 @@ class TopResult:
     dropped_nodes: int = 0
     drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
     diff: bool = False
+    warnings: list = field(default_factory=list)  # totals beyond int64 (analyze/overflow.py)
 
     @property
     def shown_flat(self) -> int:
@@ -68,6 +74,7 @@ class TopResult:
             "program_hotspot": (self.program_hotspot.as_dict(self.granularity)
                                 if self.program_hotspot else None),
             "rows": [r.as_dict(self.granularity) for r in self.rows],
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
 
@@ -76,7 +83,8 @@ def resolve_sample_index(profile, name) -> int:
         return profile.sample_index(name)
     except KeyError:
         names = ", ".join(t.type for t in profile.sample_types)
-        raise UsageError(profile.path, f"no sample type {name!r} (it has: {names})") from None
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        raise UsageError(profile.path, f"no sample type {shown!r} (it has: {names})") from None
 
 
 def diff_parts(target, base, sample_index=None, diff_base=True,
@@ -135,23 +143,35 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         kept.sort(key=lambda n: (-abs(int(graph.cum[n])), names[n], -abs(int(graph.flat[n]))))
     else:
         kept.sort(key=lambda n: (-abs(int(graph.flat[n])), names[n], -abs(int(graph.cum[n]))))
+    originals = _system_names(parts)
     hotspot = None
     if len(parts) == 1:  # in a diff, the answer is the diff's (analyze.answer.diff_answer)
         node, _callees = hot_path(graph)
         if node is not None:
-            hotspot = _row(graph, node, graph.keys[node].printable(), "")
+            hotspot = _row(graph, node, graph.keys[node].printable(), "", originals)
     shown = kept if node_limit is None else kept[:node_limit]
     labels = graph.inline_labels(shown, mask, edge_cutoff)
-    rows = [_row(graph, n, names[n], labels[n]) for n in shown]
+    rows = [_row(graph, n, names[n], labels[n], originals) for n in shown]
     return TopResult(
         sample_index=st.type, unit=st.unit, total=tot, granularity=granularity,
         cum_sort=cum_sort, rows=rows, nodes_total=len(kept),
         dropped_nodes=len(present) - len(kept), program_hotspot=hotspot,
         drop_cutoff=abs(int(float(tot) * node_fraction)),
-        diff=len(parts) > 1)
+        diff=len(parts) > 1, warnings=overflow_warnings(parts))
 
 
-def _row(graph: Graph, n: int, name: str, label: str) -> TopRow:
+def _system_names(parts: list[Part]) -> dict[str, str]:
+    """Display name -> the first system name it was simplified from (sources/names.py)."""
+    out: dict[str, str] = {}
+    for part in parts:
+        for fn in part.profile.functions:
+            if fn.system_name and fn.system_name != fn.name:
+                out.setdefault(fn.name, fn.system_name)
+    return out
+
+
+def _row(graph: Graph, n: int, name: str, label: str, originals: dict) -> TopRow:
     key = graph.keys[n]
     return TopRow(name=name, flat=int(graph.flat[n]), cum=int(graph.cum[n]),
-                  inline=label, function=key.name, file=key.file, line=key.line)
+                  inline=label, function=key.name, file=key.file, line=key.line,
+                  system_name=originals.get(key.name, ""))

@@ -33,6 +33,7 @@ def run(args) -> int:
         raise UsageError("build", "give both --base-count and --target-count, or neither")
     counts = (args.base_count, args.target_count) if args.base_count else None
     out = build_from_args(args.inputs, args.output, args.max_decompressed, counts,
-                          flame_files=args.flame_files, single_file=args.single_file)
+                          flame_files=args.flame_files, single_file=args.single_file,
+                          max_samples=args.max_samples)
     print(f"wrote {out}")
     return 0

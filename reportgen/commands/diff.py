@@ -39,8 +39,8 @@ def run(args) -> int:
     from reportgen.render.text import format_top
     from reportgen.sources import load_profile
 
-    base = load_profile(args.base, args.max_decompressed)
-    target = load_profile(args.target, args.max_decompressed)
+    base = load_profile(args.base, args.max_decompressed, args.max_samples)
+    target = load_profile(args.target, args.max_decompressed, args.max_samples)
     if (args.base_count is None) != (args.target_count is None):
         raise UsageError("diff", "give both --base-count and --target-count, or neither")
     diff = compare(base, target, args.base, args.target, args.sample_index, args.mode,

@@ -53,7 +53,8 @@ def run(args) -> int:
     if not args.profile and not args.compiler_log:
         raise UsageError("escapes", "give a profile, --compiler-log FILE|DIR, or both")
     log = read_compiler_log(args.compiler_log) if args.compiler_log else None
-    profile = load_profile(args.profile, args.max_decompressed) if args.profile else None
+    profile = (load_profile(args.profile, args.max_decompressed, args.max_samples)
+               if args.profile else None)
     path_map = sorted(args.path_map, key=lambda m: -len(m[0]))
     result = escape_hints(profile, log, args.sample_index, SourceTree(args.source_root),
                           path_map, args.limit)

@@ -24,21 +24,17 @@ def register(sub, common):
 
 
 def run(args) -> int:
-    import re
-
     from reportgen.analyze.goroutines import as_snapshot
     from reportgen.analyze.leaks import find_leaks, pick_series
     from reportgen.render.goroutine_pages import leaks_answer
     from reportgen.errors import UsageError
+    from reportgen.regex import compile_go
 
     for rx in args.ignore:
-        try:
-            re.compile(rx)
-        except re.error as e:
-            raise UsageError("--ignore", f"not a regular expression: {rx!r} ({e})") from None
+        compile_go(rx, "ignore", path="--ignore")
     named = {}
     for path in args.snapshots:
-        named.setdefault(path, load_any(path, args.max_decompressed))
+        named.setdefault(path, load_any(path, args.max_decompressed, args.max_samples))
     snaps, heaps, notes = pick_series(named)
     if not snaps:
         raise UsageError(args.snapshots[0], "no goroutine dump among the inputs")
@@ -54,7 +50,7 @@ def run(args) -> int:
     return 1 if args.fail and report.suspects else 0
 
 
-def load_any(path, max_decompressed):
+def load_any(path, max_decompressed, max_samples):
     """A goroutine dump in text (as its Snapshot: leaks needs no profile arrays), or
     anything load_profile reads."""
     from reportgen.sources import load_profile, read_bytes
@@ -63,7 +59,7 @@ def load_any(path, max_decompressed):
     data = read_bytes(path)
     if detect_goroutine_text(data):
         return parse_goroutines(str(path), data)
-    return load_profile(path, max_decompressed)
+    return load_profile(path, max_decompressed, max_samples)
 
 
 def format_text(report, headline: str) -> str:

@@ -22,18 +22,21 @@ def register(sub, common):
 
 def run(args) -> int:
     from reportgen.analyze.graph import Part
+    from reportgen.analyze.overflow import overflow_warnings
     from reportgen.analyze.peek import peek
     from reportgen.analyze.top import diff_parts, resolve_sample_index
     from reportgen.render.peek_text import format_peek
     from reportgen.sources import load_profile
 
-    profile = load_profile(args.profile, args.max_decompressed)
+    profile = load_profile(args.profile, args.max_decompressed, args.max_samples)
     if args.diff_base:
-        parts = diff_parts(profile, load_profile(args.diff_base, args.max_decompressed),
-                           args.sample_index)
+        base = load_profile(args.diff_base, args.max_decompressed, args.max_samples)
+        parts = diff_parts(profile, base, args.sample_index)
     else:
         parts = [Part(profile, resolve_sample_index(profile, args.sample_index))]
     result = peek(parts, args.regex, args.granularity, args.cum)
+    for warning in overflow_warnings(parts):
+        print(f"reportgen: warning: {warning}", file=sys.stderr)
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -35,9 +35,9 @@ def run(args) -> int:
     from reportgen.render.text import format_top
     from reportgen.sources import load_profile
 
-    profile = load_profile(args.profile, args.max_decompressed)
+    profile = load_profile(args.profile, args.max_decompressed, args.max_samples)
     if args.diff_base:
-        base = load_profile(args.diff_base, args.max_decompressed)
+        base = load_profile(args.diff_base, args.max_decompressed, args.max_samples)
         parts = diff_parts(profile, base, args.sample_index)
     else:
         parts = [Part(profile, resolve_sample_index(profile, args.sample_index))]

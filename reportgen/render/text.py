@@ -57,6 +57,7 @@ def format_top(profile, result, unit: str = "minimum", duration_nanos: int | Non
 
     out = profile_header(profile, result.sample_index, result.total, result.unit, unit,
                          duration_nanos, time_nanos)
+    out += [f"Warning: {w}" for w in getattr(result, "warnings", ())]
     shown = result.shown_flat
     out.append(f"Showing nodes accounting for {fmt(shown)}, "
                f"{units.percentage(shown, result.total).strip()} of {fmt(result.total)} total")

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from reportgen.errors import ProfileError
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, read_bytes
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES, read_bytes
 
 # Leading text of pprof's legacy text formats, which we do not read.
 _LEGACY_TEXT = ("heap profile:", "--- contention", "--- mutex", "threadcreate profile:",
@@ -27,8 +27,9 @@ def looks_like_text(data: bytes) -> bool:
     return all(c.isprintable() or c in "\t\r\n" for c in text)
 
 
-def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
-    """Read one profile file of any supported format."""
+def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+                 max_samples: int = DEFAULT_MAX_SAMPLES):
+    """Read one profile file of any supported format (limits: see parse_pprof)."""
     from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
     from reportgen.sources.pprof import is_gzip, parse_pprof
 
@@ -41,7 +42,7 @@ def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED):
             raise ProfileError(path, "legacy text profile format is not supported; "
                                      "capture it with debug=0 (protobuf) instead")
         raise ProfileError(path, "not a profile (a text file in no format reportgen reads)")
-    return parse_pprof(path, data, max_decompressed)
+    return parse_pprof(path, data, max_decompressed, max_samples)
 
 
 # A `go test -bench` result line, and a compiler diagnostic (`./x.go:12:6: msg`).

@@ -23,6 +23,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from reportgen.errors import ReportgenError
+from reportgen.sources.files import input_problem, read_bytes, read_regular
+from reportgen.sources.numbers import INT64_MAX, parse_int
 
 MAX_SOURCE_BYTES = 16 << 20
 
@@ -240,6 +242,10 @@ def _escape_text(kind: str, value: str) -> str:
 def read_compiler_log(path) -> CompilerLog:
     """A -m / -m=2 text file, a -json file, or a -json output directory."""
     p = Path(path)
+    problem = input_problem(p, allow_dir=True)
+    if problem:
+        raise CompilerLogError(path, "no such file or directory" if problem == "does not exist"
+                               else f"{problem}; only regular files and directories are read")
     if p.is_dir():
         files = sorted(f for f in p.rglob("*.json") if f.is_file())
         if not files:
@@ -268,12 +274,7 @@ def read_compiler_log(path) -> CompilerLog:
 
 
 def _read_text(p: Path) -> str:
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise CompilerLogError(p, "no such file or directory") from None
-    except OSError as e:
-        raise CompilerLogError(p, f"cannot read ({e.strerror})") from None
+    data = read_bytes(p, CompilerLogError, "a compiler log")
     if b"\0" in data[:4096] or data[:2] == b"\x1f\x8b":
         raise CompilerLogError(p, "binary data, not a compiler log")
     return data.decode("utf-8", "replace")
@@ -282,7 +283,7 @@ def _read_text(p: Path) -> str:
 def _parse_text(text: str, log: CompilerLog, out: _Collector):
     package = ""
     chain = None   # (file, line, col, flows) of the explanation being read
-    for raw in text.splitlines():
+    for no, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip("\r")
         if line.startswith("# "):
             package = line[2:].strip()
@@ -291,10 +292,10 @@ def _parse_text(text: str, log: CompilerLog, out: _Collector):
         m = _POS.match(line)
         if not m:
             continue
-        file, ln, col = m["file"], int(m["line"]), int(m["col"] or 0)
+        file, ln, col = m["file"], *_line_col(m, log.path, no)
         msg = m["msg"]
         if msg.startswith(" ") and chain and chain[:3] == (file, ln, col):
-            _explanation_line(msg, chain[3])
+            _explanation_line(msg, chain[3], log.path, no)
             continue
         chain = None
         if _NOISE.match(msg):
@@ -317,38 +318,44 @@ def _parse_text(text: str, log: CompilerLog, out: _Collector):
                 break
 
 
-def _explanation_line(msg: str, flows: list):
+def _line_col(m, path, no) -> tuple[int, int]:
+    """A position's line and column, bounded (see numbers.parse_int)."""
+    return (parse_int(m["line"], path, no, what="line number", lo=0, error=CompilerLogError),
+            parse_int(m["col"] or "0", path, no, what="column", lo=0, error=CompilerLogError))
+
+
+def _explanation_line(msg: str, flows: list, path="", no=None):
     m = _FLOW.match(msg)
     if m:
         flows.append(Flow(m["dst"], m["src"]))
         return
     m = _FROM.match(msg)
     if m and flows:
+        if m["pos"] and (at := _AT.match(m["pos"].strip())):
+            _line_col(at, path, no)  # checked here, so parse_pos never meets a wild number
         flows[-1].steps.append(Step(m["where"], m["why"], m["pos"] or ""))
 
 
 def _parse_json(path: Path, text: str, log: CompilerLog, out: _Collector):
     lines = text.splitlines()
-    try:
-        header = json.loads(lines[0]) if lines else {}
-    except ValueError:
-        raise CompilerLogError(path, "line 1: not JSON (expected the header object "
-                                     "-gcflags=-json writes)") from None
-    if not isinstance(header, dict) or "file" not in header:
-        raise CompilerLogError(path, "line 1: expected a header with 'file' (-gcflags=-json)")
-    package, file = str(header.get("package", "")), str(header["file"])
+    header = _json_line(path, 1, lines[0]) if lines else {}
+    if not isinstance(header, dict) or not isinstance(header.get("file"), str):
+        raise CompilerLogError(f"{path}:1", "expected a header object with a string 'file' "
+                                            "(-gcflags=-json)")
+    package, file = str(header.get("package", "")), header["file"]
     if package and package not in log.packages:
         log.packages.append(package)
     for n, raw in enumerate(lines[1:], start=2):
         if not raw.strip():
             continue
+        d = _json_line(path, n, raw)
         try:
-            d = json.loads(raw)
-            start = d["range"]["start"]
-            code, msg = d.get("code", ""), d.get("message", "")
-            ln, col = int(start["line"]), int(start["character"])
-        except (ValueError, KeyError, TypeError):
-            raise CompilerLogError(path, f"line {n}: not a diagnostic object") from None
+            _check_diagnostic(d)
+        except _Shape as e:
+            raise CompilerLogError(f"{path}:{n}", f"not a diagnostic object: {e}") from None
+        start = d["range"]["start"]
+        code, msg = d.get("code") or "", d.get("message") or ""
+        ln, col = start["line"], start["character"]
         if code in ("escape", "escapes", "leak"):
             _json_verdict(d, code, msg, file, ln, col, package, out)
         elif "inline" in code.lower():
@@ -358,16 +365,77 @@ def _parse_json(path: Path, text: str, log: CompilerLog, out: _Collector):
                             package=package))
 
 
+def _json_line(path, n: int, raw: str):
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise CompilerLogError(f"{path}:{n}", "JSON nested too deeply (expected one "
+                                              "diagnostic object per line)") from None
+    except ValueError as e:
+        reason = e.msg if isinstance(e, json.JSONDecodeError) else str(e).split(";")[0]
+        raise CompilerLogError(f"{path}:{n}", f"not JSON ({reason}; expected what "
+                                              "-gcflags=-json writes)") from None
+
+
+class _Shape(ValueError):
+    """A JSON value of the wrong type; the message says where and what was expected."""
+
+
+_KINDS = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+
+
+def _member(obj: dict, key: str, want: type, at: str, required: bool = False):
+    """obj[key] when it has type `want` (null or absent -> None unless required)."""
+    v = obj.get(key)
+    if v is None:
+        if required:
+            raise _Shape(f"{at}{key}: missing (expected {_KINDS[want]})")
+        return None
+    if not isinstance(v, want) or isinstance(v, bool):
+        got = {bool: "a boolean", float: "a number", dict: "an object", list: "a list",
+               str: "a string", int: "an integer"}.get(type(v), type(v).__name__)
+        raise _Shape(f"{at}{key}: expected {_KINDS[want]} (got {got})")
+    if want is int and not 0 <= v <= INT64_MAX:
+        raise _Shape(f"{at}{key}: expected 0 to {INT64_MAX} (got {v})")
+    return v
+
+
+def _position(obj: dict, at: str, required: bool):
+    rng = _member(obj, "range", dict, at, required)
+    start = _member(rng, "start", dict, at + "range.", required) if rng is not None else None
+    if start is not None:
+        for key in ("line", "character"):
+            _member(start, key, int, at + "range.start.", required)
+
+
+def _check_diagnostic(d) -> None:
+    """The shape of one LSP diagnostic as -gcflags=-json writes it; raises _Shape."""
+    if not isinstance(d, dict):
+        raise _Shape(f"expected an object (got {type(d).__name__})")
+    _position(d, "", required=True)
+    _member(d, "code", str, "")
+    _member(d, "message", str, "")
+    for i, info in enumerate(_member(d, "relatedInformation", list, "") or ()):
+        at = f"relatedInformation[{i}]."
+        if not isinstance(info, dict):
+            raise _Shape(f"{at[:-1]}: expected an object")
+        _member(info, "message", str, at)
+        loc = _member(info, "location", dict, at)
+        if loc is not None:
+            _member(loc, "uri", str, at + "location.")
+            _position(loc, at + "location.", required=False)
+
+
 def _json_verdict(d, code, msg, file, ln, col, package, out: _Collector):
     flows = []
     for info in d.get("relatedInformation") or []:
-        text = str(info.get("message", ""))
+        text = info.get("message") or ""
         if not text.startswith("escflow:"):
             continue
         step = text[len("escflow:"):]
         if _FLOW.match(step):
             _explanation_line(step, flows)
-        elif (m := _FROM.match(step)) and flows:
+        elif (m := _FROM.match(step)) and flows:  # shape checked by _check_diagnostic
             flows[-1].steps.append(Step(m["where"], m["why"], _json_pos(info)))
     if code == "leak":
         m = re.match(r"^parameter (\S+) leaks to", msg)
@@ -392,9 +460,13 @@ def _json_pos(info) -> str:
 
 
 def parse_pos(pos: str):
-    """'./f.go:13:9' -> ('./f.go', 13, 9); None when it is not a position."""
+    """'./f.go:13:9' -> ('./f.go', 13, 9); None when it is not a position (or its
+    numbers are out of range: the readers refuse those, see _line_col)."""
     m = _AT.match(pos.strip())
-    return (m["file"], int(m["line"]), int(m["col"] or 0)) if m else None
+    try:
+        return (m["file"], *_line_col(m, "", None)) if m else None
+    except CompilerLogError:
+        return None
 
 
 # --- source lines
@@ -449,11 +521,9 @@ class SourceTree:
 
 
 def _read_lines(path: str):
-    try:
-        if os.path.getsize(path) > MAX_SOURCE_BYTES:
-            return None
-        with open(path, encoding="utf-8", errors="replace", newline="") as f:
-            lines = f.read().split("\n")   # \n only, as Go counts lines
+    try:   # a regular file only (never a FIFO swapped in), and not a huge one
+        text = read_regular(path, MAX_SOURCE_BYTES).decode("utf-8", "replace")
     except OSError:
         return None
+    lines = text.split("\n")   # \n only, as Go counts lines
     return path, [ln.removesuffix("\r") for ln in lines]

@@ -17,7 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Profile, ValueType
+from reportgen.sources.numbers import parse_int
 
 
 class Frame(NamedTuple):
@@ -159,7 +161,13 @@ def paused_gc():
 
 def parse_goroutines(path: str, text) -> Snapshot:
     with paused_gc():
-        return _parse(path, text)
+        try:
+            return _parse(path, text)
+        except _NumberOutOfRange as e:   # one line naming the file and the line
+            raw = text if isinstance(text, str) else bytes(text).decode("utf-8", "replace")
+            at = raw.find(e.digits)
+            raise ProfileError(f"{path}:{raw.count(chr(10), 0, max(at, 0)) + 1}",
+                               e.reason) from None
 
 
 def _parse(path: str, text) -> Snapshot:
@@ -202,8 +210,19 @@ def _first_line(text) -> str:
     return _as_str(text[begin:end if end >= 0 else len(text)])
 
 
+class _NumberOutOfRange(Exception):
+    def __init__(self, digits: str, reason: str):
+        super().__init__(reason)
+        self.digits, self.reason = digits, reason
+
+
 def _number(digits: str) -> int:
-    return int(digits)
+    """A number of the dump, bounded (numbers.parse_int): counts, ids and line numbers
+    become int64 model values, and 5000 digits would exceed Python's int conversion."""
+    try:
+        return parse_int(digits, "", lo=0, what="number")
+    except ProfileError as e:
+        raise _NumberOutOfRange(digits[:64], e.reason) from None
 
 
 def _prefix_shape(prefix: str):
@@ -313,7 +332,9 @@ def _unquote(s: str) -> str:
             width = {"x": 2, "u": 4, "U": 8}.get(e)
             if width and re.fullmatch(r"[0-9a-fA-F]+", s[i + 2:i + 2 + width] or "-"):
                 v = int(s[i + 2:i + 2 + width], 16)
-                out += bytes([v]) if e == "x" else chr(v).encode("utf-8", "replace")
+                if e != "x" and (v > 0x10FFFF or 0xD800 <= v <= 0xDFFF):
+                    v = 0xFFFD  # not a code point: Go's strconv would refuse it
+                out += bytes([v]) if e == "x" else chr(v).encode("utf-8")
                 i += 2 + width
                 continue
             out += _ESCAPES.get(e, "\\" + e).encode()
@@ -697,7 +718,8 @@ def _to_profile(snap: Snapshot) -> GoroutineProfile:
         items = tuple(labels.items())
         set_id = labels_of.get(items)
         if set_id is None:
-            key = tuple(Label(k, str(v), 0, "") for k, v in sorted(items))
+            # A label with an empty value carries nothing: pprof drops it (never a numeric 0).
+            key = tuple(Label(k, str(v), 0, "") for k, v in sorted(items) if v != "")
             set_id = labels_of[items] = label_ids.setdefault(key, len(label_sets))
             if set_id == len(label_sets):
                 label_sets.append(key)

@@ -18,7 +18,8 @@ from google.protobuf.message import DecodeError
 from reportgen.errors import ProfileError
 from reportgen.model import Function, Label, Line, Location, Mapping, Profile, ValueType
 from reportgen.proto import profile_pb2
-from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
+from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES
+from reportgen.sources.names import simplify_functions
 from reportgen.sources.prune import prune_frames
 from reportgen.sources.samples import reference_fields, split_records
 
@@ -83,16 +84,102 @@ class _Strings:
         return self.table[index]
 
 
+def is_legacy_cpu(data: bytes) -> bool:
+    """The legacy (pre-protobuf, Go before 1.9) CPU profile: a header of five words
+    0, 3, 0, period > 0, 0 in 32- or 64-bit, little- or big-endian (pprof's
+    profile/legacy_profile.go parseCPU)."""
+    for width in (4, 8):
+        for order in ("little", "big"):
+            if len(data) < 5 * width:
+                continue
+            w = [int.from_bytes(data[i * width:(i + 1) * width], order) for i in range(5)]
+            if w[0] == 0 and w[1] == 3 and w[2] == 0 and w[3] > 0 and w[4] == 0:
+                return True
+    return False
+
+
+def count_samples(buf: bytes, stop: int) -> int:
+    """How many samples (top-level field 2) profile.proto bytes hold, counting no
+    further than `stop` + 1; stops early at anything malformed (the decoder names it).
+
+    Walks the top-level fields only, skipping each by its length, so it allocates
+    nothing per sample: a 100 kB gzip that inflates to 10^7 samples is refused in
+    about a second instead of after gigabytes of decoding.
+    """
+    pos, end, count = 0, len(buf), 0
+    while pos < end:
+        tag = buf[pos]
+        if tag == 0x12 and pos + 1 < end and buf[pos + 1] < 0x80:
+            pos += 2 + buf[pos + 1]     # the usual sample: tag 2, a one-byte length
+            count += 1
+            if count > stop:
+                return count
+            continue
+        tag, pos = _varint(buf, pos)
+        wire = tag & 7
+        if wire == 2:
+            size, pos = _varint(buf, pos)
+            pos += size
+        elif wire == 0:
+            _, pos = _varint(buf, pos)
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:
+            return count
+        if tag == 0x12:
+            count += 1
+            if count > stop:
+                return count
+    return count
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    for i in range(pos, min(pos + 10, len(buf))):
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, i + 1
+        shift += 7
+    return value, len(buf) + 1   # truncated: ends the walk
+
+
+def check_sample_count(path, data: bytes, max_samples: int, compressed: int | None = None):
+    """Refuse profile.proto bytes with more than `max_samples` samples before decoding.
+
+    Every sample takes at least 4 bytes (its tag and length, one value's tag and
+    length) plus a byte per sample type, so small inputs need no count.
+    """
+    if len(data) // 5 <= max_samples:
+        return
+    n = count_samples(data, max_samples)
+    if n > max_samples:
+        inflated = f", {len(data)} bytes inflated from {compressed}" if compressed else ""
+        raise ProfileError(path, f"more than {max_samples} samples (the --max-samples limit"
+                                 f"{inflated}); raise --max-samples to read it")
+
+
 def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
-                vectorised: bool = True) -> Profile:
+                max_samples: int = DEFAULT_MAX_SAMPLES, vectorised: bool = True) -> Profile:
     """Parse profile.proto bytes (gzip or raw) into a Profile; vectorised=False
-    decodes the samples on the reference path (tests compare the two)."""
+    decodes the samples on the reference path (tests compare the two).
+
+    Bounded: gzip output beyond `max_decompressed` bytes and profiles of more
+    than `max_samples` samples are refused (ProfileError) before decoding.
+    """
     if not data:
         raise ProfileError(path, "empty file")
+    compressed = None
     if is_gzip(data):
+        compressed = len(data)
         data = gunzip(path, data, max_decompressed)
         if not data:
             raise ProfileError(path, "empty profile after decompression")
+    if is_legacy_cpu(data):
+        raise ProfileError(path, "a legacy (pre-protobuf) CPU profile, as Go before 1.9 wrote "
+                                 "them: not supported; convert it with `go tool pprof -proto "
+                                 "FILE > FILE.pb.gz` or capture it again")
+    check_sample_count(path, data, max_samples, compressed)
     msg = profile_pb2.PackedProfile()
     try:
         msg.ParseFromString(data)
@@ -112,6 +199,7 @@ def parse_pprof(path, data: bytes, max_decompressed: int = DEFAULT_MAX_DECOMPRES
 
     mappings, mapping_index = _mappings(path, msg, strings)
     functions, function_index = _functions(path, msg, strings)
+    functions = simplify_functions(functions)   # pprof's display names, before drop_frames
     locations, location_ids = _locations(path, msg, strings, mapping_index, function_index)
     values, offsets, stack, raw_labels = _samples(path, msg, len(sample_types), location_ids,
                                                   vectorised)

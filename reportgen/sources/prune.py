@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from reportgen.errors import ProfileError
+from reportgen.regex import compile_go
 
 _RESERVED = ("(anonymous namespace)", "operator()")
 _BRACKET = re.compile("|".join(re.escape(n) for n in (*_RESERVED, "(")))
@@ -32,20 +33,23 @@ def prune_frames(profile):
     """Apply the profile's own drop_frames/keep_frames, returning a new Profile."""
     if not profile.drop_frames:
         return profile
-    try:
-        drop = re.compile(f"^({profile.drop_frames})$")
-        keep = re.compile(f"^({profile.keep_frames})$") if profile.keep_frames else None
-    except re.error as e:
-        raise ProfileError(profile.path, f"bad drop_frames/keep_frames regexp ({e})") from None
+    # pprof's RemoveUninteresting: Go regexps anchored as ^(rx)$, keep only with drop.
+    drop = compile_go(profile.drop_frames, "drop_frames", anchored=True, path=profile.path,
+                      error=ProfileError)
+    keep = (compile_go(profile.keep_frames, "keep_frames", anchored=True, path=profile.path,
+                       error=ProfileError) if profile.keep_frames else None)
+
+    by_name: dict[str, bool] = {}   # one match per distinct name, as pprof caches it
+
+    def judge(name: str) -> bool:
+        if name not in by_name:
+            simple = _simplify(name)
+            by_name[name] = bool(drop.match(simple)) and not (keep and keep.match(simple))
+        return by_name[name]
+    judged = [bool(f.name) and judge(f.name) for f in profile.functions]
 
     def dropped(fn_index: int) -> bool:
-        if fn_index < 0:
-            return False
-        name = profile.functions[fn_index].name
-        if not name:
-            return False
-        simple = _simplify(name)
-        return bool(drop.match(simple)) and not (keep and keep.match(simple))
+        return fn_index >= 0 and judged[fn_index]
 
     locations = list(profile.locations)
     prune, beneath = set(), set()
