@@ -103,6 +103,8 @@ PAGE_BUILDERS = {
         "reportgen.render.goroutine_pages:goroutines_page")(w, slug, title, result, m),
     "leaks": lambda w, slug, title, result, profiles, m, a: lazy(
         "reportgen.render.goroutine_pages:leaks_page")(w, slug, title, result, m),
+    "trace": lambda w, slug, title, result, profiles, m, a: lazy(
+        "reportgen.render.trace_pages:trace_page")(w, slug, title, result, m),
 }
 compare_bench = lazy("reportgen.analyze.benchstat:compare")
 load_bench = lazy("reportgen.sources.bench:load_bench")
@@ -147,6 +149,8 @@ def analysis_title(analysis, manifest) -> str:
     if analysis.kind == "gc":
         log = Path(o["log"]).name
         return f"GC: {Path(o['base']).name} → {log}" if o.get("base") else f"GC: {log}"
+    if analysis.kind == "trace":
+        return f"Execution trace: {Path(o['path']).name}"
     what = manifest.profiles[o["profile"]].title
     if analysis.kind == "goroutines":
         return f"Goroutines: {what}"

@@ -11,7 +11,7 @@ from reportgen.errors import ReportgenError
 from reportgen.sources.files import read_bytes
 from reportgen.sources.trace.wire import TraceFormatError, is_trace
 
-__all__ = ["TraceError", "load_trace", "is_trace", "parse_trace"]
+__all__ = ["TraceError", "load_trace", "is_trace", "is_trace_file", "parse_trace"]
 
 
 class TraceError(ReportgenError):
@@ -41,6 +41,15 @@ def parse_trace(path, data: bytes):
         raise TraceError(path, str(e)) from None
     except RecursionError:
         raise TraceError(path, "trace structure too deep") from None
+
+
+def is_trace_file(path) -> bool:
+    """True when the file starts with a Go execution trace header (any version)."""
+    try:
+        with open(path, "rb") as f:
+            return is_trace(f.read(32))
+    except OSError:
+        return False
 
 
 def load_trace(path):

@@ -40,9 +40,10 @@ RESOURCE_NONE, RESOURCE_GOROUTINE, RESOURCE_PROC = range(3)
 
 
 class Event:
-    __slots__ = ("typ", "time", "g", "p", "m", "args", "table")
+    __slots__ = ("typ", "time", "g", "p", "m", "args", "table", "st")
 
     def __init__(self, typ, time, g, p, m, args, table):
+        self.st = None  # the Transition, computed once on first use
         self.typ = typ
         self.time = time
         self.g = g
@@ -93,7 +94,14 @@ class Transition:
 
 
 def transition(e: Event) -> Transition:
-    """Event.StateTransition() for an event of KIND_STATE_TRANSITION."""
+    """Event.StateTransition() for an event of KIND_STATE_TRANSITION (cached on the event)."""
+    st = e.st
+    if st is None:
+        st = e.st = _transition(e)
+    return st
+
+
+def _transition(e: Event) -> Transition:
     t = e.typ
     a = e.args
     G = RESOURCE_GOROUTINE
