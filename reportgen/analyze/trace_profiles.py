@@ -52,8 +52,8 @@ def blocking_records(kind: str, events, intervals: dict) -> list:
     """
     state, wanted = _TRACKED[kind]
     tracking: dict = {}
-    records: dict = {}  # pcs tuple -> [frames, count, delay]
-    stack_pcs: dict = {}  # (table id, stack id) -> pcs tuple
+    records: dict = {}  # pcs -> [frames, count, delay, (table id, stack id) of the frames]
+    stack_pcs: dict = {}  # (table id, stack id) -> (pcs, frames)
     transition = E.transition
     is_st = E.KIND_STATE_TRANSITION
     KIND = E.KIND
@@ -83,17 +83,20 @@ def blocking_records(kind: str, events, intervals: dict) -> list:
         pcs = stack_pcs.get(key)
         if pcs is None:
             frames = start.table.frames(sid)[:PPROF_MAX_STACK] if sid else []
-            pcs = tuple(f[0] for f in frames)
-            stack_pcs[key] = pcs
-            rec = records.get(pcs)
-            if rec is None:
-                records[pcs] = [frames, 0, 0]
-            else:
-                rec[0] = frames  # the newest stack's frames describe the record, as stackMap
-        rec = records[pcs]
+            # stackMap keys records by a zero-padded [128]uint64 of PCs: trailing zero PCs
+            # do not tell stacks apart
+            p = [f[0] for f in frames]
+            while p and p[-1] == 0:
+                p.pop()
+            pcs = stack_pcs[key] = (tuple(p), frames)
+        rec = records.get(pcs[0])
+        if rec is None:
+            rec = records[pcs[0]] = [pcs[1], 0, 0, key]
+        elif rec[3] != key:
+            rec[0], rec[3] = pcs[1], key  # the latest stack with these PCs describes the record
         rec[1] += 1
         rec[2] += dt
-    return [tuple(r) for r in records.values()]
+    return [(r[0], r[1], r[2]) for r in records.values()]
 
 
 def build_pprof(records) -> bytes:
