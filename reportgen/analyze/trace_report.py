@@ -198,9 +198,11 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
                        + (": the CPU is saturated, more goroutines are runnable than Ps run them"
                           if delay > running else ""))
     if gc.duration_ns:
+        longest = max((p.duration_ns for p in gc.pauses), default=0)
         answers.append(f"GC stop-the-world {gc.stw_ns / gc.duration_ns:.1%} of wall time "
-                       f"({len(gc.pauses)} pauses, longest {_dur(max((p.duration_ns for p in gc.pauses), default=0))}); "
-                       f"GC used {gc.gc_cpu_fraction:.1%} of the CPU over {len(gc.cycles)} cycles")
+                       f"({_count(len(gc.pauses), 'pause')}, longest {_dur(longest)}); "
+                       f"GC used {gc.gc_cpu_fraction:.1%} of the CPU over "
+                       f"{_count(len(gc.cycles), 'cycle')}")
     truncated = ""
     if parsed.error:
         lost = parsed.size - parsed.valid_bytes
@@ -210,6 +212,10 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
                        regions, tasks, summary.logs, verdicts, answers, truncated,
                        parsed.generations, len(events),
                        trace_timeline.goroutine_timeline(events, groups) if timeline else None)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _dur(ns: int) -> str:

@@ -269,7 +269,8 @@ def read_trace(data: bytes) -> ParsedTrace:
                 gens += 1
                 if snapshot is None and e.table.snap_wall is not None:
                     snapshot = e.table.snap_wall
-    if valid_events == 0:
-        raise TraceFormatError(f"failed to parse any useful part of the trace: {error}")
+    if valid_events == 0 or gens == 0:
+        raise TraceFormatError(f"no complete generation in the trace: "
+                               f"{error or 'it ends right after the header'}")
     return ParsedTrace(ver, events[:valid_events], events, error, valid_bytes, len(data),
                        gens, snapshot)

@@ -319,11 +319,14 @@ class GenerationReader:
 
     def _next_marked(self):
         g = Generation()
+        started = self.pos
         while True:
             try:
                 b, gen, self.pos = read_batch(self.data, self.pos)
             except EndOfInput:
-                if g.batches:
+                # Go's reader ends quietly when only table batches of a generation were read;
+                # they are still a cut-off generation, and the report says so
+                if self.pos != started:
                     raise TraceFormatError("incomplete generation found; trace likely truncated")
                 return None
             if g.gen == 0:

@@ -168,6 +168,37 @@ func tasksRegions() {
 	task.End()
 }
 
+// Names a report must show as text: markup in region, task and log strings,
+// right-to-left letters in a function name (Go allows them in identifiers).
+func hostile() {
+	ctx, task := trace.NewTask(context.Background(), "<script>alert('task')</script>")
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go עבודה(ctx, &wg)
+	}
+	wg.Wait()
+	task.End()
+}
+
+func עבודה(ctx context.Context, wg *sync.WaitGroup) {
+	defer wg.Done()
+	trace.WithRegion(ctx, "<img src=x onerror=alert(1)>\u202e{{ 7*7 }}", func() {
+		time.Sleep(time.Millisecond)
+		trace.Log(ctx, "<b>category</b>", "</script><script>alert('log')</script>")
+	})
+}
+
+// A quiet program that runs past the runtime's one-second generation
+// boundary, so its trace has more than one generation.
+func generations() {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < 13; i++ {
+		<-tick.C
+	}
+}
+
 func main() {
 	f, err := os.Create(os.Args[2])
 	if err != nil {
@@ -191,6 +222,10 @@ func main() {
 		gcPressure()
 	case "regions":
 		tasksRegions()
+	case "hostile":
+		hostile()
+	case "generations":
+		generations()
 	default:
 		panic("unknown mode " + os.Args[1])
 	}
