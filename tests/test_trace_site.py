@@ -121,3 +121,18 @@ def test_timeline_zooms_pans_and_explains(trace_site):
         page.dblclick("#timeline")
         assert page.evaluate("document.getElementById('timeline').toDataURL()") == before
         assert w.errors == [] and w.outside == []
+
+
+def test_alerts_example_answer(run_cli, tmp_path):
+    """Scenario 6: the alert goroutines are found by their count and their blocking call."""
+    root = Path(__file__).resolve().parent.parent / "examples" / "alerts"
+    out = json.loads(run_cli("trace", root / "trace.out", "--format", "json").stdout)
+    alert = next(g for g in out["groups"] if g["start"] == "main.(*Client).Alert")
+    assert alert["count"] >= 200 and alert["count"] == max(g["count"] for g in out["groups"])
+    assert out["answers"][0].startswith(f"{alert['count']} goroutines started at "
+                                        f"main.(*Client).Alert spend ")
+    assert "at alert.go:" in out["answers"][0]
+    proc = run_cli("build", root / "site.yml", "-o", tmp_path / "site")
+    assert proc.returncode == 0, proc.stderr
+    assert out["answers"][0].replace("'", "&#39;") in \
+        (tmp_path / "site" / "pages" / "01-trace.html").read_text()

@@ -7,6 +7,10 @@ event the share of Ps free for the program, 0 during a GC stop-the-world.
 The MMU for a window w is the lowest mean utilization over any w-long
 stretch, computed exactly on that step function (the minimum of a step
 function's window mean lies where a window edge meets a step).
+
+One deliberate difference from Go: the runtime labels a mark worker at
+every start, and Go's code counts both the start and the label, so a P
+stays "in GC" after the worker stops; here a running worker counts once.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def mutator_utilization(events) -> tuple:
     ps: list = []  # per P: count of GC activities running on it
     in_gc: set = set()
     bg_mark: set = set()
+    counted: set = set()  # GC goroutines now counted on their P
     states: dict = {}
     n_sync = 0
     procs: list = []  # [(time, gomaxprocs)]
@@ -130,15 +135,20 @@ def mutator_utilization(events) -> tuple:
             if _is_gc_stw(name):
                 stw += 1
             elif name == "GC mark assist":
-                ps[ev.p] += 1
-                if sid != S.NO_ID:
-                    in_gc.add(sid)
+                in_gc.add(sid)
+                running = kind == E.KIND_RANGE_BEGIN or \
+                    states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
+                if running and sid not in counted:
+                    ps[ev.p] += 1
+                    counted.add(sid)
         elif kind == E.KIND_RANGE_END:
             name, scope, sid = E.range_name(ev)
             if _is_gc_stw(name):
                 stw -= 1
             elif name == "GC mark assist":
-                ps[ev.p] -= 1
+                if sid in counted:
+                    ps[ev.p] -= 1
+                    counted.discard(sid)
                 in_gc.discard(sid)
         elif kind == E.KIND_STATE_TRANSITION:
             st = E.transition(ev)
@@ -147,16 +157,20 @@ def mutator_utilization(events) -> tuple:
                 if g in in_gc or g in bg_mark:
                     was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
                     now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
-                    if not was and now:
+                    if not was and now and g not in counted:
                         ps[ev.p] += 1
-                    elif was and not now:
+                        counted.add(g)
+                    elif was and not now and g in counted:
                         ps[ev.p] -= 1
+                        counted.discard(g)
                 states[g] = st.new
         elif kind == E.KIND_LABEL:
             label = ev.table.string(ev.args[0])
             if label.startswith("GC ") and label != "GC (idle)":
                 bg_mark.add(ev.g)
-                ps[ev.p] += 1
+                if ev.g not in counted:
+                    ps[ev.p] += 1
+                    counted.add(ev.g)
         gc_ps = len(ps) if stw > 0 else sum(1 for c in ps if c > 0)
         add(ev.time, 1.0 - gc_ps / len(ps))
     if last is None or not out_t:

@@ -53,6 +53,8 @@ class GroupVerdict:
 
 
 def _phrase(state: str) -> str:
+    if state == "Block time ()":  # waiting since before the trace began: no reason recorded
+        return "blocked, already waiting when the trace began,"
     if state.startswith("Block time ("):
         return "blocked in " + state[len("Block time ("):-1]
     return {"Execution time": "running", "Sched wait time": "waiting to be scheduled",
