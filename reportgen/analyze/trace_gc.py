@@ -90,6 +90,13 @@ def mutator_utilization(events) -> tuple:
     states: dict = {}
     n_sync = 0
     procs: list = []  # [(time, gomaxprocs)]
+    busy = 0  # Ps with a GC activity
+
+    def inc(p, d):
+        nonlocal busy
+        old = ps[p]
+        ps[p] = old + d
+        busy += (old + d > 0) - (old > 0)
 
     def add(t, u):
         if out_u:
@@ -118,6 +125,7 @@ def mutator_utilization(events) -> tuple:
                     out_t.append(ev.time)
                     out_u.append(1.0)
                 ps.append(0)
+            busy = sum(1 for c in ps if c > 0)
             if not procs or procs[-1][1] != n:
                 procs.append((ev.time, n))
         if not ps:
@@ -139,7 +147,7 @@ def mutator_utilization(events) -> tuple:
                 running = kind == E.KIND_RANGE_BEGIN or \
                     states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
                 if running and sid not in counted:
-                    ps[ev.p] += 1
+                    inc(ev.p, 1)
                     counted.add(sid)
         elif kind == E.KIND_RANGE_END:
             name, scope, sid = E.range_name(ev)
@@ -147,7 +155,7 @@ def mutator_utilization(events) -> tuple:
                 stw -= 1
             elif name == "GC mark assist":
                 if sid in counted:
-                    ps[ev.p] -= 1
+                    inc(ev.p, -1)
                     counted.discard(sid)
                 in_gc.discard(sid)
         elif kind == E.KIND_STATE_TRANSITION:
@@ -158,10 +166,10 @@ def mutator_utilization(events) -> tuple:
                     was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
                     now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
                     if not was and now and g not in counted:
-                        ps[ev.p] += 1
+                        inc(ev.p, 1)
                         counted.add(g)
                     elif was and not now and g in counted:
-                        ps[ev.p] -= 1
+                        inc(ev.p, -1)
                         counted.discard(g)
                 states[g] = st.new
         elif kind == E.KIND_LABEL:
@@ -169,10 +177,9 @@ def mutator_utilization(events) -> tuple:
             if label.startswith("GC ") and label != "GC (idle)":
                 bg_mark.add(ev.g)
                 if ev.g not in counted:
-                    ps[ev.p] += 1
+                    inc(ev.p, 1)
                     counted.add(ev.g)
-        gc_ps = len(ps) if stw > 0 else sum(1 for c in ps if c > 0)
-        add(ev.time, 1.0 - gc_ps / len(ps))
+        add(ev.time, 1.0 - (len(ps) if stw > 0 else busy) / len(ps))
     if last is None or not out_t:
         return np.zeros(0, np.int64), np.zeros(0)
     add(last.time, 0.0)

@@ -38,65 +38,73 @@ def goroutine_intervals(summary, end_ns: int) -> dict:
             for g in summary.goroutines.values()}
 
 
-def _overlap(a, b) -> int:
-    if a[1] < b[0] or b[1] < a[0]:
-        return 0
-    return min(a[1], b[1]) - max(a[0], b[0])
-
-
-def blocking_records(kind: str, events, intervals: dict) -> list:
-    """[(frames, count, delay_ns)] for one profile kind; frames leaf first (pc, func, file, line).
-
-    Records whose stacks have the same PCs are one record (stackMap.getOrAdd);
-    order is by first appearance.
-    """
-    state, wanted = _TRACKED[kind]
-    tracking: dict = {}
-    records: dict = {}  # pcs -> [frames, count, delay, (table id, stack id) of the frames]
-    stack_pcs: dict = {}  # (table id, stack id) -> (pcs, frames)
-    transition = E.transition
-    is_st = E.KIND_STATE_TRANSITION
+def goroutine_transitions(events) -> list:
+    """[(event, Transition)] for every goroutine state change, in order."""
     KIND = E.KIND
+    is_st = E.KIND_STATE_TRANSITION
+    transition = E.transition
+    out = []
     for ev in events:
-        if KIND[ev.typ] != is_st:
-            continue
-        st = transition(ev)
-        if st.resource != E.RESOURCE_GOROUTINE:
-            continue
+        if KIND[ev.typ] == is_st:
+            st = transition(ev)
+            if st.resource == E.RESOURCE_GOROUTINE:
+                out.append((ev, st))
+    return out
+
+
+def blocking_records(transitions, intervals: dict, kinds=PROFILE_KINDS) -> dict:
+    """{kind: [(frames, count, delay_ns)]}; frames leaf first (pc, func, file, line).
+
+    One pass of makeComputePprofFunc per kind over goroutine_transitions().
+    Records whose stacks have the same PCs are one record (stackMap.getOrAdd),
+    described by the latest such stack; order is by first appearance.
+    """
+    tracked = [(k,) + _TRACKED[k] for k in kinds]
+    tracking = {k: {} for k in kinds}
+    records = {k: {} for k in kinds}  # pcs -> [frames, count, delay, stack key]
+    stack_pcs: dict = {}  # (table id, stack id) -> (pcs, frames)
+    for ev, st in transitions:
         gid = st.id
-        start = tracking.get(gid)
-        if start is None:
-            if st.new == state and wanted(st.reason):
-                tracking[gid] = ev
-            continue
-        if st.new == state:
-            continue
-        del tracking[gid]
-        span = intervals.get(gid)
-        if span is None:
-            continue
-        dt = _overlap(span, (start.time, ev.time))
-        if dt <= 0:
-            continue
-        sid = start.stack_id()
-        key = (id(start.table), sid)
-        pcs = stack_pcs.get(key)
-        if pcs is None:
-            frames = start.table.frames(sid)[:PPROF_MAX_STACK] if sid else []
-            # stackMap keys records by a zero-padded [128]uint64 of PCs: trailing zero PCs
-            # do not tell stacks apart
-            p = [f[0] for f in frames]
-            while p and p[-1] == 0:
-                p.pop()
-            pcs = stack_pcs[key] = (tuple(p), frames)
-        rec = records.get(pcs[0])
-        if rec is None:
-            rec = records[pcs[0]] = [pcs[1], 0, 0, key]
-        elif rec[3] != key:
-            rec[0], rec[3] = pcs[1], key  # the latest stack with these PCs describes the record
-        rec[1] += 1
-        rec[2] += dt
-    return [(r[0], r[1], r[2]) for r in records.values()]
+        new = st.new
+        for kind, state, wanted in tracked:
+            tr = tracking[kind]
+            start = tr.get(gid)
+            if start is None:
+                if new == state and wanted(st.reason):
+                    tr[gid] = ev
+                continue
+            if new == state:
+                continue
+            del tr[gid]
+            span = intervals.get(gid)
+            if span is None:
+                continue
+            s0, s1 = start.time, ev.time
+            if span[1] < s0 or s1 < span[0]:
+                continue
+            dt = min(span[1], s1) - max(span[0], s0)
+            if dt <= 0:
+                continue
+            sid = start.stack_id()
+            key = (id(start.table), sid)
+            pcs = stack_pcs.get(key)
+            if pcs is None:
+                frames = start.table.frames(sid)[:PPROF_MAX_STACK] if sid else []
+                # stackMap keys records by a zero-padded [128]uint64 of PCs: trailing zero
+                # PCs do not tell stacks apart
+                p = [f[0] for f in frames]
+                while p and p[-1] == 0:
+                    p.pop()
+                pcs = stack_pcs[key] = (tuple(p), frames)
+            recs = records[kind]
+            rec = recs.get(pcs[0])
+            if rec is None:
+                rec = recs[pcs[0]] = [pcs[1], 0, 0, key]
+            elif rec[3] != key:
+                rec[0], rec[3] = pcs[1], key  # the latest stack with these PCs describes it
+            rec[1] += 1
+            rec[2] += dt
+    return {k: [(r[0], r[1], r[2]) for r in records[k].values()] for k in kinds}
 
 
 def build_pprof(records) -> bytes:
@@ -148,9 +156,9 @@ def build_pprof(records) -> bytes:
 def blocking_profiles(parsed, summary) -> dict:
     """{kind: pprof bytes} for net, sync, syscall and sched (go tool trace -pprof=kind)."""
     events = parsed.events
-    end = events[-1].time if events else 0
-    spans = goroutine_intervals(summary, end)
-    return {k: build_pprof(blocking_records(k, events, spans)) for k in PROFILE_KINDS}
+    spans = goroutine_intervals(summary, events[-1].time if events else 0)
+    recs = blocking_records(goroutine_transitions(events), spans)
+    return {k: build_pprof(r) for k, r in recs.items()}
 
 
 def profile_model(kind: str, data: bytes, path: str):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from reportgen import gocode
 from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace_regions,
                                trace_timeline)
-from reportgen.sources.trace import events as E
 from reportgen.sources.trace import spec as S
 
 @dataclass
@@ -111,7 +110,7 @@ def _state_of(name: str):
             "Syscall execution time": (S.GO_SYSCALL, None)}.get(name, (None, None))
 
 
-def wait_site(events, gids: set, state: int, reason, total_ns: int):
+def wait_site(transitions, gids: set, state: int, reason, total_ns: int):
     """The stack location where `gids` spend most time in `state` (with `reason`), or None.
 
     Each stretch is charged to the stack of the event that began it, at its
@@ -119,12 +118,8 @@ def wait_site(events, gids: set, state: int, reason, total_ns: int):
     """
     open_: dict = {}
     per: dict = {}
-    KIND = E.KIND
-    for ev in events:
-        if KIND[ev.typ] != E.KIND_STATE_TRANSITION:
-            continue
-        st = E.transition(ev)
-        if st.resource != E.RESOURCE_GOROUTINE or st.id not in gids:
+    for ev, st in transitions:
+        if st.id not in gids:
             continue
         b = open_.get(st.id)
         if b is not None and st.new != state:
@@ -152,7 +147,7 @@ def wait_site(events, gids: set, state: int, reason, total_ns: int):
     return WaitSite(fn, file, line, ns, ns / total_ns if total_ns else 0.0)
 
 
-def group_verdicts(groups, events, limit: int = 3) -> list:
+def group_verdicts(groups, transitions, limit: int = 3) -> list:
     """For the program's goroutine groups with the most time, where that time goes."""
     out = []
     candidates = [g for g in groups if g.start and not trace_goroutines.is_system_goroutine(g.start)]
@@ -169,7 +164,7 @@ def group_verdicts(groups, events, limit: int = 3) -> list:
         go_state, reason = _state_of(state)
         site = None
         if go_state == S.GO_WAITING and state != "Block time (syscall)":
-            site = wait_site(events, {x.id for x in g.goroutines}, go_state, reason, ns)
+            site = wait_site(transitions, {x.id for x in g.goroutines}, go_state, reason, ns)
         out.append(GroupVerdict(g.start, g.count, total, state, ns, site))
     return out
 
@@ -181,16 +176,16 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
     events = parsed.events
     end = events[-1].time if events else 0
     spans = trace_profiles.goroutine_intervals(summary, end)
+    transitions = trace_profiles.goroutine_transitions(events)
     profiles, totals = {}, {}
-    for kind in trace_profiles.PROFILE_KINDS:
-        recs = trace_profiles.blocking_records(kind, events, spans)
+    for kind, recs in trace_profiles.blocking_records(transitions, spans).items():
         profiles[kind] = trace_profiles.build_pprof(recs)
         totals[kind] = (sum(r[1] for r in recs), sum(r[2] for r in recs))
     gc = trace_gc.gc_report(events)
     start = events[0].time if events else 0
     regions = trace_regions.region_types(summary, start, end)
     tasks = trace_regions.task_types(summary, start, end)
-    verdicts = group_verdicts(groups, events)
+    verdicts = group_verdicts(groups, transitions)
     answers = [v.sentence() for v in verdicts[:1]]
     n, delay = totals["sched"]
     if n:
@@ -213,7 +208,8 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
     return TraceReport(parsed.version, gc.duration_ns, groups, summary, profiles, totals, gc,
                        regions, tasks, summary.logs, verdicts, answers, truncated,
                        parsed.generations, len(events),
-                       trace_timeline.goroutine_timeline(events, groups) if timeline else None)
+                       trace_timeline.goroutine_timeline(transitions, groups, events[0].time, end)
+                       if timeline and events else None)
 
 
 def _count(n: int, word: str) -> str:

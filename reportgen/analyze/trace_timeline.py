@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.sources.trace import events as E
 from reportgen.sources.trace import spec as S
 
 STATE_CODES = {S.GO_RUNNING: "run", S.GO_RUNNABLE: "wait-p", S.GO_WAITING: "blocked",
@@ -30,26 +29,21 @@ class Timeline:
     lanes_total: int  # goroutines in the trace
 
 
-def goroutine_timeline(events, groups, max_lanes: int = 120, bins: int = 6000) -> Timeline:
+def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int = 120,
+                       bins: int = 6000) -> Timeline:
     """Lanes for the goroutines with the most time (program goroutines first).
 
     Segments shorter than (trace length / bins) are merged: each lane keeps
     at most about `bins` segments, and a merged stretch shows its dominant state.
     """
-    if not events:
-        return Timeline(0, 0, [], [], [], 0, 0, 0)
-    start, end = events[0].time, events[-1].time
     gs = [x for g in groups for x in g.goroutines]
     gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
                            -x.stats.total_ns, x.id))
     shown = {x.id: x for x in gs[:max_lanes]}
     raw: dict = {gid: [] for gid in shown}
     cur: dict = {}
-    for ev in events:
-        if E.KIND[ev.typ] != E.KIND_STATE_TRANSITION:
-            continue
-        st = E.transition(ev)
-        if st.resource != E.RESOURCE_GOROUTINE or st.id not in shown:
+    for ev, st in transitions:
+        if st.id not in shown:
             continue
         prev = cur.get(st.id)
         if prev is not None:

@@ -101,47 +101,53 @@ def transition(e: Event) -> Transition:
     return st
 
 
-def _transition(e: Event) -> Transition:
-    t = e.typ
+def _go_status(e):
+    packed = e.args[2]
+    return Transition(RESOURCE_GOROUTINE, e.args[0], packed >> 32,
+                      S.WIRE_GO_STATE[packed & 0xFFFFFFFF], "",
+                      e.args[3] if e.typ == S.EV_GO_STATUS_STACK else 0)
+
+
+def _proc_steal(e):
     a = e.args
-    G = RESOURCE_GOROUTINE
-    if t == S.EV_PROC_START:
-        return Transition(RESOURCE_PROC, a[0], S.PROC_IDLE, S.PROC_RUNNING)
-    if t == S.EV_PROC_STOP:
-        return Transition(RESOURCE_PROC, e.p, S.PROC_RUNNING, S.PROC_IDLE)
-    if t == S.EV_PROC_STEAL:
-        before = S.PROC_IDLE if a[3] == S.W_PROC_SYSCALL_ABANDONED else S.PROC_RUNNING
-        return Transition(RESOURCE_PROC, a[0], before, S.PROC_IDLE)
-    if t == S.EV_PROC_STATUS:
-        return Transition(RESOURCE_PROC, a[0], a[2], S.WIRE_PROC_STATE[a[1]])
-    if t == S.EV_GO_CREATE or t == S.EV_GO_CREATE_BLOCKED:
-        new = S.GO_WAITING if t == S.EV_GO_CREATE_BLOCKED else S.GO_RUNNABLE
-        return Transition(G, a[0], S.GO_NOT_EXIST, new, "", a[1])
-    if t == S.EV_GO_CREATE_SYSCALL:
-        return Transition(G, a[0], S.GO_NOT_EXIST, S.GO_SYSCALL)
-    if t == S.EV_GO_START:
-        return Transition(G, a[0], S.GO_RUNNABLE, S.GO_RUNNING)
-    if t == S.EV_GO_DESTROY:
-        return Transition(G, e.g, S.GO_RUNNING, S.GO_NOT_EXIST)
-    if t == S.EV_GO_DESTROY_SYSCALL:
-        return Transition(G, e.g, S.GO_SYSCALL, S.GO_NOT_EXIST)
-    if t == S.EV_GO_STOP:
-        return Transition(G, e.g, S.GO_RUNNING, S.GO_RUNNABLE, e.table.string(a[0]), a[1])
-    if t == S.EV_GO_BLOCK:
-        return Transition(G, e.g, S.GO_RUNNING, S.GO_WAITING, e.table.string(a[0]), a[1])
-    if t == S.EV_GO_UNBLOCK or t == S.EV_GO_SWITCH or t == S.EV_GO_SWITCH_DESTROY:
-        return Transition(G, a[0], S.GO_WAITING, S.GO_RUNNABLE)
-    if t == S.EV_GO_SYSCALL_BEGIN:
-        return Transition(G, e.g, S.GO_RUNNING, S.GO_SYSCALL, "", a[1])
-    if t == S.EV_GO_SYSCALL_END:
-        return Transition(G, e.g, S.GO_SYSCALL, S.GO_RUNNING)
-    if t == S.EV_GO_SYSCALL_END_BLOCKED:
-        return Transition(G, e.g, S.GO_SYSCALL, S.GO_RUNNABLE)
-    if t == S.EV_GO_STATUS or t == S.EV_GO_STATUS_STACK:
-        packed = a[2]
-        return Transition(G, a[0], packed >> 32, S.WIRE_GO_STATE[packed & 0xFFFFFFFF], "",
-                          a[3] if t == S.EV_GO_STATUS_STACK else 0)
-    raise AssertionError(f"not a state transition: {t}")
+    before = S.PROC_IDLE if a[3] == S.W_PROC_SYSCALL_ABANDONED else S.PROC_RUNNING
+    return Transition(RESOURCE_PROC, a[0], before, S.PROC_IDLE)
+
+
+_G, _P = RESOURCE_GOROUTINE, RESOURCE_PROC
+# wire type -> the StateTransition it describes (event.go StateTransition)
+_TRANSITIONS = {
+    S.EV_GO_START: lambda e: Transition(_G, e.args[0], S.GO_RUNNABLE, S.GO_RUNNING),
+    S.EV_GO_UNBLOCK: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_SWITCH: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_SWITCH_DESTROY: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_BLOCK: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_WAITING,
+                                        e.table.string(e.args[0]), e.args[1]),
+    S.EV_GO_STOP: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_RUNNABLE,
+                                       e.table.string(e.args[0]), e.args[1]),
+    S.EV_GO_SYSCALL_BEGIN: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_SYSCALL, "",
+                                                e.args[1]),
+    S.EV_GO_SYSCALL_END: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNING),
+    S.EV_GO_SYSCALL_END_BLOCKED: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNABLE),
+    S.EV_GO_CREATE: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_RUNNABLE, "",
+                                         e.args[1]),
+    S.EV_GO_CREATE_BLOCKED: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_WAITING,
+                                                 "", e.args[1]),
+    S.EV_GO_CREATE_SYSCALL: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_SYSCALL),
+    S.EV_GO_DESTROY: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_NOT_EXIST),
+    S.EV_GO_DESTROY_SYSCALL: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_NOT_EXIST),
+    S.EV_GO_STATUS: _go_status,
+    S.EV_GO_STATUS_STACK: _go_status,
+    S.EV_PROC_START: lambda e: Transition(_P, e.args[0], S.PROC_IDLE, S.PROC_RUNNING),
+    S.EV_PROC_STOP: lambda e: Transition(_P, e.p, S.PROC_RUNNING, S.PROC_IDLE),
+    S.EV_PROC_STEAL: _proc_steal,
+    S.EV_PROC_STATUS: lambda e: Transition(_P, e.args[0], e.args[2],
+                                           S.WIRE_PROC_STATE[e.args[1]]),
+}
+
+
+def _transition(e: Event) -> Transition:
+    return _TRANSITIONS[e.typ](e)
 
 
 def range_name(e: Event) -> tuple:

@@ -11,6 +11,8 @@ breaks the rules.
 
 from __future__ import annotations
 
+from collections import deque
+
 from reportgen.sources.trace import spec as S
 from reportgen.sources.trace.events import Event
 from reportgen.sources.trace.wire import TraceFormatError, signed
@@ -66,7 +68,8 @@ def _check(ctx, m, p, g):
 
 
 def _user(ctx):
-    _check(ctx, MUST, MUST, MUST)
+    if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+        _check(ctx, MUST, MUST, MUST)
 
 
 def _range_type(typ, desc=0):
@@ -114,8 +117,7 @@ class Ordering:
         self.gc_seq = 0
         self.gc_state = GC_UNDETERMINED
         self.initial_gen = 0
-        self.queue = []
-        self.qhead = 0
+        self.queue = deque()
         self._dispatch = {
             S.EV_PROCS_CHANGE: self._annotation, S.EV_PROC_START: self._proc_start,
             S.EV_PROC_STOP: self._proc_stop, S.EV_PROC_STEAL: self._proc_steal,
@@ -170,15 +172,7 @@ class Ordering:
         self.queue.append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
 
     def pop(self):
-        q = self.queue
-        if self.qhead < len(q):
-            e = q[self.qhead]
-            self.qhead += 1
-            if self.qhead == len(q):
-                q.clear()
-                self.qhead = 0
-            return e
-        return None
+        return self.queue.popleft() if self.queue else None
 
     # -- Ps --------------------------------------------------------------------------------------
 
@@ -225,7 +219,8 @@ class Ordering:
         if (s is None or s.status != S.W_PROC_IDLE or not (s.gen == gen and args[1] == s.seq + 1)
                 or ctx[1] != NO):
             return None
-        _check(ctx, MUST, MUST_NOT, MAY)
+        if ctx[0] == NO:
+            _check(ctx, MUST, MUST_NOT, MAY)
         s.status = S.W_PROC_RUNNING
         s.gen, s.seq = gen, args[1]
         self._push(typ, time, args, table, ctx)
@@ -360,7 +355,8 @@ class Ordering:
         s = self.gs.get(gid)
         if s is None or s.status != S.W_GO_RUNNABLE or not (s.gen == gen and args[1] == s.seq + 1):
             return None
-        _check(ctx, MUST, MUST, MUST_NOT)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] != NO:
+            _check(ctx, MUST, MUST, MUST_NOT)
         s.status = S.W_GO_RUNNING
         s.gen, s.seq = gen, args[1]
         self._push(typ, time, args, table, ctx)

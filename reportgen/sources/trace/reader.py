@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from reportgen.sources.trace import spec as S
 from reportgen.sources.trace.events import Event
 from reportgen.sources.trace.order import Ordering
+from reportgen.sources.pprof import decode_varints
 from reportgen.sources.trace.wire import (HEADER_SIZE, GenerationReader, TraceFormatError,
-                                          read_header, uvarint)
+                                          read_header)
 
 
 @dataclass
@@ -43,48 +46,113 @@ class ParsedTrace:
 
 
 class _Cursor:
-    __slots__ = ("m", "batches", "idx", "off", "last", "typ", "time", "args")
+    """One thread's events in a generation, decoded up front (batchcursor.go's walk).
 
-    def __init__(self, m, batches):
+    typs/times/starts are parallel lists (type, time in ns, index of the
+    event's first token in `tok`); args are cut from `tok` when the event
+    comes up, as a fresh list the ordering may rewrite.
+    """
+    __slots__ = ("m", "tok", "typs", "times", "starts", "k", "typ", "time", "args")
+
+    def __init__(self, m, tok, typs, times, starts):
         self.m = m
-        self.batches = batches
-        self.idx = 0
-        self.off = 0
-        self.last = 0
+        self.tok = tok
+        self.typs = typs
+        self.times = times
+        self.starts = starts
+        self.k = -1
         self.typ = 0
         self.time = 0
         self.args = None
 
-    def next_event(self, gen) -> bool:
-        """batchCursor.nextEvent: read the next event of this thread; False when none is left."""
-        batches = self.batches
-        while self.idx < len(batches) and len(batches[self.idx].data) == self.off:
-            self.idx += 1
-            self.off = 0
-            self.last = 0
-        if self.idx == len(batches):
+    def next_event(self, gen=None) -> bool:
+        """batchCursor.nextEvent: step to this thread's next event; False when none is left."""
+        k = self.k + 1
+        if k >= len(self.typs):
             return False
-        b = batches[self.idx]
-        if self.last == 0:
-            self.last = gen.to_ns(b.time)
-        d = b.data
-        pos = self.off
-        typ = d[pos]
-        nargs = S.NARGS[typ] if typ < S.NUM_EVENTS else -2
-        if nargs == -2:
-            raise TraceFormatError(f"found invalid event type: {typ}")
-        if nargs < 0:
-            raise TraceFormatError(f"found event without a timestamp: type={typ}")
-        ts, pos = uvarint(d, pos + 1)
-        args = [0, 0, 0, 0]
-        for i in range(nargs):
-            args[i], pos = uvarint(d, pos)
-        self.typ = typ
+        self.k = k
+        typ = self.typ = self.typs[k]
+        self.time = self.times[k]
+        i = self.starts[k] + 2
+        n = S.NARGS[typ]
+        args = self.tok[i:i + n]
+        if n < 4:
+            args.extend(_PAD[n])
         self.args = args
-        self.time = self.last + gen.to_ns(ts)
-        self.last = self.time
-        self.off = pos
         return True
+
+
+_PAD = [[0] * (4 - n) for n in range(5)]
+
+
+def _check_varints(b: np.ndarray, ends: np.ndarray):
+    """Go's Uvarint refuses varints longer than 10 bytes or past 64 bits."""
+    if not len(ends):
+        return
+    lengths = np.diff(ends, prepend=-1)
+    if lengths.max() > 10 or (b[ends[lengths == 10]] > 1).any():
+        raise TraceFormatError("found invalid uvarint (overflows 64 bits)")
+
+
+def decode_cursors(gen) -> list:
+    """A _Cursor per thread with events, in the order threads first appear in the file.
+
+    All event batches of the generation are varint streams (a type byte is a
+    one-byte varint), so one vectorized decode serves them all; a Python walk
+    then finds where each event starts from its type's argument count.
+    """
+    ms = list(gen.batches)
+    blobs = [b.data for m in ms for b in gen.batches[m]]
+    if not blobs:
+        return []
+    buf = b"".join(blobs)
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    bends = np.cumsum(sizes)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    if (raw[bends[sizes > 0] - 1] >= 0x80).any():
+        raise TraceFormatError("found invalid uvarint (a batch ends inside one)")
+    try:
+        values, ends = decode_varints(buf)
+    except ValueError as e:
+        raise TraceFormatError(f"found invalid uvarint ({e})") from None
+    _check_varints(raw, ends)
+    tok = values.tolist()
+    bounds = np.searchsorted(ends, bends - 1, side="right").tolist()  # token end of each batch
+    nargs = S.NARGS
+    out = []
+    j = 0
+    t0 = 0
+    for m in ms:
+        starts: list = []
+        seg_starts: list = []  # per batch: (first event index, base time)
+        for b in gen.batches[m]:
+            t1 = bounds[j]
+            j += 1
+            seg_starts.append((len(starts), gen.to_ns(b.time)))
+            i = t0
+            while i < t1:
+                typ = tok[i]
+                n = nargs[typ] if typ < 256 else -2
+                if n < 0:
+                    if n == -2 or typ >= S.NUM_EVENTS:
+                        raise TraceFormatError(f"found invalid event type: {typ}")
+                    raise TraceFormatError(f"found event without a timestamp: type={typ}")
+                starts.append(i)
+                i += 2 + n
+            if i > t1:
+                raise TraceFormatError("found invalid uvarint (an event runs past its batch)")
+            t0 = t1
+        if not starts:
+            continue
+        st = np.array(starts, dtype=np.int64)
+        dts = (values[st + 1].astype(np.float64) * gen.freq).astype(np.int64)
+        times = np.empty(len(st), dtype=np.int64)
+        seg_starts.append((len(starts), 0))
+        for (a, base), (b, _) in zip(seg_starts, seg_starts[1:]):
+            if b > a:
+                times[a:b] = np.cumsum(dts[a:b]) + base
+        out.append(_Cursor(m, tok, [tok[i] for i in starts], times.tolist(), starts))
+    return out
 
 
 # The frontier heap, exactly as batchcursor.go's (ties resolve the same way).
@@ -127,10 +195,14 @@ def _heap_remove(h, i):
         _sift_down(h, 0)
 
 
+# wire types whose arguments name stacks or strings, which must be in the tables
+_REFERENCES = frozenset(t for t, sp in S.SPECS.items() if sp.timed and (sp.stacks or sp.strings))
+
+
 def _validate_ids(e: Event):
-    sp = S.SPECS.get(e.typ)
-    if sp is None or e.table is None:
+    if e.typ not in _REFERENCES or e.table is None:
         return
+    sp = S.SPECS[e.typ]
     for i in sp.stacks:
         sid = e.args[i - 1]
         if sid != 0 and sid not in e.table.stacks:
@@ -167,9 +239,8 @@ class _Reader:
         self.gen = gen
         self.cpu = gen.cpu_samples
         self.cpu_i = 0
-        for m, batches in gen.batches.items():
-            c = _Cursor(m, batches)
-            if c.next_event(gen):
+        for c in decode_cursors(gen):
+            if c.next_event():
                 self.frontier.append(c)
                 _sift_up(self.frontier, len(self.frontier) - 1)
         return self._sync(gen, gen.to_ns(gen.min_ts))
