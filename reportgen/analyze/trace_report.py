@@ -10,7 +10,7 @@ of the wall time the GC stopped the world. No I/O, no HTML.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from reportgen import gocode
 from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace_regions,
@@ -79,7 +79,6 @@ class TraceReport:
     generations: int = 0
     events: int = 0
     timeline: object = None  # trace_timeline.Timeline
-    notes: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {

@@ -29,6 +29,14 @@ def _ms(ns: int) -> str:
     return f"{ns / 1e6:.3f} ms"
 
 
+def _short(ns: float) -> str:
+    """An axis label: 1µs, 20ms, 1.5s."""
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= div:
+            return f"{ns / div:.3g}{unit}"
+    return f"{ns:.0f}ns"
+
+
 def mmu_chart(chart_id: str, mmu: list) -> Markup | None:
     """Minimum mutator utilization against window size (log scale), as go tool trace's /mmu."""
     if not mmu:
@@ -37,10 +45,28 @@ def mmu_chart(chart_id: str, mmu: list) -> Markup | None:
                      logarithmic=True, show_legend=False, dots_size=2, margin=8,
                      range=(0, 1), include_x_axis=False, x_title="window",
                      y_title="minimum mutator utilization",
-                     x_value_formatter=lambda v: _ms(int(v)),
-                     value_formatter=lambda v: f"{v:.0%}")
+                     x_value_formatter=_short, value_formatter=lambda v: f"{v:.0%}")
     chart.title = "MMU: the worst share of the CPU left to the program in any window"
+    decades = [10 ** k for k in range(3, 12) if mmu[0][0] <= 10 ** k <= mmu[-1][0]]
+    chart.x_labels = decades or [mmu[0][0], mmu[-1][0]]
     chart.add("MMU", [(w, max(u, 1e-6)) for w, u in mmu])
+    return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
+
+
+def heap_chart(chart_id: str, gc) -> Markup | None:
+    """Live heap and heap goal over the trace (HeapAlloc/HeapGoal events), at most ~400 points."""
+    if len(gc.heap) < 2:
+        return None
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=640, height=300,
+                     show_legend=True, legend_at_bottom=True, dots_size=0, margin=8,
+                     stroke_style={"width": 1.5}, x_title="time",
+                     x_value_formatter=_short,
+                     value_formatter=lambda v: f"{v / (1 << 20):.1f} MiB")
+    chart.title = "Heap in use and the GC's goal"
+    for name, series in (("heap", gc.heap), ("goal", gc.heap_goal)):
+        step = max(1, len(series) // 400)
+        if series:
+            chart.add(name, [(t, v) for t, v in series[::step]] + [series[-1]])
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
 
 
@@ -104,6 +130,7 @@ def trace_page(writer, slug: str, title: str, result, manifest=None) -> str:
                     groups=_group_rows(report), profiles=profile_links(writer, slug, report),
                     gc=gc, gc_dict=gc.as_dict(), pauses=pauses,
                     mmu=mmu_chart(f"mmu-{anchor(slug)}", gc.mmu),
+                    heap=heap_chart(f"heap-{anchor(slug)}", gc),
                     regions=[r.as_dict() for r in report.regions], tasks=report.tasks,
                     logs=report.logs[:LOGS_SHOWN], logs_total=len(report.logs),
                     timeline=timeline, data=data, ms=_ms)

@@ -18,7 +18,7 @@ def timeline_data(t, theme_dir) -> dict | None:
             f"{t.segments} segments drawn.")
     if t.merged:
         note += (f" {t.merged} stretches shorter than 1/6000 of the trace were merged into the "
-                 f"state that dominates them (marked with a hatch); exact times are in the "
+                 f"state that dominates them (drawn lighter); exact times are in the "
                  f"goroutine tables above.")
     js = (theme_dir / "timeline.js").read_text(encoding="utf-8")
     return {"json": Markup(script_json(payload)), "js": Markup(js),

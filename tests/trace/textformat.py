@@ -11,21 +11,10 @@ import ast
 import re
 
 from reportgen.sources.trace import spec as S
+from tests.profiles import varint as _uvarint
 
 _BY_NAME = {sp.name: t for t, sp in S.SPECS.items()}
 _ARG = re.compile(r"(\w+)=(\S+)")
-
-
-def _uvarint(x: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = x & 0x7F
-        x >>= 7
-        if x:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def encode(text: str) -> bytes:

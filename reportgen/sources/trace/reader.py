@@ -12,7 +12,7 @@ read up to the last sync (the last complete generation) is kept, as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,8 +41,7 @@ class ParsedTrace:
     valid_bytes: int = 0
     size: int = 0
     generations: int = 0
-    clock_snapshot: tuple | None = None
-    notes: list = field(default_factory=list)
+    clock_snapshot: tuple | None = None  # (seconds, nanoseconds) wall clock, Go 1.25+
 
 
 class _Cursor:

@@ -381,7 +381,4 @@ class GenerationReader:
                 g.min_ts = b.time
             _process_batch(g, b, self.ver)
         _finish(g, self.ver)
-        if self._pending_error is not None and self._spill is None:
-            # the error is reported after this generation's events
-            self._started = True
-        return g
+        return g  # a pending read error comes on the next call, after this generation
