@@ -171,3 +171,9 @@ def test_cli_truncated_trace_keeps_complete_generations(run_cli, tmp_path):
     assert run_cli("build", cut, "-o", site).returncode == 0
     page = (site / "pages" / "01-trace.html").read_text()
     assert "Truncated:" in page and "kept 1 complete generation" in page
+
+
+def test_profile_commands_point_to_reportgen_trace(run_cli):
+    proc = run_cli("top", DATA / "regions.trace")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "execution trace" in proc.stderr and "reportgen trace" in proc.stderr
