@@ -280,6 +280,53 @@ class _Reader:
         self.last_ts = e.time
         return e
 
+    def drain(self, out: list):
+        """Append the current generation's remaining events to `out` (read()'s fast path).
+
+        Returns when the generation is used up (the next read() gives a sync
+        event or None); raises TraceFormatError as read() does, after
+        appending everything handed out before the error.
+        """
+        order = self.order
+        queue = order.queue
+        popleft = queue.popleft
+        advance = order.advance
+        f = self.frontier
+        gen = self.gen
+        if gen is None:
+            return
+        g = gen.gen
+        refs = _REFERENCES
+        append = out.append
+        last = self.last_ts
+        try:
+            while True:
+                if queue:
+                    e = popleft()
+                elif self.cpu_i < len(self.cpu) or not f:
+                    if not f and self.cpu_i >= len(self.cpu):
+                        return
+                    e = self._next_unqueued()
+                else:
+                    c = f[0]
+                    if advance(c.typ, c.time, c.args, gen, c.m, g):
+                        if c.next_event():
+                            _sift_down(f, 0)
+                        else:
+                            _heap_remove(f, 0)
+                        e = popleft()
+                    else:
+                        e = self._next_unqueued()
+                if e.typ in refs:
+                    _validate_ids(e)
+                t = e.time
+                if t <= last:
+                    t = e.time = last + 1
+                last = t
+                append(e)
+        finally:
+            self.last_ts = last
+
     def _next_unqueued(self):
         f = self.frontier
         if not f and self.cpu_i >= len(self.cpu):
@@ -323,6 +370,7 @@ def read_trace(data: bytes) -> ParsedTrace:
     snapshot = None
     while True:
         try:
+            r.drain(events)
             e = r.read()
         except TraceFormatError as exc:
             error = str(exc)
