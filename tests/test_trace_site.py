@@ -136,3 +136,23 @@ def test_alerts_example_answer(run_cli, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert out["answers"][0].replace("'", "&#39;") in \
         (tmp_path / "site" / "pages" / "01-trace.html").read_text()
+
+
+def test_timeline_downsamples_to_its_budget():
+    from reportgen.analyze.trace_profiles import goroutine_transitions
+    from reportgen.analyze.trace_timeline import goroutine_timeline
+
+    parsed = load_trace(DATA / "channels.trace")
+    groups = group_goroutines(summarize(parsed.all_events))
+    ev = parsed.events
+    full = goroutine_timeline(goroutine_transitions(ev), groups, ev[0].time, ev[-1].time,
+                              budget=10 ** 9)
+    small = goroutine_timeline(goroutine_transitions(ev), groups, ev[0].time, ev[-1].time,
+                               budget=1)
+    assert full.merged == 0 and small.merged > 0 and small.segments < full.segments
+    bins = (ev[-1].time - ev[0].time) // small.step_ns
+    for lane in small.lanes:
+        segs = lane["segs"]
+        assert len(segs) <= 2 * bins + 1
+        assert all(a[1] <= b[0] for a, b in zip(segs, segs[1:]))  # ordered, no overlap
+        assert any(s[2].startswith("~") for s in segs) or len(segs) <= bins

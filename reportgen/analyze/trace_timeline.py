@@ -27,14 +27,17 @@ class Timeline:
     segments: int  # drawn
     merged: int  # segments folded into a neighbour's bin
     lanes_total: int  # goroutines in the trace
+    step_ns: int  # stretches shorter than this were merged
 
 
 def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int = 120,
-                       bins: int = 6000) -> Timeline:
+                       budget: int = 40000) -> Timeline:
     """Lanes for the goroutines with the most time (program goroutines first).
 
-    Segments shorter than (trace length / bins) are merged: each lane keeps
-    at most about `bins` segments, and a merged stretch shows its dominant state.
+    Each lane gets budget/lanes bins (at least 400) over the trace: segments
+    shorter than a bin are merged into one stretch showing its dominant
+    state, and neighbouring merged stretches in the same state are joined,
+    so the page holds at most about `budget` segments whatever the trace's size.
     """
     gs = [x for g in groups for x in g.goroutines]
     gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
@@ -56,6 +59,7 @@ def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int
         raw[gid].append((prev[0], end, prev[1], prev[2], prev[3]))
     reasons: dict = {"": 0}
     stacks: dict = {"": 0}
+    bins = max(400, budget // max(1, len(shown)))
     step = max(1, (end - start) // bins)
     lanes, drawn, merged = [], 0, 0
     for gid, x in shown.items():
@@ -83,9 +87,23 @@ def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int
             pending[2][code] = pending[2].get(code, 0) + e - s
         if pending:
             segs.append(_flush(pending, start))
+        segs = _join_merged(segs)
         drawn += len(segs)
         lanes.append({"id": gid, "label": f"G{gid} {x.name}", "segs": segs})
-    return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged, len(gs))
+    return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged, len(gs),
+                    step)
+
+
+def _join_merged(segs: list) -> list:
+    """Neighbouring merged stretches in the same state become one."""
+    out: list = []
+    for seg in segs:
+        prev = out[-1] if out else None
+        if prev and seg[2][0] == "~" and prev[2] == seg[2] and prev[1] == seg[0]:
+            prev[1] = seg[1]
+        else:
+            out.append(seg)
+    return out
 
 
 def _flush(p, start) -> list:

@@ -20,7 +20,7 @@ from reportgen.render import profile_pages
 from reportgen.render.charts import _STYLE, clean_svg
 from reportgen.render.site import anchor
 
-GOROUTINES_PER_GROUP = 200  # rows per group on the page (the JSON has them all)
+GOROUTINES_PER_GROUP = 50  # rows per group on the page (the JSON has them all)
 PAUSES_SHOWN = 30
 LOGS_SHOWN = 200
 

@@ -17,8 +17,8 @@ def timeline_data(t, theme_dir) -> dict | None:
     note = (f"{len(t.lanes)} of {t.lanes_total} goroutines (the program's, longest-lived first); "
             f"{t.segments} segments drawn.")
     if t.merged:
-        note += (f" {t.merged} stretches shorter than 1/6000 of the trace were merged into the "
-                 f"state that dominates them (drawn lighter); exact times are in the "
+        note += (f" {t.merged} stretches shorter than {t.step_ns / 1e6:.3g} ms were merged into "
+                 f"the state that dominates them (drawn lighter); exact times are in the "
                  f"goroutine tables above.")
     js = (theme_dir / "timeline.js").read_text(encoding="utf-8")
     return {"json": Markup(script_json(payload)), "js": Markup(js),
