@@ -78,6 +78,8 @@ def test_hostile_names_stay_text(trace_site):
     html = (trace_site / "pages" / "02-trace.html").read_text()
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>category" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # the region name's right-to-left override is shown, not obeyed; template syntax stays text
+    assert "\u202e" not in html and "&gt;\\u202e{{ 7*7 }}" in html
     assert "<bdi>main.עבודה</bdi>" in html
     # the timeline's JSON cannot close its <script> element
     body = html.split('id="timeline-data">', 1)[1].split("</script>", 1)[0]
