@@ -65,8 +65,8 @@ def timed(label, cmd, env, cwd=None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--trace", type=Path, help="trace to bench (default benchmarks/data/busy.trace, "
-                                               "made if missing)")
+    ap.add_argument("--trace", type=Path,
+                    help="trace to bench (default benchmarks/data/busy.trace, made if missing)")
     ap.add_argument("--seconds", type=int, default=20, help="trace length when making it")
     ap.add_argument("--go", help="go binary (default: `go` on PATH)")
     ap.add_argument("--json", action="store_true")

@@ -59,9 +59,9 @@ def test_answer_names_the_group_and_its_blocking_line(run_cli):
     group = next(g for g in out["groups"] if g["start"] == "main.עבודה")
     total = sum(x["total_ns"] for x in group["goroutines"])
     sleep = sum(x["block_ns"].get("sleep", 0) for x in group["goroutines"])
-    assert out["answers"][0] == (f"3 goroutines started at main.עבודה spend {sleep / total:.0%} "
-                                 f"of their time blocked in sleep at main.go:187 "
-                                 f"(main.עבודה.func1)")
+    assert out["answers"][0] == (f"3 goroutines started at main.עבודה spend "
+                                 f"{sleep / total:.0%} of their time blocked in sleep at "
+                                 f"main.go:187 (main.עבודה.func1)")
 
 
 def test_page_opens_with_the_answer(trace_site):

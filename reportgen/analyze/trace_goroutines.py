@@ -104,7 +104,8 @@ class GoroutineSummary:
         if self._runnable:
             r.sched_wait_ns += last - self._runnable
         if self._block:
-            r.block_ns[self._block_reason] = r.block_ns.get(self._block_reason, 0) + last - self._block
+            reason = self._block_reason
+            r.block_ns[reason] = r.block_ns.get(reason, 0) + last - self._block
         if self._syscall:
             r.syscall_ns += last - self._syscall
         if self._syscall_block:

@@ -149,7 +149,8 @@ def wait_site(transitions, gids: set, state: int, reason, total_ns: int):
 def group_verdicts(groups, transitions, limit: int = 3) -> list:
     """For the program's goroutine groups with the most time, where that time goes."""
     out = []
-    candidates = [g for g in groups if g.start and not trace_goroutines.is_system_goroutine(g.start)]
+    candidates = [g for g in groups
+                  if g.start and not trace_goroutines.is_system_goroutine(g.start)]
     candidates.sort(key=lambda g: (-sum(x.stats.total_ns for x in g.goroutines), g.start))
     for g in candidates[:limit]:
         parts: dict = {}

@@ -201,7 +201,8 @@ def _add_strings(g, b):
         if n > S.MAX_STRING_SIZE:
             raise TraceFormatError(f"invalid string size {n}, maximum is {S.MAX_STRING_SIZE}")
         if pos + n > len(d):
-            raise TraceFormatError(f"failed to read full string: read {len(d) - pos} but wanted {n}")
+            raise TraceFormatError(f"failed to read full string: read {len(d) - pos} but "
+                                   f"wanted {n}")
         if sid in g.strings or sid == 0:
             raise TraceFormatError(f"multiple strings with the same ID: id={sid}")
         g.strings[sid] = d[pos:pos + n].decode("utf-8", "replace")
