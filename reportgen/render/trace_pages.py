@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pygal
 from markupsafe import Markup
 
 from reportgen.analyses import profile_summary
@@ -17,7 +16,7 @@ from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.analyze.trace_profiles import TITLES, profile_model
 from reportgen.render import profile_pages
-from reportgen.render.charts import _STYLE, clean_svg
+from reportgen.render.charts import _style, clean_svg
 from reportgen.render.site import anchor
 
 GOROUTINES_PER_GROUP = 50  # rows per group on the page (the JSON has them all)
@@ -41,7 +40,9 @@ def mmu_chart(chart_id: str, mmu: list) -> Markup | None:
     """Minimum mutator utilization against window size (log scale), as go tool trace's /mmu."""
     if not mmu:
         return None
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=640, height=320,
+    import pygal  # only when a chart is drawn
+
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=320,
                      logarithmic=True, show_legend=False, dots_size=2, margin=8,
                      range=(0, 1), include_x_axis=False, x_title="window",
                      y_title="minimum mutator utilization",
@@ -57,7 +58,9 @@ def heap_chart(chart_id: str, gc) -> Markup | None:
     """Live heap and heap goal over the trace (HeapAlloc/HeapGoal events), at most ~400 points."""
     if len(gc.heap) < 2:
         return None
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_STYLE, width=640, height=300,
+    import pygal  # only when a chart is drawn
+
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
                      show_legend=True, legend_at_bottom=True, dots_size=0, margin=8,
                      stroke_style={"width": 1.5}, x_title="time",
                      x_value_formatter=_short,
