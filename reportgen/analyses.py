@@ -90,7 +90,8 @@ def run_gc(options: dict, profiles: dict, defaults: dict):
 RUNNERS = {"gc": run_gc, "top": run_top, "diff": run_diff, "tags": run_tags,
            "escapes": lazy("reportgen.analyze.escapes:run_escapes"),
            "goroutines": lazy("reportgen.analyze.goroutines:run_goroutines"),
-           "leaks": lazy("reportgen.analyze.leaks:run_leaks")}
+           "leaks": lazy("reportgen.analyze.leaks:run_leaks"),
+           "trace": lazy("reportgen.analyze.trace_report:run_trace")}
 
 
 def run_analysis(kind: str, options: dict, profiles: dict, defaults: dict):

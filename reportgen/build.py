@@ -128,6 +128,8 @@ PAGE_BUILDERS = {
         "reportgen.render.goroutine_pages:goroutines_page")(w, slug, title, result, m),
     "leaks": lambda w, slug, title, result, profiles, m, a: lazy(
         "reportgen.render.goroutine_pages:leaks_page")(w, slug, title, result, m),
+    "trace": lambda w, slug, title, result, profiles, m, a: lazy(
+        "reportgen.render.trace_pages:trace_page")(w, slug, title, result, m),
 }
 compare_bench = lazy("reportgen.analyze.benchstat:compare")
 load_bench = lazy("reportgen.sources.bench:load_bench")
@@ -180,6 +182,8 @@ def analysis_title(analysis, manifest) -> str:
         return f"GC: {Path(o['base']).name} → {log}" if o.get("base") else f"GC: {log}"
     if analysis.kind == "escapes" and not o.get("profile"):  # a compiler log alone
         return f"Escapes: {Path(o['compiler_log']).name}"
+    if analysis.kind == "trace":
+        return f"Execution trace: {Path(o['path']).name}"
     what = manifest.profiles[o["profile"]].title
     if analysis.kind == "goroutines":
         return f"Goroutines: {what}"

@@ -145,6 +145,10 @@ ANALYSES: dict[str, dict[str, Opt]] = {
         "alpha": Opt("alpha", 0.05),
         "gate": Opt(("newest", "any"), "newest"),
     },
+    "trace": {   # a runtime/trace file: a plain path relative to the manifest, not a profile
+        "path": Opt("file", required=True),
+        "timeline": Opt("boolean", True),
+    },
 }
 _PROFILE = {"path": Opt("file", required=True), "title": Opt("string"),
             "labels": Opt("labels"), "sample_index": Opt("sample_index")}
@@ -561,6 +565,9 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
             bare[kind].append(Path(os.path.normpath(Path(given).absolute())))
     profile_paths = kept
     paths = [Path(p) for p in profile_paths]
+    from reportgen.sources.trace import is_trace_file
+    traces = [p for p in paths if is_trace_file(p)]  # told by content: execution traces
+    paths = [p for p in paths if p not in traces]
     # GC/scheduler trace logs are pages of their own, not profiles.
     logs = [p for p in paths if _is_gc_log(p)]
     paths = [p for p in paths if p not in logs]
@@ -589,6 +596,8 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
     for base_log, log in pairs:
         analyses.append(default_analysis("gc", len(analyses), log=_abs(log),
                                          base=_abs(base_log) if base_log else None))
+    for trace in traces:
+        analyses.append(default_analysis("trace", len(analyses), path=_abs(trace)))
     base = Path.cwd()
     return Manifest(
         path=None, base_dir=base, title="Profile report", notes=None,

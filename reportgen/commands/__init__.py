@@ -2,4 +2,4 @@
 parser with `set_defaults(run=...)`; `run(args)` returns the exit status."""
 
 COMMANDS = ["build", "top", "peek", "diff", "bench", "escapes", "leaks", "gc", "capture",
-            "history"]
+            "history", "trace"]

@@ -1,0 +1,3 @@
+module busytrace
+
+go 1.22

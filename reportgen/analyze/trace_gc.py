@@ -1,0 +1,262 @@
+"""GC in an execution trace: cycles, stop-the-world pauses, mutator utilization, MMU.
+
+Mutator utilization follows Go's internal/trace gc.go MutatorUtilizationV2
+with go tool trace's default MMU options (system view; STW, background
+mark workers and mark assists count as GC, sweeping does not): at every
+event the share of Ps free for the program, 0 during a GC stop-the-world.
+The MMU for a window w is the lowest mean utilization over any w-long
+stretch, computed exactly on that step function (the minimum of a step
+function's window mean lies where a window edge meets a step).
+
+One deliberate difference from Go: the runtime labels a mark worker at
+every start, and Go's code counts both the start and the label, so a P
+stays "in GC" after the worker stops; here a running worker counts once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reportgen.sources.trace import events as E
+from reportgen.sources.trace import spec as S
+
+
+@dataclass
+class Pause:
+    start_ns: int  # from the trace start
+    duration_ns: int
+    kind: str  # the runtime's stop-the-world reason ("GC sweep termination" ...)
+    gc: bool
+
+
+@dataclass
+class GCCycle:
+    start_ns: int
+    duration_ns: int  # concurrent mark phase, GCBegin to GCEnd
+
+
+@dataclass
+class GCReport:
+    """All times in nanoseconds; starts are relative to the trace start."""
+    duration_ns: int
+    cycles: list = field(default_factory=list)
+    pauses: list = field(default_factory=list)
+    gc_cpu_fraction: float = 0.0  # 1 - mean mutator utilization
+    mmu: list = field(default_factory=list)  # [(window ns, utilization 0..1)]
+    heap: list = field(default_factory=list)  # [(ns, heap live bytes)]
+    heap_goal: list = field(default_factory=list)
+
+    @property
+    def stw_ns(self) -> int:
+        return sum(p.duration_ns for p in self.pauses)
+
+    @property
+    def gc_stw_ns(self) -> int:
+        return sum(p.duration_ns for p in self.pauses if p.gc)
+
+    def as_dict(self) -> dict:
+        durations = sorted(p.duration_ns for p in self.pauses)
+        return {
+            "duration_ns": self.duration_ns,
+            "cycles": len(self.cycles),
+            "cycle_list": [{"start_ns": c.start_ns, "duration_ns": c.duration_ns}
+                           for c in self.cycles],
+            "stw_pauses": len(self.pauses),
+            "stw_ns": self.stw_ns,
+            "gc_stw_ns": self.gc_stw_ns,
+            "stw_max_ns": durations[-1] if durations else 0,
+            "stw_fraction": self.stw_ns / self.duration_ns if self.duration_ns else 0.0,
+            "pauses": [{"start_ns": p.start_ns, "duration_ns": p.duration_ns, "kind": p.kind,
+                        "gc": p.gc} for p in self.pauses],
+            "gc_cpu_fraction": self.gc_cpu_fraction,
+            "mmu": [{"window_ns": w, "utilization": u} for w, u in self.mmu],
+        }
+
+
+def _is_gc_stw(name: str) -> bool:
+    return name.startswith("stop-the-world") and "GC" in name
+
+
+def mutator_utilization(events) -> tuple:
+    """(times ns, utilization) of the system-wide mutator utilization step function."""
+    out_t, out_u = [], []
+    stw = 0
+    ps: list = []  # per P: count of GC activities running on it
+    in_gc: set = set()
+    bg_mark: set = set()
+    counted: set = set()  # GC goroutines now counted on their P
+    states: dict = {}
+    n_sync = 0
+    procs: list = []  # [(time, gomaxprocs)]
+    busy = 0  # Ps with a GC activity
+
+    def inc(p, d):
+        nonlocal busy
+        old = ps[p]
+        ps[p] = old + d
+        busy += (old + d > 0) - (old > 0)
+
+    def add(t, u):
+        if out_u:
+            if u == out_u[-1]:
+                return
+            if t == out_t[-1]:
+                if u < out_u[-1]:
+                    out_u[-1] = u
+                return
+        out_t.append(t)
+        out_u.append(u)
+
+    last = None
+    KIND = E.KIND
+    for ev in events:
+        last = ev
+        kind = KIND[ev.typ]
+        if kind == E.KIND_SYNC:
+            n_sync = ev.args[0]
+        elif kind == E.KIND_METRIC and ev.typ == S.EV_PROCS_CHANGE:
+            n = ev.args[0]
+            if len(ps) > n:
+                del ps[n:]
+            while len(ps) < n:
+                if not out_t:
+                    out_t.append(ev.time)
+                    out_u.append(1.0)
+                ps.append(0)
+            busy = sum(1 for c in ps if c > 0)
+            if not procs or procs[-1][1] != n:
+                procs.append((ev.time, n))
+        if not ps:
+            continue
+        if kind in (E.KIND_RANGE_ACTIVE, E.KIND_RANGE_BEGIN):
+            name, scope, sid = E.range_name(ev)
+            if kind == E.KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
+                    states.get(ev.g, S.GO_UNDETERMINED) in (S.GO_RUNNING, S.GO_SYSCALL):
+                # an assist already running when the trace began: take it off everything so far
+                pi = 0
+                for mi in range(len(out_t)):
+                    while pi < len(procs) - 1 and procs[pi + 1][0] < out_t[mi]:
+                        pi += 1
+                    out_u[mi] = max(0.0, out_u[mi] - 1.0 / procs[pi][1])
+            if _is_gc_stw(name):
+                stw += 1
+            elif name == "GC mark assist":
+                in_gc.add(sid)
+                running = kind == E.KIND_RANGE_BEGIN or \
+                    states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
+                if running and sid not in counted:
+                    inc(ev.p, 1)
+                    counted.add(sid)
+        elif kind == E.KIND_RANGE_END:
+            name, scope, sid = E.range_name(ev)
+            if _is_gc_stw(name):
+                stw -= 1
+            elif name == "GC mark assist":
+                if sid in counted:
+                    inc(ev.p, -1)
+                    counted.discard(sid)
+                in_gc.discard(sid)
+        elif kind == E.KIND_STATE_TRANSITION:
+            st = E.transition(ev)
+            if st.resource == E.RESOURCE_GOROUTINE:
+                g = st.id
+                if g in in_gc or g in bg_mark:
+                    was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
+                    now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
+                    if not was and now and g not in counted:
+                        inc(ev.p, 1)
+                        counted.add(g)
+                    elif was and not now and g in counted:
+                        inc(ev.p, -1)
+                        counted.discard(g)
+                states[g] = st.new
+        elif kind == E.KIND_LABEL:
+            label = ev.table.string(ev.args[0])
+            if label.startswith("GC ") and label != "GC (idle)":
+                bg_mark.add(ev.g)
+                if ev.g not in counted:
+                    inc(ev.p, 1)
+                    counted.add(ev.g)
+        add(ev.time, 1.0 - (len(ps) if stw > 0 else busy) / len(ps))
+    if last is None or not out_t:
+        return np.zeros(0, np.int64), np.zeros(0)
+    add(last.time, 0.0)
+    return np.array(out_t, np.int64), np.array(out_u)
+
+
+def mmu_curve(times, util, windows) -> list:
+    """[(window, MMU)]: the lowest mean utilization over any window of each length (ns)."""
+    if len(times) < 2:
+        return []
+    t0, t1 = int(times[0]), int(times[-1])
+    dur = t1 - t0
+    # F(t): integral of utilization from t0, piecewise linear between steps
+    seg = np.diff(times).astype(np.float64) * util[:-1]
+    F = np.concatenate(([0.0], np.cumsum(seg)))
+    tf = times.astype(np.float64)
+    out = []
+    for w in windows:
+        if w <= 0:
+            continue
+        if w >= dur:
+            out.append((int(w), float(F[-1] / dur) if dur else 1.0))
+            continue
+        starts = np.concatenate((tf, tf - w))
+        starts = starts[(starts >= t0) & (starts <= t1 - w)]
+        starts = np.concatenate((starts, [t0, t1 - w]))
+        vals = (np.interp(starts + w, tf, F) - np.interp(starts, tf, F)) / w
+        out.append((int(w), float(max(0.0, min(1.0, vals.min())))))
+    return out
+
+
+def default_windows(duration_ns: int) -> list:
+    """Window sizes from 1 µs up to the trace's length, three per decade."""
+    out = []
+    w = 1000
+    while w < duration_ns:
+        for f in (1, 2, 5):
+            if w * f < duration_ns:
+                out.append(w * f)
+        w *= 10
+    if duration_ns > 0:
+        out.append(duration_ns)
+    return out
+
+
+def gc_report(events) -> GCReport:
+    """Cycles, pauses, GC CPU fraction and the MMU curve of an event list."""
+    if not events:
+        return GCReport(0)
+    t0 = events[0].time
+    dur = events[-1].time - t0
+    rep = GCReport(dur)
+    open_stw: dict = {}
+    gc_start = None
+    KIND = E.KIND
+    for ev in events:
+        k = KIND[ev.typ]
+        if ev.typ == S.EV_GC_BEGIN or (ev.typ == S.EV_GC_ACTIVE and gc_start is None):
+            gc_start = ev.time if ev.typ == S.EV_GC_BEGIN else t0
+        elif ev.typ == S.EV_GC_END and gc_start is not None:
+            rep.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
+            gc_start = None
+        elif ev.typ == S.EV_STW_BEGIN:
+            open_stw[ev.g] = ev
+        elif ev.typ == S.EV_STW_END:
+            b = open_stw.pop(ev.g, None)
+            if b is not None:
+                name = E.range_name(b)[0]
+                kind = name[len("stop-the-world ("):-1]
+                rep.pauses.append(Pause(b.time - t0, ev.time - b.time, kind, _is_gc_stw(name)))
+        elif k == E.KIND_METRIC and ev.typ == S.EV_HEAP_ALLOC:
+            rep.heap.append((ev.time - t0, ev.args[0]))
+        elif k == E.KIND_METRIC and ev.typ == S.EV_HEAP_GOAL:
+            rep.heap_goal.append((ev.time - t0, ev.args[0]))
+    times, util = mutator_utilization(events)
+    if len(times) >= 2 and times[-1] > times[0]:
+        area = float(np.sum(np.diff(times) * util[:-1]))
+        rep.gc_cpu_fraction = max(0.0, 1.0 - area / float(times[-1] - times[0]))
+        rep.mmu = mmu_curve(times, util, default_windows(int(times[-1] - times[0])))
+    return rep

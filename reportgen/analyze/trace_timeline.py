@@ -1,0 +1,112 @@
+"""Goroutine lanes for the trace timeline: state segments, merged to a pixel budget.
+
+For each shown goroutine, every stretch between two of its state
+transitions is a segment (state, reason, the stack of the event that began
+it). A busy 20-second trace has millions; segments shorter than the finest
+zoom step are merged into their lane's bin so the page stays small, and
+the result says how many were merged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.sources.trace import spec as S
+
+STATE_CODES = {S.GO_RUNNING: "run", S.GO_RUNNABLE: "wait-p", S.GO_WAITING: "blocked",
+               S.GO_SYSCALL: "syscall"}
+
+
+@dataclass
+class Timeline:
+    start_ns: int
+    end_ns: int
+    lanes: list  # [{"id", "label", "segs": [[start, end, state, reason index, stack index]]}]
+    reasons: list  # strings
+    stacks: list  # strings ("func file:line" lines, leaf first)
+    segments: int  # drawn
+    merged: int  # segments folded into a neighbour's bin
+    lanes_total: int  # goroutines in the trace
+    step_ns: int  # stretches shorter than this were merged
+
+
+def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int = 120,
+                       budget: int = 40000) -> Timeline:
+    """Lanes for the goroutines with the most time (program goroutines first).
+
+    Each lane gets budget/lanes bins (at least 400) over the trace: segments
+    shorter than a bin are merged into one stretch showing its dominant
+    state, and neighbouring merged stretches in the same state are joined,
+    so the page holds at most about `budget` segments whatever the trace's size.
+    """
+    gs = [x for g in groups for x in g.goroutines]
+    gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
+                           -x.stats.total_ns, x.id))
+    shown = {x.id: x for x in gs[:max_lanes]}
+    raw: dict = {gid: [] for gid in shown}
+    cur: dict = {}
+    for ev, st in transitions:
+        if st.id not in shown:
+            continue
+        prev = cur.get(st.id)
+        if prev is not None:
+            raw[st.id].append((prev[0], ev.time, prev[1], prev[2], prev[3]))
+        if st.new in STATE_CODES:
+            cur[st.id] = (ev.time, st.new, st.reason, ev)
+        else:
+            cur.pop(st.id, None)
+    for gid, prev in cur.items():
+        raw[gid].append((prev[0], end, prev[1], prev[2], prev[3]))
+    reasons: dict = {"": 0}
+    stacks: dict = {"": 0}
+    bins = max(400, budget // max(1, len(shown)))
+    step = max(1, (end - start) // bins)
+    lanes, drawn, merged = [], 0, 0
+    for gid, x in shown.items():
+        segs = []
+        pending = None  # [start, end, {state: ns}]
+        for s, e, state, reason, ev in raw[gid]:
+            if e - s >= step:
+                if pending:
+                    segs.append(_flush(pending, start))
+                    pending = None
+                sid = ev.stack_id()
+                frames = ev.table.frames(sid) if sid else []
+                text = "\n".join(f"{f[1]} {f[2]}:{f[3]}" for f in frames[:8])
+                segs.append([s - start, e - start, STATE_CODES[state],
+                             reasons.setdefault(reason, len(reasons)),
+                             stacks.setdefault(text, len(stacks))])
+                continue
+            merged += 1
+            if pending is None or s - pending[0] >= step:
+                if pending:
+                    segs.append(_flush(pending, start))
+                pending = [s, e, {}]
+            pending[1] = e
+            code = STATE_CODES[state]
+            pending[2][code] = pending[2].get(code, 0) + e - s
+        if pending:
+            segs.append(_flush(pending, start))
+        segs = _join_merged(segs)
+        drawn += len(segs)
+        lanes.append({"id": gid, "label": f"G{gid} {x.name}", "segs": segs})
+    return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged, len(gs),
+                    step)
+
+
+def _join_merged(segs: list) -> list:
+    """Neighbouring merged stretches in the same state become one."""
+    out: list = []
+    for seg in segs:
+        prev = out[-1] if out else None
+        if prev and seg[2][0] == "~" and prev[2] == seg[2] and prev[1] == seg[0]:
+            prev[1] = seg[1]
+        else:
+            out.append(seg)
+    return out
+
+
+def _flush(p, start) -> list:
+    """A merged stretch: its dominant state, marked with "~" (detail merged here)."""
+    state = max(p[2].items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return [p[0] - start, p[1] - start, "~" + state, 0, 0]

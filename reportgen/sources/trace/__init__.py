@@ -1,0 +1,56 @@
+"""Go execution traces (runtime/trace, Go 1.22+ format): header, batches, ordering.
+
+`load_trace(path)` reads a file into a ParsedTrace (reader.py); a file that
+is not a trace, an old-format trace or one with no readable generation is a
+TraceError (one line naming the file, exit 2).
+"""
+
+from __future__ import annotations
+
+from reportgen.errors import ReportgenError
+from reportgen.sources.files import read_bytes
+from reportgen.sources.trace.wire import TraceFormatError, is_trace
+
+__all__ = ["TraceError", "load_trace", "is_trace", "is_trace_file", "parse_trace"]
+
+
+class TraceError(ReportgenError):
+    """An execution trace that cannot be read."""
+
+
+OLD_FORMAT_HINT = ("reportgen reads the Go 1.22+ format only; capture the trace again with "
+                   "Go 1.22 or newer, or open this one with that Go version's `go tool trace`")
+
+
+def parse_trace(path, data: bytes):
+    """The ParsedTrace of `data` (read from `path`); TraceError when nothing can be read."""
+    from reportgen.sources.trace.reader import read_trace
+    from reportgen.sources.trace.spec import V1_VERSIONS
+    from reportgen.sources.trace.wire import read_header
+
+    try:
+        ver = read_header(data)
+    except TraceFormatError as e:
+        raise TraceError(path, str(e)) from None
+    if ver in V1_VERSIONS:
+        raise TraceError(path, f"a Go 1.{ver} execution trace (the pre-1.22 format): "
+                               f"{OLD_FORMAT_HINT}")
+    try:
+        return read_trace(data)
+    except TraceFormatError as e:
+        raise TraceError(path, str(e)) from None
+    except RecursionError:
+        raise TraceError(path, "trace structure too deep") from None
+
+
+def is_trace_file(path) -> bool:
+    """True when the file starts with a Go execution trace header (any version)."""
+    try:
+        with open(path, "rb") as f:
+            return is_trace(f.read(32))
+    except OSError:
+        return False
+
+
+def load_trace(path):
+    return parse_trace(path, read_bytes(path, TraceError, "an execution trace"))

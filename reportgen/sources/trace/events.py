@@ -1,0 +1,166 @@
+"""The events the reader hands out, in one consistent order, and what they mean.
+
+Mirrors internal/trace's Event (event.go): a wire type, a time in
+nanoseconds, the scheduling context (goroutine, P, thread; -1 for none),
+up to four arguments (some rewritten by the ordering, as Go does) and the
+generation whose tables resolve its strings and stacks.
+"""
+
+from __future__ import annotations
+
+from reportgen.sources.trace import spec as S
+
+(KIND_BAD, KIND_SYNC, KIND_METRIC, KIND_LABEL, KIND_STACK_SAMPLE, KIND_RANGE_BEGIN,
+ KIND_RANGE_ACTIVE, KIND_RANGE_END, KIND_TASK_BEGIN, KIND_TASK_END, KIND_REGION_BEGIN,
+ KIND_REGION_END, KIND_LOG, KIND_STATE_TRANSITION, KIND_EXPERIMENTAL) = range(15)
+
+KIND = [KIND_BAD] * 256
+for _t in (S.EV_PROC_START, S.EV_PROC_STOP, S.EV_PROC_STEAL, S.EV_PROC_STATUS, S.EV_GO_CREATE,
+           S.EV_GO_CREATE_SYSCALL, S.EV_GO_START, S.EV_GO_DESTROY, S.EV_GO_DESTROY_SYSCALL,
+           S.EV_GO_STOP, S.EV_GO_BLOCK, S.EV_GO_UNBLOCK, S.EV_GO_SYSCALL_BEGIN,
+           S.EV_GO_SYSCALL_END, S.EV_GO_SYSCALL_END_BLOCKED, S.EV_GO_STATUS, S.EV_GO_SWITCH,
+           S.EV_GO_SWITCH_DESTROY, S.EV_GO_CREATE_BLOCKED, S.EV_GO_STATUS_STACK):
+    KIND[_t] = KIND_STATE_TRANSITION
+for _t, _k in ((S.EV_CPU_SAMPLE, KIND_STACK_SAMPLE), (S.EV_PROCS_CHANGE, KIND_METRIC),
+               (S.EV_HEAP_ALLOC, KIND_METRIC), (S.EV_HEAP_GOAL, KIND_METRIC),
+               (S.EV_STW_BEGIN, KIND_RANGE_BEGIN), (S.EV_STW_END, KIND_RANGE_END),
+               (S.EV_GC_ACTIVE, KIND_RANGE_ACTIVE), (S.EV_GC_BEGIN, KIND_RANGE_BEGIN),
+               (S.EV_GC_END, KIND_RANGE_END), (S.EV_GC_SWEEP_ACTIVE, KIND_RANGE_ACTIVE),
+               (S.EV_GC_SWEEP_BEGIN, KIND_RANGE_BEGIN), (S.EV_GC_SWEEP_END, KIND_RANGE_END),
+               (S.EV_GC_MARK_ASSIST_ACTIVE, KIND_RANGE_ACTIVE),
+               (S.EV_GC_MARK_ASSIST_BEGIN, KIND_RANGE_BEGIN),
+               (S.EV_GC_MARK_ASSIST_END, KIND_RANGE_END), (S.EV_GO_LABEL, KIND_LABEL),
+               (S.EV_USER_TASK_BEGIN, KIND_TASK_BEGIN), (S.EV_USER_TASK_END, KIND_TASK_END),
+               (S.EV_USER_REGION_BEGIN, KIND_REGION_BEGIN),
+               (S.EV_USER_REGION_END, KIND_REGION_END), (S.EV_USER_LOG, KIND_LOG),
+               (S.EV_SYNC_EVENT, KIND_SYNC)):
+    KIND[_t] = _k
+
+RESOURCE_NONE, RESOURCE_GOROUTINE, RESOURCE_PROC = range(3)
+
+
+class Event:
+    __slots__ = ("typ", "time", "g", "p", "m", "args", "table", "st")
+
+    def __init__(self, typ, time, g, p, m, args, table):
+        self.st = None  # the Transition, computed once on first use
+        self.typ = typ
+        self.time = time
+        self.g = g
+        self.p = p
+        self.m = m
+        self.args = args
+        self.table = table
+
+    @property
+    def kind(self) -> int:
+        return KIND[self.typ]
+
+    @property
+    def name(self) -> str:
+        if self.typ == S.EV_SYNC_EVENT:
+            return "Sync"
+        return S.SPECS[self.typ].name
+
+    def stack_id(self) -> int:
+        """Event.Stack(): the stack of the event itself (0: none)."""
+        if self.typ == S.EV_CPU_SAMPLE:
+            return self.args[0]
+        i = S.STACK_ARG[self.typ]
+        return self.args[i] if i >= 0 else 0
+
+    def stack(self):
+        """[(pc, function, file, line)] leaf first."""
+        return self.table.frames(self.stack_id()) if self.table is not None else []
+
+
+class Transition:
+    """A state transition (internal/trace StateTransition).
+
+    resource: RESOURCE_GOROUTINE or RESOURCE_PROC; id: the goroutine or P;
+    old, new: GO_* or PROC_* states; reason: the wire's block/stop reason;
+    stack_id: the stack that describes the resource (the new goroutine's
+    start for GoCreate, the goroutine's own for GoStop/GoBlock/GoSyscallBegin).
+    """
+    __slots__ = ("resource", "id", "old", "new", "reason", "stack_id")
+
+    def __init__(self, resource, id, old, new, reason="", stack_id=0):
+        self.resource = resource
+        self.id = id
+        self.old = old
+        self.new = new
+        self.reason = reason
+        self.stack_id = stack_id
+
+
+def transition(e: Event) -> Transition:
+    """Event.StateTransition() for an event of KIND_STATE_TRANSITION (cached on the event)."""
+    st = e.st
+    if st is None:
+        st = e.st = _transition(e)
+    return st
+
+
+def _go_status(e):
+    packed = e.args[2]
+    return Transition(RESOURCE_GOROUTINE, e.args[0], packed >> 32,
+                      S.WIRE_GO_STATE[packed & 0xFFFFFFFF], "",
+                      e.args[3] if e.typ == S.EV_GO_STATUS_STACK else 0)
+
+
+def _proc_steal(e):
+    a = e.args
+    before = S.PROC_IDLE if a[3] == S.W_PROC_SYSCALL_ABANDONED else S.PROC_RUNNING
+    return Transition(RESOURCE_PROC, a[0], before, S.PROC_IDLE)
+
+
+_G, _P = RESOURCE_GOROUTINE, RESOURCE_PROC
+# wire type -> the StateTransition it describes (event.go StateTransition)
+_TRANSITIONS = {
+    S.EV_GO_START: lambda e: Transition(_G, e.args[0], S.GO_RUNNABLE, S.GO_RUNNING),
+    S.EV_GO_UNBLOCK: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_SWITCH: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_SWITCH_DESTROY: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
+    S.EV_GO_BLOCK: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_WAITING,
+                                        e.table.string(e.args[0]), e.args[1]),
+    S.EV_GO_STOP: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_RUNNABLE,
+                                       e.table.string(e.args[0]), e.args[1]),
+    S.EV_GO_SYSCALL_BEGIN: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_SYSCALL, "",
+                                                e.args[1]),
+    S.EV_GO_SYSCALL_END: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNING),
+    S.EV_GO_SYSCALL_END_BLOCKED: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNABLE),
+    S.EV_GO_CREATE: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_RUNNABLE, "",
+                                         e.args[1]),
+    S.EV_GO_CREATE_BLOCKED: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_WAITING,
+                                                 "", e.args[1]),
+    S.EV_GO_CREATE_SYSCALL: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_SYSCALL),
+    S.EV_GO_DESTROY: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_NOT_EXIST),
+    S.EV_GO_DESTROY_SYSCALL: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_NOT_EXIST),
+    S.EV_GO_STATUS: _go_status,
+    S.EV_GO_STATUS_STACK: _go_status,
+    S.EV_PROC_START: lambda e: Transition(_P, e.args[0], S.PROC_IDLE, S.PROC_RUNNING),
+    S.EV_PROC_STOP: lambda e: Transition(_P, e.p, S.PROC_RUNNING, S.PROC_IDLE),
+    S.EV_PROC_STEAL: _proc_steal,
+    S.EV_PROC_STATUS: lambda e: Transition(_P, e.args[0], e.args[2],
+                                           S.WIRE_PROC_STATE[e.args[1]]),
+}
+
+
+def _transition(e: Event) -> Transition:
+    return _TRANSITIONS[e.typ](e)
+
+
+def range_name(e: Event) -> tuple:
+    """(name, scope kind, scope id) of a range event, as Event.Range()."""
+    t = e.typ
+    if t in (S.EV_STW_BEGIN, S.EV_STW_END):
+        return ("stop-the-world (" + e.table.string(e.args[0]) + ")", RESOURCE_GOROUTINE, e.g)
+    if t in (S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END):
+        return ("GC concurrent mark phase", RESOURCE_NONE, 0)
+    if t in (S.EV_GC_SWEEP_BEGIN, S.EV_GC_SWEEP_ACTIVE, S.EV_GC_SWEEP_END):
+        return ("GC incremental sweep", RESOURCE_PROC,
+                e.args[0] if t == S.EV_GC_SWEEP_ACTIVE else e.p)
+    if t in (S.EV_GC_MARK_ASSIST_BEGIN, S.EV_GC_MARK_ASSIST_ACTIVE, S.EV_GC_MARK_ASSIST_END):
+        return ("GC mark assist", RESOURCE_GOROUTINE,
+                e.args[0] if t == S.EV_GC_MARK_ASSIST_ACTIVE else e.g)
+    raise AssertionError(f"not a range event: {t}")

@@ -1,0 +1,394 @@
+"""Reading a whole trace into one ordered list of events.
+
+Mirrors Go's internal/trace reader.go and batchcursor.go: per generation,
+one cursor per thread walks its batches; a min-heap on the next event's
+time picks which thread goes next, and the ordering decides whether that
+event may advance (if not, the others are tried in time order). Each
+generation starts with a sync event; every event's time is made strictly
+increasing as Go's reader does. A format error stops the read; what was
+read up to the last sync (the last complete generation) is kept, as
+`go tool trace` keeps it, and the error is returned with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reportgen.sources.trace import spec as S
+from reportgen.sources.trace.events import Event
+from reportgen.sources.trace.order import Ordering
+from reportgen.sources.pprof import decode_varints
+from reportgen.sources.trace.wire import (HEADER_SIZE, GenerationReader, TraceFormatError,
+                                          read_header)
+
+
+@dataclass
+class ParsedTrace:
+    """A trace read as go tool trace reads it (cmd/trace main.go parseTrace).
+
+    events: every event up to and including the last sync reached, in order
+    (what go tool trace keeps); all_events: every event handed out before
+    an error (what its goroutine summary saw); error: why reading stopped
+    early ("" for a complete trace); valid_bytes / size: how much of the
+    file the kept events cover; generations: complete generations read.
+    """
+    version: int
+    events: list
+    all_events: list
+    error: str = ""
+    valid_bytes: int = 0
+    size: int = 0
+    generations: int = 0
+    clock_snapshot: tuple | None = None  # (seconds, nanoseconds) wall clock, Go 1.25+
+
+
+class _Cursor:
+    """One thread's events in a generation, decoded up front (batchcursor.go's walk).
+
+    typs/times/starts are parallel lists (type, time in ns, index of the
+    event's first token in `tok`); args are cut from `tok` when the event
+    comes up, as a fresh list the ordering may rewrite.
+    """
+    __slots__ = ("m", "tok", "typs", "times", "starts", "k", "typ", "time", "args")
+
+    def __init__(self, m, tok, typs, times, starts):
+        self.m = m
+        self.tok = tok
+        self.typs = typs
+        self.times = times
+        self.starts = starts
+        self.k = -1
+        self.typ = 0
+        self.time = 0
+        self.args = None
+
+    def next_event(self, gen=None) -> bool:
+        """batchCursor.nextEvent: step to this thread's next event; False when none is left."""
+        k = self.k + 1
+        if k >= len(self.typs):
+            return False
+        self.k = k
+        typ = self.typ = self.typs[k]
+        self.time = self.times[k]
+        i = self.starts[k] + 2
+        n = S.NARGS[typ]
+        args = self.tok[i:i + n]
+        if n < 4:
+            args.extend(_PAD[n])
+        self.args = args
+        return True
+
+
+_PAD = [[0] * (4 - n) for n in range(5)]
+
+
+def _check_varints(b: np.ndarray, ends: np.ndarray):
+    """Go's Uvarint refuses varints longer than 10 bytes or past 64 bits."""
+    if not len(ends):
+        return
+    lengths = np.diff(ends, prepend=-1)
+    if lengths.max() > 10 or (b[ends[lengths == 10]] > 1).any():
+        raise TraceFormatError("found invalid uvarint (overflows 64 bits)")
+
+
+def decode_cursors(gen) -> list:
+    """A _Cursor per thread with events, in the order threads first appear in the file.
+
+    All event batches of the generation are varint streams (a type byte is a
+    one-byte varint), so one vectorized decode serves them all; a Python walk
+    then finds where each event starts from its type's argument count.
+    """
+    ms = list(gen.batches)
+    blobs = [b.data for m in ms for b in gen.batches[m]]
+    if not blobs:
+        return []
+    buf = b"".join(blobs)
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    bends = np.cumsum(sizes)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    if (raw[bends[sizes > 0] - 1] >= 0x80).any():
+        raise TraceFormatError("found invalid uvarint (a batch ends inside one)")
+    try:
+        values, ends = decode_varints(buf)
+    except ValueError as e:
+        raise TraceFormatError(f"found invalid uvarint ({e})") from None
+    _check_varints(raw, ends)
+    tok = values.tolist()
+    bounds = np.searchsorted(ends, bends - 1, side="right").tolist()  # token end of each batch
+    nargs = S.NARGS
+    out = []
+    j = 0
+    t0 = 0
+    for m in ms:
+        starts: list = []
+        seg_starts: list = []  # per batch: (first event index, base time)
+        for b in gen.batches[m]:
+            t1 = bounds[j]
+            j += 1
+            seg_starts.append((len(starts), gen.to_ns(b.time)))
+            i = t0
+            while i < t1:
+                typ = tok[i]
+                n = nargs[typ] if typ < 256 else -2
+                if n < 0:
+                    if n == -2 or typ >= S.NUM_EVENTS:
+                        raise TraceFormatError(f"found invalid event type: {typ}")
+                    raise TraceFormatError(f"found event without a timestamp: type={typ}")
+                starts.append(i)
+                i += 2 + n
+            if i > t1:
+                raise TraceFormatError("found invalid uvarint (an event runs past its batch)")
+            t0 = t1
+        if not starts:
+            continue
+        st = np.array(starts, dtype=np.int64)
+        dts = (values[st + 1].astype(np.float64) * gen.freq).astype(np.int64)
+        times = np.empty(len(st), dtype=np.int64)
+        seg_starts.append((len(starts), 0))
+        for (a, base), (b, _) in zip(seg_starts, seg_starts[1:]):
+            if b > a:
+                times[a:b] = np.cumsum(dts[a:b]) + base
+        out.append(_Cursor(m, tok, [tok[i] for i in starts], times.tolist(), starts))
+    return out
+
+
+# The frontier heap, exactly as batchcursor.go's (ties resolve the same way).
+def _sift_up(h, i):
+    while i > 0 and h[(i - 1) // 2].time > h[i].time:
+        j = (i - 1) // 2
+        h[j], h[i] = h[i], h[j]
+        i = j
+    return i
+
+
+def _sift_down(h, i):
+    n = len(h)
+    while True:
+        m = i
+        mt = h[i].time if i < n else None
+        for c in (2 * i + 1, 2 * i + 2):
+            if c < n and (mt is None or h[c].time < mt):
+                m, mt = c, h[c].time
+        if m == i:
+            return i
+        h[i], h[m] = h[m], h[i]
+        i = m
+
+
+def _heap_update(h, i):
+    if _sift_up(h, i) != i:
+        return
+    _sift_down(h, i)
+
+
+def _heap_remove(h, i):
+    while i > 0:
+        j = (i - 1) // 2
+        h[j], h[i] = h[i], h[j]
+        i = j
+    h[0], h[-1] = h[-1], h[0]
+    h.pop()
+    if h:
+        _sift_down(h, 0)
+
+
+# wire types whose arguments name stacks or strings, which must be in the tables
+_REFERENCES = frozenset(t for t, sp in S.SPECS.items() if sp.timed and (sp.stacks or sp.strings))
+
+
+def _validate_ids(e: Event):
+    if e.typ not in _REFERENCES or e.table is None:
+        return
+    sp = S.SPECS[e.typ]
+    for i in sp.stacks:
+        sid = e.args[i - 1]
+        if sid != 0 and sid not in e.table.stacks:
+            raise TraceFormatError(f"found invalid stack ID {sid} for event {sp.name}")
+    for i in sp.strings:
+        sid = e.args[i - 1]
+        if sid != 0 and sid not in e.table.strings:
+            raise TraceFormatError(f"found invalid string ID {sid} for event {sp.name}")
+
+
+class _Reader:
+    def __init__(self, data: bytes, ver: int):
+        self.ver = ver
+        self.gens = GenerationReader(data, ver)
+        self.order = Ordering(ver)
+        self.gen = None
+        self.frontier = []
+        self.cpu = []
+        self.cpu_i = 0
+        self.last_ts = 0
+        self.syncs = 0
+        self.done = False
+        self.pending_error = None
+
+    def _sync(self, table, ts):
+        self.syncs += 1
+        return Event(S.EV_SYNC_EVENT, ts, S.NO_ID, S.NO_ID, S.NO_ID, [self.syncs, 0, 0, 0], table)
+
+    def _install(self, gen):
+        if gen is None:
+            self.gen = None
+            self.done = True
+            return self._sync(None, self.last_ts)
+        self.gen = gen
+        self.cpu = gen.cpu_samples
+        self.cpu_i = 0
+        for c in decode_cursors(gen):
+            if c.next_event():
+                self.frontier.append(c)
+                _sift_up(self.frontier, len(self.frontier) - 1)
+        return self._sync(gen, gen.to_ns(gen.min_ts))
+
+    def _next_gen(self):
+        if self.pending_error is not None:
+            raise self.pending_error
+        try:
+            gen = self.gens.next()
+        except TraceFormatError as e:
+            self.pending_error = e
+            self.gen = None
+            return self._sync(None, self.last_ts)
+        return self._install(gen)
+
+    def _try_advance(self, i) -> bool:
+        c = self.frontier[i]
+        gen = self.gen
+        if not self.order.advance(c.typ, c.time, c.args, gen, c.m, gen.gen):
+            return False
+        if c.next_event(gen):
+            _heap_update(self.frontier, i)
+        else:
+            _heap_remove(self.frontier, i)
+        return True
+
+    def read(self):
+        """The next event, or None at the end; raises TraceFormatError."""
+        if self.done:
+            return None
+        e = self.order.pop()
+        if e is None:
+            e = self._next_unqueued()
+        if e.typ != S.EV_SYNC_EVENT:
+            _validate_ids(e)
+        if e.time <= self.last_ts:
+            e.time = self.last_ts + 1
+        self.last_ts = e.time
+        return e
+
+    def drain(self, out: list):
+        """Append the current generation's remaining events to `out` (read()'s fast path).
+
+        Returns when the generation is used up (the next read() gives a sync
+        event or None); raises TraceFormatError as read() does, after
+        appending everything handed out before the error.
+        """
+        order = self.order
+        queue = order.queue
+        popleft = queue.popleft
+        advance = order.advance
+        f = self.frontier
+        gen = self.gen
+        if gen is None:
+            return
+        g = gen.gen
+        refs = _REFERENCES
+        append = out.append
+        last = self.last_ts
+        try:
+            while True:
+                if queue:
+                    e = popleft()
+                elif self.cpu_i < len(self.cpu) or not f:
+                    if not f and self.cpu_i >= len(self.cpu):
+                        return
+                    e = self._next_unqueued()
+                else:
+                    c = f[0]
+                    if advance(c.typ, c.time, c.args, gen, c.m, g):
+                        if c.next_event():
+                            _sift_down(f, 0)
+                        else:
+                            _heap_remove(f, 0)
+                        e = popleft()
+                    else:
+                        e = self._next_unqueued()
+                if e.typ in refs:
+                    _validate_ids(e)
+                t = e.time
+                if t <= last:
+                    t = e.time = last + 1
+                last = t
+                append(e)
+        finally:
+            self.last_ts = last
+
+    def _next_unqueued(self):
+        f = self.frontier
+        if not f and self.cpu_i >= len(self.cpu):
+            return self._next_gen()
+        if self.cpu_i < len(self.cpu):
+            s = self.cpu[self.cpu_i]
+            if not f or s[0] < f[0].time:
+                self.cpu_i += 1
+                return Event(S.EV_CPU_SAMPLE, s[0], s[3], s[2], s[1], [s[4], 0, 0, 0], self.gen)
+        if not self._try_advance(0):
+            f.sort(key=lambda c: c.time)
+            for i in range(1, len(f)):
+                if self._try_advance(i):
+                    break
+            else:
+                raise TraceFormatError(f"broken trace: failed to advance: no thread's next event "
+                                       f"can happen (generation {self.gen.gen})")
+        e = self.order.pop()
+        assert e is not None, "advance succeeded but the queue is empty"
+        return e
+
+
+def read_trace(data: bytes) -> ParsedTrace:
+    """Every event of a Go 1.22-1.26 format trace, as go tool trace reads it.
+
+    Raises TraceFormatError for a bad header, a version reportgen does not
+    read, or when no generation at all could be read; a trace that breaks
+    off later comes back with `error` set and the complete part kept.
+    """
+    ver = read_header(data)
+    if ver in S.V1_VERSIONS:
+        raise TraceFormatError(f"a Go 1.{ver} execution trace (the pre-1.22 format)")
+    if ver not in S.VERSION_LAST_EVENT:
+        raise TraceFormatError(f"unknown or unsupported trace version go 1.{ver}")
+    r = _Reader(data, ver)
+    events = []
+    valid_events = 0
+    valid_bytes = HEADER_SIZE
+    error = ""
+    gens = 0
+    snapshot = None
+    while True:
+        try:
+            r.drain(events)
+            e = r.read()
+        except TraceFormatError as exc:
+            error = str(exc)
+            break
+        if e is None:
+            valid_events = len(events)
+            valid_bytes = r.gens.pos
+            break
+        events.append(e)
+        if e.typ == S.EV_SYNC_EVENT:
+            valid_events = len(events)
+            valid_bytes = r.gens.pos if r.pending_error is None else valid_bytes
+            if e.table is not None:
+                gens += 1
+                if snapshot is None and e.table.snap_wall is not None:
+                    snapshot = e.table.snap_wall
+    if valid_events == 0 or gens == 0:
+        raise TraceFormatError(f"no complete generation in the trace: "
+                               f"{error or 'it ends right after the header'}")
+    return ParsedTrace(ver, events[:valid_events], events, error, valid_bytes, len(data),
+                       gens, snapshot)
