@@ -86,6 +86,15 @@ def output_unit(values, total: int, sample_unit: str) -> str:
     return unit or sample_unit
 
 
+def signed_percent(pct: float, digits: int = 1) -> str:
+    """A change in percent with its sign: +1.5%, -12.0%. A change that rounds to
+    zero is +0.0%, never the -0.0% of Python's format for a small negative."""
+    text = f"{pct:+.{digits}f}"
+    if float(text) == 0:
+        text = "+" + text[1:]
+    return text + "%"
+
+
 def percentage(value: int, total: int) -> str:
     """pprof's percentage: unsigned, two decimals, two significant digits below 1%."""
     ratio = abs(value / total) * 100 if total else 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from reportgen.sources.gctrace import GCLog
+from reportgen.units import signed_percent
 
 # When the answers call something out. GC below ~5% of CPU is what the default
 # GOGC=100 costs a typical service; above 10% it is worth tuning.
@@ -379,7 +380,7 @@ def _compare_answer(deltas: list[dict]) -> str:
                        ("stw_ms_max", "the longest pause is {t} ms instead of {b}")):
         d = by.get(name)
         if d:
-            pct = f" ({d['change_pct']:+.0f}%)" if d["change_pct"] is not None else ""
+            pct = f" ({signed_percent(d['change_pct'], 0)})" if d["change_pct"] is not None else ""
             parts.append(what.format(t=num(d["target"]), b=num(d["base"])) + pct)
     return "After the change " + ", ".join(parts) + "."
 

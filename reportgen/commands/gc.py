@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from reportgen.units import signed_percent
+
 
 def register(sub, common):
     p = sub.add_parser("gc", parents=[common], help="summarise GC and scheduler trace logs",
@@ -43,10 +45,11 @@ def format_text(result) -> str:
         out += [result.answer, ""]
         width = max(len(d["label"]) for d in result.deltas) if result.deltas else 0
         for d in result.deltas:
-            change = (f"{d['change_pct']:+.0f}%" if d["change_pct"] is not None
+            change = (signed_percent(d["change_pct"], 0) if d["change_pct"] is not None
                       else f"{d['change']:+g} points" if d["unit"] == "%" else f"{d['change']:+g}")
+            # the unit belongs to the two figures, not to the change (-51%, -3 points)
             out.append(f"  {d['label']:<{width}}  {d['base']:>10.4g} → {d['target']:<10.4g} "
-                       f"{change} {d['unit']}".rstrip())
+                       f"{d['unit']:<5} {change}".rstrip())
         out.append("")
         runs = [("before", result.base), ("after", result.target)]
     else:

@@ -65,7 +65,8 @@ def make_env(theme_dir: Path) -> jinja2.Environment:
     env.filters["bar_width"] = lambda v, total: min(60, round(abs(v) / total * 60)) if total else 0
     env.filters["sign_class"] = lambda v: " pos" if v > 0 else (" neg" if v < 0 else "")
     env.filters["signed_value"] = lambda v, unit, out="auto": units.signed_human(v, unit)
-    env.filters["change"] = lambda d, base: f"{d / abs(base) * 100:+.1f}%" if base else "new"
+    env.filters["change"] = lambda d, base: units.signed_percent(d / abs(base) * 100) if base else "new"
+    env.filters["signed_percent"] = units.signed_percent
     env.filters["change_value"] = lambda d, base: f"{d / abs(base) * 100:.4f}" if base else "1e9"
     env.filters["anchor"] = anchor
     env.filters["name"] = display_name
