@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def positive(text: str) -> int:
@@ -18,3 +19,15 @@ def positive(text: str) -> int:
 def count_or_all(text: str):
     """A positive number, or None for 'all'."""
     return None if text == "all" else positive(text)
+
+
+def fraction(text: str) -> float:
+    """A share of the total such as 0.005: a finite number, not negative (NaN or
+    inf would reach int() in the cutoff and end in a traceback)."""
+    try:
+        f = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number such as 0.005") from None
+    if not math.isfinite(f) or f < 0:
+        raise argparse.ArgumentTypeError("expected a finite number, 0 or more, such as 0.005")
+    return f

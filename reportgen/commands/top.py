@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from reportgen.commands.args import count_or_all
+from reportgen.commands.args import count_or_all, fraction
 
 
 def register(sub, common):
@@ -19,7 +19,7 @@ def register(sub, common):
     t.add_argument("--nodes", type=count_or_all, default=False, metavar="N|all",
                    help="show at most N nodes; 'all' shows every node, untrimmed "
                         "(default: the nodes that pass pprof's cutoff)")
-    t.add_argument("--node-fraction", type=float, default=None, metavar="F",
+    t.add_argument("--node-fraction", type=fraction, default=None, metavar="F",
                    help="drop nodes with cum below F of the total "
                         "(default 0.005, or 0 with --nodes all)")
     t.add_argument("--diff-base", metavar="BASE", help="show target minus BASE, "
