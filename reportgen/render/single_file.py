@@ -171,6 +171,11 @@ def write_single_file(files: dict[str, str], target: Path, title: str = "Profile
     target = Path(os.path.abspath(target))
     if target.is_dir():
         raise UsageError(target, "--single-file needs a file name, this is a directory")
+    if target.exists() and not _is_single_file_report(target):
+        # As a directory target must be empty or a report: a slip such as
+        # --single-file notes.md must not destroy the notes.
+        raise UsageError(target, "exists and is not a single-file reportgen report; "
+                                 "refusing to replace it")
     text = single_file_html(files, title)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -183,3 +188,19 @@ def write_single_file(files: dict[str, str], target: Path, title: str = "Profile
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+SHELL_MARK = b'<iframe id="rg-view" title="Report">'
+
+
+def _is_single_file_report(path: Path) -> bool:
+    """Whether `path` is a regular file that an earlier --single-file build wrote
+    (its shell's iframe opens the file, before the first embedded page)."""
+    from reportgen.sources.files import input_problem
+    if input_problem(path):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return SHELL_MARK in f.read(4096)
+    except OSError:
+        return False
