@@ -479,3 +479,12 @@ def test_answer_names_are_escaped_and_isolated(run_cli, tmp_path):
     assert "<script>alert(1)" not in index and "\u202e" not in index
     lead = re.search(r'<p class="answer lead">(.*?)</p>', index, re.S)[1]
     assert lead.startswith("<bdi>main.&lt;script&gt;alert(1)&lt;/script&gt;\\u202eevil</bdi> holds")
+
+
+def test_normalized_diff_of_equal_durations_states_the_total_once(run_cli):
+    before, after = (ROOT / "examples" / "gateway" / "profiles" / side / "cpu.pb.gz"
+                     for side in ("before", "after"))
+    out = run_cli("diff", before, after, "--normalize", "--mode", "base")
+    assert out.returncode == 0, out.stderr
+    headline = out.stdout.splitlines()[0]
+    assert headline.startswith("Total CPU: ") and headline.count("Total CPU:") == 1

@@ -102,12 +102,18 @@ def test_json_output_shape(run_cli):
 
 
 @pytest.mark.parametrize("breakage, where", [
-    ("corrupt", "cpu.pb.gz"), ("run_yml", "run.yml:2"), ("bench", None)])
+    ("corrupt", "cpu.pb.gz"), ("random", "cpu.pb.gz"), ("run_yml", "run.yml:2"),
+    ("empty", "no evidence in this run"), ("bench", None)])
 def test_bad_run_is_one_line_and_exit_2(run_cli, tmp_path, breakage, where):
     runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
     night = runs / NIGHTS[1]
     if breakage == "corrupt":
         (night / "cpu.pb.gz").write_bytes((night / "cpu.pb.gz").read_bytes()[:200])
+    elif breakage == "random":  # named like a profile, but not gzip nor pprof
+        (night / "cpu.pb.gz").write_bytes(bytes(range(7, 250)) * 3)
+    elif breakage == "empty":  # the night's capture failed: nothing in the directory
+        for f in night.iterdir():
+            f.unlink()
     elif breakage == "run_yml":
         (night / "run.yml").write_text("commit: abc\nauthor: me\n")
     else:   # a file that is no evidence at all is skipped with a note, not an error

@@ -26,3 +26,11 @@ def test_replaces_an_earlier_single_file_report(run_cli, tmp_path):
         r = run_cli("build", some_profile(), "--single-file", out)
         assert r.returncode == 0, r.stderr
     assert out.read_text().startswith("<!doctype html>")
+
+
+def test_single_file_with_an_output_directory_or_flame_files_is_refused(run_cli, tmp_path):
+    for extra in (["-o", tmp_path / "dir"], ["--flame-files"]):
+        r = run_cli("build", some_profile(), "--single-file", tmp_path / "r.html", *extra)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "does not go with" in r.stderr
+        assert not (tmp_path / "r.html").exists() and not (tmp_path / "dir").exists()

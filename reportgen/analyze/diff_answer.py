@@ -88,7 +88,7 @@ def diff_answer(diff) -> Answer:
             m = max(cands, key=lambda m: (abs(delta(m)), m.name))
             names.append(m.name)
             lead.append(f"{label}: {m.name} {said(*scaled(m.base_cum, m.target_cum))}.")
-    if diff.same_duration and not per_unit:
+    if diff.same_duration and not per_unit and not diff.normalize:  # the total comes last
         lead.append(f"Total {what}: {units.human(b_tot, unit)} → {units.human(t_tot, unit)} "
                     f"({total_change}).")
     text = " ".join(lead)

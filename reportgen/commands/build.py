@@ -31,6 +31,10 @@ def run(args) -> int:
 
     if (args.base_count is None) != (args.target_count is None):
         raise UsageError("build", "give both --base-count and --target-count, or neither")
+    if args.single_file and (args.output or args.flame_files):
+        # the single file holds everything: a directory or standalone SVGs would be ignored
+        other = "-o" if args.output else "--flame-files"
+        raise UsageError("build", f"--single-file writes one file; it does not go with {other}")
     counts = (args.base_count, args.target_count) if args.base_count else None
     out = build_from_args(args.inputs, args.output, args.max_decompressed, counts,
                           flame_files=args.flame_files, single_file=args.single_file,

@@ -252,7 +252,9 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
         try:
             loaded = reader.load(f, data, max_decompressed)
         except ProfileError as e:
-            if reader.kind == "profile" and not is_gzip(data):
+            # Binary data that is not pprof is skipped, unless its name says it is a
+            # profile: then the capture broke, and that must fail the job.
+            if reader.kind == "profile" and not is_gzip(data) and not _named_profile(f):
                 run.notes.append(f"{f.name}: skipped, binary data that is not a profile "
                                  f"({e.reason})")
                 continue
@@ -261,7 +263,19 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
         if kind == "profile" and _is_goroutine_profile(loaded):
             kind = "goroutines"
         run.evidence.append(Evidence(kind, f.name, loaded))
+    if not run.evidence:
+        # A night whose capture failed must not pass the gate as "no regression".
+        raise ProfileError(d, "no evidence in this run (no profile, goroutine dump, benchmark "
+                              "output or gctrace log" + (f"; {'; '.join(run.notes)}"
+                                                         if run.notes else "") + ")")
     return run
+
+
+_PROFILE_NAME = re.compile(r"\.(pb|pb\.gz|pprof|prof|prof\.gz)$", re.I)
+
+
+def _named_profile(f: Path) -> bool:
+    return bool(_PROFILE_NAME.search(f.name))
 
 
 def _is_goroutine_profile(profile) -> bool:
