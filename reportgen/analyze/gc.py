@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from reportgen.sources.gctrace import GCLog
+from reportgen.units import plural
 from reportgen.units import signed_percent
 
 # When the answers call something out. GC below ~5% of CPU is what the default
@@ -325,8 +326,9 @@ def _sched_answer(s: SchedSummary) -> tuple[int, str]:
         return (1, f"Run queues hold {s.saturated_min_runnable}+ goroutines with no idle P for "
                    f"{duration(s.saturated_ms / 1000)} (from {num(s.saturated_from_ms / 1000)} s): "
                    f"CPU saturated — more runnable work than {s.gomaxprocs} Ps can run.")
-    return (4, f"Scheduler: Ps idle {s.idle_p_share:.0%} of the time, at most {s.runnable_max} "
-               f"goroutines waiting for a P ({s.samples} samples, GOMAXPROCS {s.gomaxprocs}).")
+    return (4, f"Scheduler: Ps idle {s.idle_p_share:.0%} of the time, at most "
+               f"{plural(s.runnable_max, 'goroutine')} waiting for a P "
+               f"({plural(s.samples, 'sample')}, GOMAXPROCS {s.gomaxprocs}).")
 
 
 # Summary fields compared between two logs: (field, label, unit).

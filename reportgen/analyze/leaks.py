@@ -26,6 +26,7 @@ from reportgen.analyze.graph import Part
 from reportgen.analyze.top import top
 from reportgen.errors import UsageError
 from reportgen.sources.goroutines import Frame, Snapshot
+from reportgen.units import plural
 
 THRESHOLD = 30   # a suspect from here up
 WATCH = 10       # worth a look from here up
@@ -308,7 +309,7 @@ def _score(g: Group, counts: list, pos_growth: int, own) -> Suspect:
         trend = max(0.0, (rising - falling) / steps)
         add(45 * min(1.0, rate / 4) * trend,
             f"grew {counts[0]} → {last} ({rate:+.1f} per snapshot, rising in {rising} of "
-            f"{steps} steps)")
+            f"{plural(steps, 'step')})")
         add(15 * share * min(1.0, rate / 4), f"{share:.0%} of all goroutine growth")
     if g.leaked:
         add(45, f"{g.leaked} marked (leaked) by the runtime: no other goroutine can wake them")
