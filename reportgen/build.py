@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from markupsafe import Markup
@@ -20,7 +21,9 @@ from reportgen.render import pages, profile_pages
 from reportgen.render.flamegraph import flame_svg
 from reportgen.render.function_tables import table_model
 from reportgen.render.site import SiteWriter, anchor, render_notes
-from reportgen.sources import load_profile
+from reportgen.parallel import SerialExecutor, make_executor
+from reportgen.render.writer_spec import task_writer, writer_spec
+from reportgen.sources import load_profile, read_bytes
 from reportgen.sources.files import DEFAULT_MAX_SAMPLES
 
 
@@ -138,7 +141,8 @@ load_bench = lazy("reportgen.sources.bench:load_bench")
 def build_from_args(inputs: list[str], output: str | None, max_decompressed: int,
                     counts: tuple | None = None, flame_files: bool = False,
                     single_file: str | None = None,
-                    max_samples: int = DEFAULT_MAX_SAMPLES) -> Path:
+                    max_samples: int = DEFAULT_MAX_SAMPLES,
+                    jobs: int | None = None, scheduler: str | None = None) -> Path:
     """`reportgen build`: a manifest, bare files, or ./site.yml.
 
     counts: (base, target) units of work for the diffs of a bare build.
@@ -146,6 +150,8 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
     single_file: write the whole report as this one HTML file instead of a
     directory (see reportgen.render.single_file).
     max_samples: --max-samples, unless the manifest sets max_samples.
+    jobs: worker processes for the per-profile work (None: the CPU count, 1: serial);
+    scheduler: a Dask scheduler's address to send that work to instead.
     """
     if not inputs:
         if not Path("site.yml").exists():
@@ -161,10 +167,12 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
         manifest = default_manifest(inputs, output, counts)
         limit = max_decompressed
     if single_file:
-        return build_site(manifest, Path(single_file), limit, flame_files, single=True,
-                          max_samples=max_samples)
-    target = Path(output) if output else Path(manifest.output)
-    return build_site(manifest, target, limit, flame_files, max_samples=max_samples)
+        target = Path(single_file)
+    else:
+        target = Path(output) if output else Path(manifest.output)
+    with make_executor(jobs, scheduler) as executor:
+        return build_site(manifest, target, limit, flame_files, single=bool(single_file),
+                          max_samples=max_samples, executor=executor)
 
 
 def analysis_title(analysis, manifest) -> str:
@@ -196,8 +204,10 @@ def analysis_title(analysis, manifest) -> str:
 
 
 def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool = False,
-               single: bool = False, max_samples: int = DEFAULT_MAX_SAMPLES) -> Path:
-    writer = compose_site(manifest, max_decompressed, flame_files and not single, max_samples)
+               single: bool = False, max_samples: int = DEFAULT_MAX_SAMPLES,
+               executor=None) -> Path:
+    writer = compose_site(manifest, max_decompressed, flame_files and not single, max_samples,
+                          executor)
     if single:
         from reportgen.render.single_file import write_single_file
         return write_single_file(writer.files, target, manifest.title)
@@ -205,11 +215,13 @@ def build_site(manifest, target: Path, max_decompressed: int, flame_files: bool 
 
 
 def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
-                 max_samples: int = DEFAULT_MAX_SAMPLES) -> SiteWriter:
-    """Every page and data file of the manifest's report, not yet written."""
+                 max_samples: int = DEFAULT_MAX_SAMPLES, executor=None) -> SiteWriter:
+    """Every page and data file of the manifest's report, not yet written. Per-profile
+    work runs on `executor` (reportgen.parallel), serially by default; the result
+    does not depend on the executor."""
+    executor = executor or SerialExecutor()
     # Read every input before writing anything: bad input fails fast.
-    profiles = {name: load_profile(entry.path, max_decompressed, max_samples)
-                for name, entry in manifest.profiles.items()}
+    profiles = load_profiles(manifest, (max_decompressed, max_samples), executor)
     if manifest.path is None:
         manifest.analyses.extend(compose(manifest, profiles))
     defaults = {name: entry.sample_index for name, entry in manifest.profiles.items()}
@@ -241,21 +253,11 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
             links[name].append({"href": f"pages/{slug}.html", "title": title})
 
     cards = []
-    for name, entry in manifest.profiles.items():
-        profile = profiles[name]
-        summary = profile_summary(profile, entry.sample_index)
-        parts = [Part(profile, resolve_sample_index(profile, entry.sample_index))]
-        answer = profile_answer(parts[0])
-        home = profile_pages.profile_page(writer, name, entry, profile, summary, parts, answer)
-        links[name].insert(0, {"href": home, "title": "Flame graph and top functions"})
-        card = pages.profile_card(name, entry, profile, summary, answer, links[name])
-        writer.add_data(card["data"], {"name": name, "title": entry.title,
-                                       "labels": entry.labels, "path": Path(entry.path).name,
-                                       "facts": dict(card["facts"]), **summary.as_dict(),
-                                       "answer": answer.as_dict()})
+    for name, (card, answer) in zip(manifest.profiles,
+                                    profile_homes(writer, manifest, profiles, links, executor)):
         cards.append(card)
-        leads.append(Lead(pages.answer_html(answer), f"#profile-{anchor(name)}", entry.title, (
-            LEAD_RANK["profile"], PROFILE_RANK.get(profile.profile_type, 9), len(leads))))
+        leads.append(Lead(pages.answer_html(answer), f"#profile-{anchor(name)}", card["title"], (
+            LEAD_RANK["profile"], PROFILE_RANK.get(profiles[name].profile_type, 9), len(leads))))
     notes = render_notes(manifest.notes) if manifest.notes else ""
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list, lead=lead(leads))
@@ -288,6 +290,58 @@ def _page_lead(analysis, result, profiles, href: str, title: str, position: int)
     elif kind == "gc":
         text = getattr(result, "answer", None) or next(iter(getattr(result, "answers", [])), "")
     return Lead(text, href, title, (LEAD_RANK.get(kind, 99), sub, position))
+def load_profiles(manifest, limits: tuple, executor) -> dict:
+    """Every profile of the manifest by name, in manifest order, read by `executor`'s
+    workers; those that cannot see the caller's files get the bytes.
+    limits: (max_decompressed, max_samples) as load_profile takes them."""
+    entries = list(manifest.profiles.values())
+    jobs = [(e.path, limits, None if executor.shared_files else read_bytes(e.path))
+            for e in entries]
+    loaded = executor.map(_load_task, jobs, [_size(e.path) for e in entries])
+    return dict(zip(manifest.profiles, loaded))
+
+
+def _load_task(job):
+    path, limits, data = job
+    return load_profile(path, *limits, data=data)
+
+
+def profile_homes(writer, manifest, profiles, links, executor) -> list[tuple]:
+    """Each profile's own pages and card data, rendered by `executor`'s workers and
+    merged into `writer` in manifest order; returns (card, answer) per profile."""
+    spec = writer_spec(writer, ship_theme=not executor.shared_files)
+    jobs = [(spec, name, entry, profiles[name], links[name])
+            for name, entry in manifest.profiles.items()]
+    out = []
+    for files, card, answer in executor.map(_profile_home_task, jobs,
+                                            [len(profiles[n].stack_locations) for n in profiles]):
+        writer.files.update(files)
+        out.append((card, answer))
+    return out
+
+
+def _profile_home_task(job):
+    """One profile's page, its callers/callees page and its card (runs in a worker)."""
+    spec, name, entry, profile, links = job
+    writer = task_writer(spec)
+    summary = profile_summary(profile, entry.sample_index)
+    parts = [Part(profile, resolve_sample_index(profile, entry.sample_index))]
+    answer = profile_answer(parts[0])
+    home = profile_pages.profile_page(writer, name, entry, profile, summary, parts, answer)
+    links.insert(0, {"href": home, "title": "Flame graph and top functions"})
+    card = pages.profile_card(name, entry, profile, summary, answer, links)
+    writer.add_data(card["data"], {"name": name, "title": entry.title,
+                                   "labels": entry.labels, "path": Path(entry.path).name,
+                                   "facts": dict(card["facts"]), **summary.as_dict(),
+                                   "answer": answer.as_dict()})
+    return writer.files, card, answer
+
+
+def _size(path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0   # the loader reports it
 
 
 def _profiles_of(analysis) -> list[str]:

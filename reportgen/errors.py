@@ -9,6 +9,11 @@ class ReportgenError(Exception):
         self.path = str(path)
         self.reason = reason
 
+    def __reduce__(self):
+        # Rebuilt from its fields, so it crosses a process boundary (a --jobs
+        # worker, a Dask worker) as the same class with the same message.
+        return type(self), (self.path, self.reason)
+
 
 class ProfileError(ReportgenError):
     """A profile that cannot be read or is malformed."""
@@ -23,6 +28,9 @@ class ManifestError(ReportgenError):
         self.path = str(path)
         self.reason = reason
         self.line = line
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason, self.line)
 
 
 class UsageError(ReportgenError):

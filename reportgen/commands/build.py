@@ -22,6 +22,12 @@ def register(sub, common):
                         "capture of each diff; with --target-count, diffs compare per unit")
     b.add_argument("--target-count", type=positive, metavar="N",
                    help="bare files: units of work during the last capture of each diff")
+    b.add_argument("-j", "--jobs", type=positive, metavar="N",
+                   help="worker processes for per-profile work (default: the CPU count; "
+                        "1: serial); the output is the same for every N")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="send per-profile work to this Dask scheduler (tcp://host:8786); "
+                        "needs pip install 'reportgen[dask]'")
     b.set_defaults(run=run)
 
 
@@ -38,6 +44,7 @@ def run(args) -> int:
     counts = (args.base_count, args.target_count) if args.base_count else None
     out = build_from_args(args.inputs, args.output, args.max_decompressed, counts,
                           flame_files=args.flame_files, single_file=args.single_file,
-                          max_samples=args.max_samples)
+                          max_samples=args.max_samples, jobs=args.jobs,
+                          scheduler=args.scheduler)
     print(f"wrote {out}")
     return 0

@@ -28,12 +28,14 @@ def looks_like_text(data: bytes) -> bool:
 
 
 def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
-                 max_samples: int = DEFAULT_MAX_SAMPLES):
-    """Read one profile file of any supported format (limits: see parse_pprof)."""
+                 max_samples: int = DEFAULT_MAX_SAMPLES, data: bytes | None = None):
+    """Read one profile file of any supported format (limits: see parse_pprof;
+    `data`: its bytes, if already read)."""
     from reportgen.sources.goroutines import detect_goroutine_text, load_goroutines
     from reportgen.sources.pprof import is_gzip, parse_pprof
 
-    data = read_bytes(path)
+    if data is None:
+        data = read_bytes(path)
     if detect_goroutine_text(data):
         return load_goroutines(path, data)
     from reportgen.sources.trace import is_trace
