@@ -1,0 +1,139 @@
+"""Parallel builds: --jobs N and --scheduler (Dask) give the serial build's bytes and errors."""
+
+from __future__ import annotations
+
+import filecmp
+import pickle
+import subprocess
+import sys
+import time
+
+import pytest
+
+from reportgen.errors import ManifestError, ProfileError, ReportgenError, UsageError
+from reportgen.parallel import ProcessExecutor, SerialExecutor, batches
+
+from conftest import ROOT
+
+
+def same_tree(a, b) -> list[str]:
+    """Paths that differ between two directories (missing on either side, or other bytes)."""
+    diff = []
+
+    def walk(c, prefix=""):
+        diff.extend(prefix + n for n in c.left_only + c.right_only + c.funny_files)
+        _, mismatch, errors = filecmp.cmpfiles(c.left, c.right, c.common_files, shallow=False)
+        diff.extend(prefix + n for n in mismatch + errors)
+        for name, sub in c.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+    walk(filecmp.dircmp(a, b))
+    return diff
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler():
+    """A 2-worker Dask LocalCluster on 127.0.0.1 (threads in this process: it starts
+    in a second; the build under test is still a separate client process)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       protocol="tcp://", host="127.0.0.1",
+                                       dashboard_address="127.0.0.1:0")
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def build(run_cli, out, *args):
+    r = run_cli("build", "site.yml", "-o", out, *args, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_example_site_identical_for_jobs_and_dask(run_cli, tmp_path, dask_scheduler):
+    serial = build(run_cli, tmp_path / "j1", "--jobs", "1")
+    for name, args in (("j2", ("--jobs", "2")),
+                       ("dask", ("--scheduler", dask_scheduler))):
+        other = build(run_cli, tmp_path / name, *args)
+        assert same_tree(serial, other) == [], name
+    assert len(list(serial.rglob("*.html"))) > 10
+
+
+BAD = b"\x0a\x05hello\xff\xff"   # a truncated protobuf field: not a profile
+
+
+@pytest.mark.parametrize("where", ["jobs1", "jobs2", "dask"])
+def test_bad_profile_among_good_is_one_line(run_cli, tmp_path, where, request):
+    good = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
+            ROOT / "examples/gateway/profiles/after/cpu.pb.gz",
+            ROOT / "examples/gateway/profiles/after/heap.pb.gz"]
+    bad = tmp_path / "broken.pb.gz"
+    bad.write_bytes(BAD)
+    later_bad = tmp_path / "zz-broken.pb.gz"   # a second bad file: the first one is named
+    later_bad.write_bytes(b"not a profile at all\n")
+    args = {"jobs1": ["--jobs", "1"], "jobs2": ["--jobs", "2"],
+            "dask": ["--scheduler", request.getfixturevalue("dask_scheduler")]}[where]
+    r = run_cli("build", good[0], bad, *good[1:], later_bad, "-o", tmp_path / "out", *args)
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"reportgen: {bad}: "), lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_scheduler_without_distributed_is_one_line(tmp_path):
+    code = ("import sys; sys.modules['distributed'] = None\n"
+            "from reportgen.cli import main\n"
+            f"sys.exit(main(['build', 'site.yml', '-o', {str(tmp_path / 'o')!r}, "
+            "'--scheduler', 'tcp://127.0.0.1:9']))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        "reportgen: --scheduler: needs Dask: pip install 'reportgen[dask]'"]
+
+
+@pytest.mark.parametrize("error", [ProfileError("a.pb.gz", "bad varint"),
+                                   UsageError("--jobs", "no"),
+                                   ManifestError("site.yml", "unknown key", line=4),
+                                   ManifestError("site.yml", "no line")])
+def test_errors_cross_processes_as_themselves(error):
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error)
+    assert (str(back), back.path, back.reason) == (str(error), error.path, error.reason)
+    assert getattr(back, "line", None) == getattr(error, "line", None)
+
+
+@pytest.mark.parametrize("n,workers,max_weight", [(1, 2, None), (3, 2, None), (50, 2, None),
+                                                  (50, 1, None), (1000, 2, 10), (7, 8, None)])
+def test_batches_are_contiguous_and_cover_everything(n, workers, max_weight):
+    weights = [(i * 37) % 11 for i in range(n)]   # zeros too: they still count as one
+    groups = batches(weights, workers, max_weight)
+    assert [i for g in groups for i in g] == list(range(n))
+    assert all(len(g) for g in groups)
+    assert len(groups) == min(n, max(4 * workers, -(-sum(max(1, w) for w in weights)
+                                                   // max_weight) if max_weight else 0))
+
+
+def test_batches_balance_weight():
+    groups = batches([100] + [1] * 99, 1)   # one heavy item: it gets a batch to itself
+    assert groups[0] == range(0, 1)
+    assert len(groups) == 4
+
+
+def _slow_square(x):
+    if x == 3:
+        time.sleep(0.3)   # finishes after the failure of 7 below
+        raise ProfileError(f"p{x}", "first bad one")
+    if x == 7:
+        raise ProfileError(f"p{x}", "second bad one")
+    return x * x
+
+
+def test_process_executor_keeps_order_and_raises_first_failure():
+    with ProcessExecutor(2) as ex:
+        assert ex.map(_slow_square, [9, 1, 5, 2, 8, 4]) == [81, 1, 25, 4, 64, 16]
+        with pytest.raises(ProfileError, match="p3: first bad one"):
+            ex.map(_slow_square, list(range(10)))
+    with pytest.raises(ReportgenError, match="p3: first bad one"):
+        SerialExecutor().map(_slow_square, list(range(10)))
