@@ -11,7 +11,9 @@ Linux covers the child and any descendants it waited for) of every child,
 then prints medians, the reportgen/pprof time ratio, reportgen's peak RSS and
 the size of the generated report.
 
-Targets: ratio <= 0.5, reportgen peak RSS < 1024 MiB.
+Targets: ratio <= 0.10 (issue 15), reportgen peak RSS < 1024 MiB. CPU time
+(user + system) is printed beside wall time: on a shared machine it is the
+steadier of the two.
 
 Stdlib only. See benchmarks/README.md.
 """
@@ -34,7 +36,7 @@ REPO = HERE.parent
 DEFAULT_PROFILE = HERE / "data" / "large.heap.pb.gz"
 MAKE_PROFILE = HERE / "make_large_profile.sh"
 
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.10   # issue 15
 TARGET_RSS_MIB = 1024.0
 
 
@@ -138,13 +140,16 @@ def summarize(results: dict) -> dict:
     r = results["reportgen"]
     if p:
         s["pprof_median_s"] = statistics.median(x["wall_s"] for x in p)
+        s["pprof_median_cpu_s"] = statistics.median(x["cpu_s"] for x in p)
         s["pprof_peak_rss_mib"] = mib(max(x["maxrss_bytes"] for x in p))
     if r:
         s["reportgen_median_s"] = statistics.median(x["wall_s"] for x in r)
+        s["reportgen_median_cpu_s"] = statistics.median(x["cpu_s"] for x in r)
         s["reportgen_peak_rss_mib"] = mib(max(x["maxrss_bytes"] for x in r))
     if p and r:
         s["ratio"] = s["reportgen_median_s"] / s["pprof_median_s"]
         s["ratio_ok"] = s["ratio"] <= TARGET_RATIO
+        s["cpu_ratio"] = s["reportgen_median_cpu_s"] / s["pprof_median_cpu_s"]
         s["rss_ok"] = s["reportgen_peak_rss_mib"] < TARGET_RSS_MIB
     return s
 
@@ -169,6 +174,9 @@ def print_table(profile: Path, runs: int, results: dict, summary: dict, output: 
                      f"   (runs: {_fmt_runs(results['reportgen'])})"))
     if "ratio" in summary:
         rows.append(("ratio reportgen/pprof", f"{summary['ratio']:.2f}   (target <= {TARGET_RATIO}){ok(summary['ratio_ok'])}"))
+        rows.append(("CPU ratio", f"{summary['cpu_ratio']:.2f}   (CPU medians: pprof "
+                     f"{summary['pprof_median_cpu_s']:.2f} s, reportgen "
+                     f"{summary['reportgen_median_cpu_s']:.2f} s)"))
     if "reportgen_peak_rss_mib" in summary:
         rows.append(("reportgen peak RSS", f"{summary['reportgen_peak_rss_mib']:.0f} MiB   "
                      f"(target < {TARGET_RSS_MIB:.0f}){ok(summary.get('rss_ok'))}"))
