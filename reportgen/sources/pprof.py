@@ -286,21 +286,37 @@ def _locations(path, msg, strings, mapping_index, function_index):
     return locations, np.array(ids, dtype=np.uint64)
 
 
+# Samples decoded at a time on the fast path. Splitting records and decoding
+# varints make temporaries of a few hundred bytes per sample; a chunk bounds
+# them (a 1M-sample profile stays under 2 GiB, issue 15) while each numpy
+# step still runs over ~2M location ids.
+SAMPLE_CHUNK = 1 << 16
+
+
 def _samples(path, msg, ntypes, location_ids, vectorised=True):
     """Sample values, stack offsets, location indices (see model.Profile) and each
     sample's raw labels. The vectorised decoder (sources/samples.py) reads Go's
-    encodings; anything else, or vectorised=False, takes the reference path."""
+    encodings, SAMPLE_CHUNK samples at a time; anything else, or vectorised=False,
+    takes the reference path."""
     records = list(msg.sample)
     n = len(records)
+    stack = None
     try:
-        fields = split_records(records) if vectorised else None
-        if fields is not None:
-            ids, ends = decode_varints(fields.loc_buf)
-            stack_lens = _per_sample(ends, fields.loc_bytes)
-            raw_values, ends = decode_varints(fields.val_buf)
-            value_lens = _per_sample(ends, fields.val_bytes)
-            raw_values, labels = raw_values.view(np.int64), fields.labels
+        chunks = []
+        for first in range(0, n if vectorised else 0, SAMPLE_CHUNK):
+            chunk = _fast_chunk(path, records[first:first + SAMPLE_CHUNK], first, ntypes,
+                                location_ids)
+            if chunk is None:   # not Go's encoding: the reference path reads every sample
+                break
+            chunks.append(chunk)
+        if vectorised and len(chunks) * SAMPLE_CHUNK >= n:
+            stack, stack_lens, raw_values, value_lens = (
+                np.concatenate(part) if part else np.zeros(0, np.int64) for part in
+                ([c[i] for c in chunks] for i in range(4)))
+            stack = stack.astype(np.int32, copy=False)
+            labels = list(chain.from_iterable(c[4] for c in chunks))
         else:
+            del chunks
             id_lists, value_lists, labels = reference_fields(records)
             ids = np.fromiter(chain.from_iterable(id_lists), dtype=np.uint64)
             raw_values = np.fromiter(chain.from_iterable(value_lists), dtype=np.int64)
@@ -310,14 +326,36 @@ def _samples(path, msg, ntypes, location_ids, vectorised=True):
         raise ProfileError(path, f"malformed sample ({e})") from None
     except DecodeError:
         raise ProfileError(path, "malformed sample (protobuf decoding failed)") from None
-    if n and (value_lens != ntypes).any():
-        bad = int(np.flatnonzero(value_lens != ntypes)[0])
-        raise ProfileError(path, f"sample {bad} has {value_lens[bad]} values, "
-                                 f"expected {ntypes} (one per sample type)")
+    _check_value_counts(path, value_lens, ntypes, 0)
     values = raw_values.reshape(n, ntypes)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(stack_lens, out=offsets[1:])
-    return values, offsets, _location_indices(path, ids, location_ids), labels
+    if stack is None:
+        stack = _location_indices(path, ids, location_ids)
+    return values, offsets, stack, labels
+
+
+def _fast_chunk(path, records, first, ntypes, location_ids):
+    """Samples first.. (records) on the fast path: location indices, stack lengths,
+    values, value counts, raw labels; None when not in Go's encoding."""
+    fields = split_records(records)
+    if fields is None:
+        return None
+    ids, ends = decode_varints(fields.loc_buf)
+    stack_lens = _per_sample(ends, fields.loc_bytes)
+    del ends
+    raw_values, ends = decode_varints(fields.val_buf)
+    value_lens = _per_sample(ends, fields.val_bytes)
+    _check_value_counts(path, value_lens, ntypes, first)
+    return (_location_indices(path, ids, location_ids), stack_lens, raw_values.view(np.int64),
+            value_lens, fields.labels)
+
+
+def _check_value_counts(path, value_lens, ntypes, first):
+    if len(value_lens) and (value_lens != ntypes).any():
+        bad = int(np.flatnonzero(value_lens != ntypes)[0])
+        raise ProfileError(path, f"sample {first + bad} has {value_lens[bad]} values, "
+                                 f"expected {ntypes} (one per sample type)")
 
 
 def _per_sample(varint_ends: np.ndarray, bytes_per_sample: np.ndarray) -> np.ndarray:
