@@ -112,7 +112,7 @@ class FrameTable:
 class Occurrences(NamedTuple):
     """Every frame of every chosen sample, leaf first, as parallel arrays."""
     node: np.ndarray    # node id
-    sample: np.ndarray  # position in the chosen samples
+    sample: np.ndarray  # int32: position in the chosen samples (widen before arithmetic)
     outer: np.ndarray   # bool: the outermost line of its location (not inlined)
 
 
@@ -128,17 +128,19 @@ def _expansion(profile, table: FrameTable):
     if cached is not None:
         return cached
     locs = profile.stack_locations
-    loc_sample = np.repeat(np.arange(profile.num_samples, dtype=np.int64),
+    # Per frame, int32 (sample and slot numbers are far below 2**31): these arrays
+    # are a profile's largest, 30+ entries per sample, and stay cached.
+    loc_sample = np.repeat(np.arange(profile.num_samples, dtype=np.int32),
                            np.diff(profile.stack_offsets))
     counts = table.loc_count[locs]
     if len(counts) == 0 or counts.max() == 1:
-        slot, sample = table.loc_start[locs], loc_sample
+        slot, sample = table.loc_start[locs].astype(np.int32), loc_sample
         outer = np.ones(len(locs), dtype=bool)
     else:
         # Inlined lines: fill each location's first slot, then its 2nd, 3rd ...
         # only where it has that many (few locations have more than one line).
         first = np.cumsum(counts) - counts
-        slot = np.empty(int(counts.sum()), dtype=np.int64)
+        slot = np.empty(int(counts.sum()), dtype=np.int32)
         slot[first] = table.loc_start[locs]
         for j in range(1, int(counts.max())):
             more = np.flatnonzero(counts > j)
@@ -162,8 +164,8 @@ class StackFrames(NamedTuple):
     table: FrameTable
     occ: Occurrences
     leaf: np.ndarray         # per sample: index of its leaf frame in occ, -1 if no frames
-    pair_node: np.ndarray
-    pair_sample: np.ndarray
+    pair_node: np.ndarray    # int32
+    pair_sample: np.ndarray  # int32
 
 
 def stack_frames(profile, granularity: str = "functions") -> StackFrames:
@@ -179,8 +181,11 @@ def _stack_frames(profile, granularity):
     slot, sample, outer, leaf = _expansion(profile, table)
     occ = Occurrences(table.frames[slot], sample, outer)
     width = max(table.num_nodes, 1)
-    keys = np.sort(occ.sample * width + occ.node)
+    keys = occ.sample.astype(np.int64) * width   # in place from here: one array of temporaries
+    keys += occ.node
+    keys.sort()
     distinct = np.ones(len(keys), dtype=bool)
     distinct[1:] = keys[1:] != keys[:-1]
     keys = keys[distinct]
-    return StackFrames(table, occ, leaf, keys % width, keys // width)
+    return StackFrames(table, occ, leaf, (keys % width).astype(np.int32),
+                       (keys // width).astype(np.int32))

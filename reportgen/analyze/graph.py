@@ -218,7 +218,8 @@ def _first_from_root(pair, sample, npairs, frames) -> np.ndarray:
     if len(rec):
         # Sort (key, reversed position) packed in one int64: the first of each key wins.
         span = len(rec)
-        key = (sample[rec] * npairs + pair[rec]) * span + (span - 1 - np.arange(span))
+        key = ((sample[rec].astype(np.int64) * npairs + pair[rec]) * span
+               + (span - 1 - np.arange(span)))
         key.sort()
         group = key // span
         first = np.concatenate(([True], group[1:] != group[:-1]))
