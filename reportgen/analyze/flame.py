@@ -150,12 +150,13 @@ def _stacks(parts, granularity, space):
         counts = np.bincount(frames.occ.sample, minlength=len(values))
         first = np.cumsum(counts) - counts
         live = values != 0  # pprof skips zero-valued samples entirely
-        nodes.append(ids[frames.occ.node])
+        nodes.append(ids.astype(np.int32)[frames.occ.node])   # one per frame: keep it narrow
         starts.append(first[live] + base)
         lens.append(counts[live])
         vals.append(values[live])
         base += len(frames.occ.node)
-    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, dtype=np.int64)  # noqa: E731
+    def cat(xs):   # one part (the usual case): no copy of its per-frame array
+        return xs[0] if len(xs) == 1 else np.concatenate(xs) if xs else np.zeros(0, np.int64)
     return cat(nodes), cat(starts), cat(lens), cat(vals).astype(np.int64)
 
 

@@ -100,7 +100,7 @@ class FrameTable:
             loc_frames.append(frames)
         self.num_nodes = len(self.keys)
         counts = np.fromiter(map(len, loc_frames), dtype=np.int64, count=len(loc_frames))
-        self.loc_count = counts
+        self.loc_count = counts.astype(np.int32)   # indexed per frame: keep it narrow
         self.loc_start = np.zeros(len(loc_frames) + 1, dtype=np.int64)
         np.cumsum(counts, out=self.loc_start[1:])
         self.frames = np.fromiter((n for fr in loc_frames for n in fr), dtype=np.int64,

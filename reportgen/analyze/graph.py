@@ -182,8 +182,9 @@ def _adjacent(profile, frames) -> np.ndarray:
     key = ("adjacent", frames.table.granularity)
     if key not in profile.cache:
         occ = frames.occ
+        # int32 positions: one per frame, kept for the profile's lifetime.
         profile.cache[key] = np.flatnonzero((occ.sample[:-1] == occ.sample[1:])
-                                            & (occ.node[1:] != occ.node[:-1]))
+                                            & (occ.node[1:] != occ.node[:-1])).astype(np.int32)
     return profile.cache[key]
 
 
