@@ -3,8 +3,8 @@
 
     python benchmarks/bench_fleet.py [--profiles 50] [--stacks 5000] [--runs 2] [--no-dask]
 
-The profiles come from benchmarks/fleet_profiles.py (seeded, kept in
-benchmarks/data/fleet/). Each round runs, one after another: `reportgen
+The profiles are fleet.py's (seeded, service-shaped, CPU and heap in turn),
+kept in benchmarks/data/fleet/. Each round runs, one after another: `reportgen
 build --jobs 1`, `--jobs 2`, `--scheduler` on a 2-worker Dask LocalCluster
 (processes, 127.0.0.1) started by this script, and `go tool pprof -top` on
 each of the files in turn. Printed: median wall and CPU time of each
@@ -31,7 +31,22 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_report import REPO, find_go, run_child  # noqa: E402
-from fleet_profiles import make_fleet  # noqa: E402
+from fleet import make_profile  # noqa: E402
+
+
+def make_fleet(directory: Path, profiles: int, stacks: int, seed: int = 1) -> list[Path]:
+    """fleet.py's profiles (CPU and heap in turn, seeded), kept in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(profiles):
+        kind = "cpu" if i % 2 == 0 else "heap"
+        path = directory / f"{kind}-{i:03d}-{stacks}.pb.gz"
+        if not path.exists():
+            tmp = path.with_name(path.name + ".tmp")
+            make_profile(tmp, kind, stacks, seed * 1000 + i)
+            tmp.replace(path)
+        paths.append(path)
+    return paths
 
 
 def _cpu_self() -> float:

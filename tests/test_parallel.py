@@ -51,12 +51,14 @@ def build(run_cli, out, *args):
 
 
 def test_example_site_identical_for_jobs_and_dask(run_cli, tmp_path, dask_scheduler):
-    serial = build(run_cli, tmp_path / "j1", "--jobs", "1")
+    # --flame-files: workers must write the profile pages' standalone SVGs too.
+    serial = build(run_cli, tmp_path / "j1", "--jobs", "1", "--flame-files")
     for name, args in (("j2", ("--jobs", "2")),
                        ("dask", ("--scheduler", dask_scheduler))):
-        other = build(run_cli, tmp_path / name, *args)
+        other = build(run_cli, tmp_path / name, *args, "--flame-files")
         assert same_tree(serial, other) == [], name
     assert len(list(serial.rglob("*.html"))) > 10
+    assert len(list(serial.glob("flame/profile-*.svg"))) >= 2 * 6
 
 
 BAD = b"\x0a\x05hello\xff\xff"   # a truncated protobuf field: not a profile
