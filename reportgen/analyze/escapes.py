@@ -117,7 +117,7 @@ def _pairs(owner_node, frame_idx, occ_node, values, n, mask, combine=np.add) -> 
     """{owner node: {other node: value}} for the samples in mask (summed, or `combine`d)."""
     if not mask.any():
         return {}
-    key = owner_node[mask] * n + occ_node[frame_idx[mask]]
+    key = owner_node[mask].astype(np.int64) * n + occ_node[frame_idx[mask]]   # node ids: int32
     uniq, inv = np.unique(key, return_inverse=True)
     sums = np.zeros(len(uniq), np.int64)
     combine.at(sums, inv, values[mask])

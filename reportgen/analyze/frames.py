@@ -111,7 +111,7 @@ class FrameTable:
 
 class Occurrences(NamedTuple):
     """Every frame of every chosen sample, leaf first, as parallel arrays."""
-    node: np.ndarray    # node id
+    node: np.ndarray    # int32: node id (widen before arithmetic)
     sample: np.ndarray  # int32: position in the chosen samples (widen before arithmetic)
     outer: np.ndarray   # bool: the outermost line of its location (not inlined)
 
@@ -179,7 +179,7 @@ def stack_frames(profile, granularity: str = "functions") -> StackFrames:
 def _stack_frames(profile, granularity):
     table = FrameTable(profile, granularity)
     slot, sample, outer, leaf = _expansion(profile, table)
-    occ = Occurrences(table.frames[slot], sample, outer)
+    occ = Occurrences(table.frames.astype(np.int32)[slot], sample, outer)
     width = max(table.num_nodes, 1)
     keys = occ.sample.astype(np.int64) * width   # in place from here: one array of temporaries
     keys += occ.node

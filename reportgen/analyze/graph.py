@@ -167,14 +167,19 @@ def _count_pairs(profile, frames, kept_local=None, focus_local=None) -> _Pairs:
         keep = kept_local[node]
         node, sample, outer = node[keep], sample[keep], outer[keep]
         at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
-    if focus_local is not None:
+    if focus_local is not None and not focus_local.all():
         # Counting is per (sample, pair), so other pairs can be left out.
         at = at[focus_local[node[at]] | focus_local[node[at + 1]]]
     width = max(frames.table.num_nodes, 1)
-    distinct, pair = _distinct(node[at + 1] * width + node[at], width * width)
-    first = _first_from_root(pair, sample[at], len(distinct), frames)
-    return _Pairs(distinct // width, distinct % width, pair[first], sample[at][first],
-                  outer[at][first])
+    code = node[at + 1].astype(np.int64)   # in place from here: one entry per call occurrence
+    code *= width
+    code += node[at]
+    distinct, pair = _distinct(code, width * width)
+    del code
+    sample_at = sample[at]
+    first = _first_from_root(pair, sample_at, len(distinct), frames)
+    return _Pairs(distinct // width, distinct % width, pair[first], sample_at[first],
+                  outer[at[first]])
 
 
 def _adjacent(profile, frames) -> np.ndarray:
@@ -193,12 +198,13 @@ def _distinct(code: np.ndarray, size: int):
     if size > 1 << 24:
         # Sorting values and searching beats np.unique(return_inverse), which argsorts.
         distinct = np.unique(code)
-        return distinct, np.searchsorted(distinct, code)
+        return distinct, np.searchsorted(distinct, code).astype(np.int32)
     # A small code space: a dense table beats sorting millions of codes.
+    # int32 indices: one per call occurrence, tens of millions in a big profile.
     seen = np.zeros(size, dtype=bool)
     seen[code] = True
     distinct = np.flatnonzero(seen)
-    lookup = np.zeros(size, dtype=np.int64)
+    lookup = np.zeros(size, dtype=np.int32)
     lookup[distinct] = np.arange(len(distinct))
     return distinct, lookup[code]
 
@@ -225,7 +231,7 @@ def _first_from_root(pair, sample, npairs, frames) -> np.ndarray:
         group = key // span
         first = np.concatenate(([True], group[1:] != group[:-1]))
         keep[rec[span - 1 - key[first] % span]] = True
-    return np.flatnonzero(keep)
+    return np.flatnonzero(keep).astype(np.int32)
 
 
 def total(parts: list[Part]) -> int:
