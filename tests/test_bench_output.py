@@ -109,6 +109,8 @@ def test_bad_input_exits_2(run_cli, name):
 def test_cli_text_and_alpha(run_cli):
     r = run_cli("bench", BEFORE, AFTER, "--alpha", "0.01")
     assert r.returncode == 0 and re.search(r"-59\.79% +\(p=0\.002 n=6\)", r.stdout)
+    # the answer first: the verdict lines come before benchstat's tables
+    assert r.stdout.index("sec/op: ") < r.stdout.index("before: ")
     assert run_cli("bench", BEFORE, AFTER, "--alpha", "2").returncode == 2
 
 

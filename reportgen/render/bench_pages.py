@@ -289,9 +289,9 @@ def _many_pkgs(cmp: BenchComparison) -> bool:
 
 
 def format_text(cmp: BenchComparison) -> str:
-    """benchstat's tables (one per package and unit: its numbers, footnotes and geomean),
-    then the verdicts."""
-    lines = [f"before: {cmp.base}", f"after: {cmp.target}"]
+    """The verdicts first (the answer), then benchstat's tables (one per package and
+    unit: its numbers, footnotes and geomean)."""
+    lines = [*verdicts(cmp), "", f"before: {cmp.base}", f"after: {cmp.target}"]
     lines += [f"{k}: {v}" for k, v in config_lines(cmp)]
     many, pkg = _many_pkgs(cmp), None
     for t in cmp.tables:
@@ -310,7 +310,6 @@ def format_text(cmp: BenchComparison) -> str:
         lines += notes
     notes = footnotes(cmp)
     lines += [""] + notes if notes else []
-    lines += ["", *verdicts(cmp)]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
