@@ -31,3 +31,13 @@ def fraction(text: str) -> float:
     if not math.isfinite(f) or f < 0:
         raise argparse.ArgumentTypeError("expected a finite number, 0 or more, such as 0.005")
     return f
+
+
+def print_json(data, ascii_only: bool = False) -> None:
+    """Every command's `--format json`: indented, one trailing newline. top, peek and
+    diff keep ASCII escapes (their output has always been ASCII); the rest print UTF-8."""
+    import json
+    import sys
+
+    json.dump(data, sys.stdout, indent=1, ensure_ascii=ascii_only)
+    sys.stdout.write("\n")

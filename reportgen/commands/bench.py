@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from reportgen.commands.args import print_json
 
 
 def _fraction(text: str) -> float:
@@ -62,8 +63,7 @@ def run(args) -> int:
         result = compare(base, load_bench(args.new, base.unit_meta), alpha=args.alpha,
                          confidence=confidence)
     if args.format == "json":
-        json.dump(result.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(result.as_dict())
     else:
         sys.stdout.write(format_text(result))
     return 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from reportgen.commands.args import positive
+from reportgen.commands.args import positive, print_json
 
 
 def register(sub, common):
@@ -47,9 +46,7 @@ def run(args) -> int:
                    args.normalize, args.granularity, base_count=args.base_count,
                    target_count=args.target_count)
     if args.format == "json":
-        json.dump({**diff.as_dict(), "answer": diff_answer(diff).as_dict()}, sys.stdout,
-                  indent=1)
-        sys.stdout.write("\n")
+        print_json({**diff.as_dict(), "answer": diff_answer(diff).as_dict()}, ascii_only=True)
         return 0
     sys.stdout.write(diff_answer(diff).text + "\n\n")
     for title, movers in (("Shrank most (cum)", diff.shrank("cum", 10)),

@@ -4,10 +4,9 @@ escape analysis (go build -gcflags=-m, -m=2 or -json=0,DIR)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from reportgen.commands.args import count_or_all
+from reportgen.commands.args import count_or_all, print_json
 
 
 def _mapping(text: str) -> tuple[str, str]:
@@ -61,8 +60,7 @@ def run(args) -> int:
     if args.limit and profile is None:
         result.hints = result.hints[:args.limit]
     if args.format == "json":
-        json.dump(result_dict(result), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(result_dict(result))
     else:
         sys.stdout.write(format_text(result))
     return 0

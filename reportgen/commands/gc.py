@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from reportgen.commands.args import print_json
 
 from reportgen.units import signed_percent
 
@@ -29,8 +30,7 @@ def run(args) -> int:
     runs = [analyze_gc(load_gctrace(path), path) for path in args.logs]
     result = compare_gc(*runs) if len(runs) == 2 else runs[0]
     if args.format == "json":
-        json.dump(result.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(result.as_dict())
     else:
         sys.stdout.write(format_text(result))
     return 0

@@ -4,10 +4,9 @@ culprits, a history site, and a CI gate."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from reportgen.commands.args import positive
+from reportgen.commands.args import positive, print_json
 
 
 def _percent(text: str) -> float:
@@ -92,8 +91,7 @@ def run(args) -> int:
     if args.format == "json":
         data = history.as_dict()
         data["gate"] = {"runs": which, "regressions": len(failing)}
-        json.dump(data, sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(data)
     else:
         sys.stdout.write(format_text(history, failing if args.fail_on_regression else None))
     return 1 if args.fail_on_regression and failing else 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from reportgen.commands.args import print_json
 
 
 def register(sub, common):
@@ -43,8 +44,7 @@ def run(args) -> int:
     for note in notes:
         print(f"reportgen: {note}", file=sys.stderr)
     if args.format == "json":
-        json.dump(report.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report.as_dict())
     else:
         sys.stdout.write(format_text(report, leaks_answer(report)))
     return 1 if args.fail and report.suspects else 0

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from reportgen.commands.args import print_json
 
 
 def register(sub, common):
@@ -38,8 +39,7 @@ def run(args) -> int:
     for warning in overflow_warnings(parts):
         print(f"reportgen: warning: {warning}", file=sys.stderr)
     if args.format == "json":
-        json.dump(result.as_dict(), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(result.as_dict(), ascii_only=True)
         return 0
     profiles = [p.profile for p in parts]
     sys.stdout.write(format_peek(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from reportgen.commands.args import count_or_all, fraction
+from reportgen.commands.args import count_or_all, fraction, print_json
 
 
 def register(sub, common):
@@ -49,8 +48,7 @@ def run(args) -> int:
     edge_fraction = 0.0 if everything else DEFAULT_EDGE_FRACTION
     result = top(parts, args.granularity, args.cum, args.nodes or None, fraction, edge_fraction)
     if args.format == "json":
-        json.dump(result.as_dict(), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json(result.as_dict(), ascii_only=True)
     else:
         profiles = [p.profile for p in parts]
         duration = sum(p.duration_nanos for p in profiles)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from reportgen.commands.args import print_json
 
 
 def register(sub, common):
@@ -33,8 +34,7 @@ def run(args) -> int:
     if report.truncated:
         print(f"reportgen: {args.trace}: truncated: {report.truncated}", file=sys.stderr)
     if args.format == "json":
-        json.dump(report.as_dict(), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(report.as_dict())
     else:
         sys.stdout.write(format_text(report))
     return 0
