@@ -15,12 +15,12 @@ import hashlib
 import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.analyze.history import HistoryOptions, HistoryResult, analyze_history
 from reportgen.errors import ReportgenError
+from reportgen.parallel import cpu_count, make_executor
 from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.runs import find_runs, run_key
 
@@ -197,11 +197,9 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
         todo.append(i)
     args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports)
             for i in todo]
-    if jobs > 1 and len(args) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(args))) as pool:
-            done = list(pool.map(_star, args))
-    else:
-        done = [analyse_run(*a) for a in args]
+    # the same executors as `build --jobs` (reportgen.parallel): results in input order
+    with make_executor(min(jobs, max(len(args), 1))) as executor:
+        done = executor.map(_star, args)
     for i, res in zip(todo, done):
         if "error" in res:
             raise ReportgenError(res["error"]["path"], res["error"]["reason"])
@@ -223,7 +221,7 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     site) and, with a target, compose the run reports and diff pages."""
     from reportgen.manifest import THEMES_DIR
     theme_dir = theme_dir or THEMES_DIR / "default"
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or cpu_count()
     existing = target if target is not None and target.is_dir() else None
     runs, analysed, reused, files, links = collect_runs(paths, existing, jobs, theme_dir,
                                                         max_decompressed, target is not None)
