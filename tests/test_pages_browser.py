@@ -124,7 +124,9 @@ def test_every_name_on_the_calls_page_is_a_working_link(example_site, browser_pa
     callee = want.callees[0].name if want.callees else want.callers[0].name
     section.locator(f'a[href="#fn-{anchor(callee)}"]').first.click()
     assert page.evaluate("location.hash") == f"#fn-{anchor(callee)}"
-    assert "target" in page.locator(f"#fn-{anchor(callee)}").get_attribute("class")
+    # the section is marked on "hashchange", which fires after click() returns
+    page.wait_for_function("id => document.getElementById(id).classList.contains('target')",
+                           arg=f"fn-{anchor(callee)}", timeout=5000)
     assert w.errors == [] and w.outside == []
 
 
