@@ -2,11 +2,13 @@
 process pool) -> reportgen.analyze.history -> the history site.
 
 Incremental: the site keeps each run's numbers in data/history/runs/ID.json
-under a key, the sha256 of the run's files, reportgen's version and the
-theme (reportgen.sources.runs.run_key). The next build re-reads that file,
-and copies the run's own report (runs/ID/) from the earlier site, for every
-run whose key is unchanged; only new or changed runs are analysed. Diff
-pages of flagged runs are kept the same way, keyed by both runs' keys.
+(a reportgen.history_cache entry) under a key, the sha256 of the run's
+files, reportgen's version and the theme (reportgen.sources.runs.run_key).
+The next build re-reads that entry, and hard-links it and the run's own
+report (runs/ID/) from the earlier site, for every run whose key is
+unchanged; only new or changed runs are analysed. Diff pages of flagged
+runs are kept the same way, keyed by both runs' keys, and trend charts by
+what they draw (reportgen.render.history_pages).
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from pathlib import Path
 
 from reportgen.analyze.history import HistoryOptions, HistoryResult, analyze_history
 from reportgen.errors import ReportgenError
+from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, digest, entry_text, \
+    read_entry
 from reportgen.parallel import cpu_count, make_executor
 from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
 from reportgen.sources.runs import find_runs, run_key
-
-CACHE_DIR = "data/history"
-CACHE_VERSION = 3   # of the cache files and of what a run's numbers hold: bump on change
 
 
 @dataclass
@@ -46,9 +47,13 @@ class RunInfo:
                 "report": f"runs/{self.id}/index.html" if self.report else None}
 
     def cache_dict(self) -> dict:
-        return {"version": CACHE_VERSION, "key": self.key, "id": self.id, "meta": self.meta,
-                "notes": self.notes, "evidence": self.evidence, "metrics": self.metrics,
-                "report": self.report}
+        """What the cache keeps of a run (its key is in the entry's header)."""
+        return {"id": self.id, "meta": self.meta, "notes": self.notes,
+                "evidence": self.evidence, "metrics": self.metrics, "report": self.report}
+
+    def cache_text(self) -> str:
+        # keeps key order: reused numbers print the same
+        return json.dumps(self.cache_dict(), indent=1, ensure_ascii=False) + "\n"
 
 
 @dataclass
@@ -60,6 +65,8 @@ class History:
     files: dict = field(default_factory=dict)   # run reports and diffs: path -> text
     links: dict = field(default_factory=dict)   # the same, reused: path -> earlier file
     diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
+    run_cache: EntryCache | None = None     # data/history/runs/: the runs' numbers
+    chart_cache: EntryCache | None = None   # data/history/charts/: set by write_history_site
 
     def as_dict(self) -> dict:
         return {**self.result.as_dict(), "runs": [r.as_dict() for r in self.runs]}
@@ -132,21 +139,20 @@ def _star(args):
 
 # ---- the earlier site --------------------------------------------------------
 
-def _read_cache(target: Path | None) -> dict:
-    """run id -> cache dict, from an earlier history site at `target`."""
-    if target is None:
-        return {}
-    d = target / CACHE_DIR / "runs"
-    out = {}
-    if d.is_dir():
-        for f in sorted(d.glob("*.json")):
-            try:
-                data = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue   # a damaged cache entry is re-analysed, not trusted
-            if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
-                out[data.get("id")] = data
-    return out
+def _cached_run(cache: EntryCache, run_id: str, key: str) -> dict | None:
+    """The earlier site's numbers of a run under `key`, or None: a damaged entry,
+    or one of another version, is re-analysed, not trusted."""
+    text = cache.get(run_id, key)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not (isinstance(data, dict) and data.get("id") == run_id
+            and isinstance(data.get("report"), list)):
+        return None
+    return {**data, "key": key}
 
 
 def _old_files(target: Path, prefix: str, names: list) -> dict | None:
@@ -177,22 +183,24 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
                  max_decompressed: int = DEFAULT_MAX_DECOMPRESSED, with_reports: bool = True):
     """RunInfo per run in order, reusing the earlier site's numbers where the key
     matches; returns (runs, analysed ids, reused ids, files of new run reports,
-    links to the reused ones)."""
+    links to the reused ones, the runs' cache entries)."""
     dirs = find_runs(paths)
     salt = f"{CACHE_VERSION}:" + (_theme_salt(theme_dir) if with_reports else "no-report")
     keys = [run_key(d, salt) for d in dirs]
-    cache = _read_cache(target)
+    cache = EntryCache(target, "runs", ".json")
     results: dict[int, dict] = {}
     files: dict[str, str] = {}
     links: dict[str, Path] = {}
     todo = []
     for i, (d, key) in enumerate(zip(dirs, keys)):
-        hit = cache.get(d.resolve().name)
-        if hit and hit.get("key") == key:
-            old = _old_files(target, f"runs/{hit['id']}", hit.get("report") or [])
+        run_id = d.resolve().name
+        hit = _cached_run(cache, run_id, key)
+        if hit:
+            old = _old_files(target, f"runs/{run_id}", hit["report"])
             if old is not None:
                 results[i] = hit
                 links.update(old)
+                cache.keep(run_id)
                 continue
         todo.append(i)
     args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports)
@@ -209,9 +217,11 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
     runs = [RunInfo(r["id"], str(dirs[i]), r["key"], r["meta"], r["notes"], r["evidence"],
                     r["metrics"], r.get("report") or [])
             for i, r in sorted(results.items())]
+    for i in todo:
+        cache.put(runs[i].id, runs[i].key, runs[i].cache_text())
     analysed = [runs[i].id for i in todo]
     reused = [r.id for i, r in enumerate(runs) if i not in set(todo)]
-    return runs, analysed, reused, files, links
+    return runs, analysed, reused, files, links, cache
 
 
 def build_history(paths: list, target: Path | None, options: HistoryOptions,
@@ -223,10 +233,10 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     theme_dir = theme_dir or THEMES_DIR / "default"
     jobs = jobs or cpu_count()
     existing = target if target is not None and target.is_dir() else None
-    runs, analysed, reused, files, links = collect_runs(paths, existing, jobs, theme_dir,
-                                                        max_decompressed, target is not None)
+    runs, analysed, reused, files, links, cache = collect_runs(
+        paths, existing, jobs, theme_dir, max_decompressed, target is not None)
     result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options)
-    history = History(runs, result, analysed, reused, files, links)
+    history = History(runs, result, analysed, reused, files, links, run_cache=cache)
     if target is not None:
         _add_diffs(history, existing, theme_dir, max_decompressed)
     return history
@@ -267,16 +277,17 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
     from reportgen.manifest import Manifest, ProfileEntry, default_analysis
     by_id = {r.id: r for r in history.runs}
     old = {}
-    if existing is not None:
+    entry = read_entry(existing / DIFFS_ENTRY, DIFFS_KEY) if existing is not None else None
+    if entry is not None:
         try:
-            old = json.loads((existing / CACHE_DIR / "diffs.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            old = json.loads(entry[1])
+        except ValueError:
             old = {}
     kept = {}
     for run_id, base_id, key in flagged_diffs(history):
         run, base = by_id[run_id], by_id[base_id]
         slug = diff_slug(run_id, key)
-        dkey = hashlib.sha256(f"{base.key}\0{run.key}\0{key}".encode()).hexdigest()
+        dkey = digest(base.key, run.key, key)
         entry = old.get(slug) if isinstance(old, dict) else None
         if entry and entry.get("key") == dkey:
             files = _old_files(existing, f"diffs/{slug}", entry.get("files") or [])
@@ -302,6 +313,10 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
     history.diff_cache = kept
 
 
+DIFFS_ENTRY = f"{CACHE_DIR}/diffs.json"
+DIFFS_KEY = digest("diffs")
+
+
 def diff_href(run: str, profile: str) -> str:
     """Where the diff page of a flagged run's profile is: its one analysis page."""
     return f"diffs/{diff_slug(run, profile)}/pages/01-diff.html"
@@ -314,14 +329,18 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
     from reportgen.render.sitedir import write_report
     writer = SiteWriter(theme_dir, title)
     writer.files.update(history.files)
-    for r in history.runs:
-        writer.files[f"{CACHE_DIR}/runs/{r.id}.json"] = json.dumps(
-            r.cache_dict(), indent=1, ensure_ascii=False) + "\n"  # keeps key order: reused
-                                                                  # numbers print the same
-    writer.files[f"{CACHE_DIR}/diffs.json"] = json.dumps(
-        history.diff_cache, indent=1, sort_keys=True) + "\n"
-    history_pages(writer, history, notes)
-    return write_report(target, writer.files, history.links)
+    links = dict(history.links)
+    if history.run_cache is not None:
+        writer.files.update(history.run_cache.files)
+        links.update(history.run_cache.links)
+    writer.files[DIFFS_ENTRY] = entry_text(DIFFS_KEY, json.dumps(
+        history.diff_cache, indent=1, sort_keys=True) + "\n")
+    earlier = target if target.is_dir() else None
+    history.chart_cache = EntryCache(earlier, "charts", ".svg")
+    history_pages(writer, history, notes, history.chart_cache)
+    links.update(history.chart_cache.links)
+    writer.files.update(history.chart_cache.files)
+    return write_report(target, writer.files, links)
 
 
 # ---- the manifest form -------------------------------------------------------

@@ -8,10 +8,9 @@ compute new ones.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
-
-import pygal
-from pygal.style import Style
 
 from reportgen.analyze.history import is_time_unit
 from reportgen.render.bench_pages import fmt_value
@@ -19,13 +18,17 @@ from reportgen.render.charts import clean_svg, shorten
 
 # Band, median, regression, improvement: the diff flame graph's red, a green
 # for better (the theme's), a light fill for the confidence band.
-_TREND = Style(
+_TREND_STYLE = dict(
     background="transparent", plot_background="transparent",
     foreground="#7d8790", foreground_strong="#7d8790", foreground_subtle="#7d879055",
     colors=("#9ec3ee", "#3b7dd8", "#b2182b", "#1a7f37"), opacity=".55", opacity_hover=".7",
     font_family="system-ui, sans-serif", title_font_size=14, label_font_size=10,
     major_label_font_size=10, value_font_size=10, tooltip_font_size=11,
     legend_font_size=11)
+# No legend (the page explains the marks once): pygal colours series by
+# position, so every chart adds the same four, empty or not.
+_TREND_CHART = dict(width=480, height=270, margin=8, show_legend=False, dots_size=2.5,
+                    include_x_axis=False)
 MAX_SHOWN = 8        # answer sentences and culprits shown per line
 
 
@@ -198,14 +201,29 @@ def _axis(ids: list) -> dict:
                 xrange=(-0.3, max(len(ids) - 0.7, 0.7)))
 
 
+@functools.lru_cache(maxsize=1)
+def _trend_style():
+    from pygal.style import Style   # pygal only when a chart is drawn, not found cached
+    return Style(**_TREND_STYLE)
+
+
+def trend_key(chart_id: str, series, ids: list, regressed: set, improved: set) -> str:
+    """The cache key of a trend chart: exactly what trend_chart draws (the series,
+    the runs on the axis, the marks, the chart's options), with reportgen's
+    version (reportgen.history_cache.digest)."""
+    from reportgen.history_cache import digest
+    return digest("trend", chart_id, json.dumps(
+        [series.as_dict(), ids, sorted(regressed), sorted(improved), _TREND_CHART,
+         _TREND_STYLE], sort_keys=True, ensure_ascii=False))
+
+
 def trend_chart(chart_id: str, series, ids: list, regressed: set, improved: set):
     """Median per run with the band of its confidence interval; regressions
     and improvements marked on their runs."""
+    import pygal
+
     index = {run: i for i, run in enumerate(ids)}
-    # No legend (the page explains the marks once): pygal colours series by
-    # position, so every chart adds the same four, empty or not.
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_TREND, width=480, height=270,
-                     margin=8, show_legend=False, dots_size=2.5, include_x_axis=False,
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_trend_style(), **_TREND_CHART,
                      value_formatter=lambda v: value_text(v, series.unit), **_axis(ids))
     chart.title = shorten(series.metric, 60)
     band = [p for p in series.points if p.lo is not None]
@@ -264,8 +282,20 @@ def _change_rows(history, changes) -> list:
              "culprits": culprit_text(c)} for c in changes]
 
 
-def history_pages(writer, history, notes: str | None = None):
-    """index.html (the history) and data/history.json."""
+def _trend_svg(cache, chart_id: str, series, ids: list, regressed: set, improved: set):
+    """A trend chart's SVG: from the earlier site's cache when it draws the same,
+    else drawn (and cached)."""
+    from markupsafe import Markup
+    if cache is None:
+        return trend_chart(chart_id, series, ids, regressed, improved)
+    key = trend_key(chart_id, series, ids, regressed, improved)
+    return Markup(cache.cached(key, key, lambda: str(
+        trend_chart(chart_id, series, ids, regressed, improved))))
+
+
+def history_pages(writer, history, notes: str | None = None, charts=None):
+    """index.html (the history) and data/history.json. `charts`: a
+    reportgen.history_cache.EntryCache of trend charts (None: draw them all)."""
     from markupsafe import Markup
 
     from reportgen.history_site import diff_href, flagged_diffs
@@ -280,8 +310,8 @@ def history_pages(writer, history, notes: str | None = None):
     for c in result.improvements:
         improved.setdefault(c.series, set()).add(c.run)
     charts = [{"id": f"trend-{anchor(s.key)}", "series": s, "note": s.note,
-               "svg": trend_chart(f"trend-{i}", s, ids, regressed.get(s.key, set()),
-                                  improved.get(s.key, set()))}
+               "svg": _trend_svg(charts, f"trend-{i}", s, ids, regressed.get(s.key, set()),
+                                 improved.get(s.key, set()))}
               for i, s in enumerate(result.series)]
     flagged_by_fn = {}
     for c in result.regressions:
