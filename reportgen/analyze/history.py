@@ -48,7 +48,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from reportgen.analyze.benchstat import ALPHA, CONFIDENCE, compare_row, median, summarize
+from reportgen.analyze.benchstat import ALPHA, CONFIDENCE, compare_row, median, quantile, \
+    summarize
 from reportgen.gocode import family, is_program_code, package_of
 
 DEFAULT_BASELINE = 3
@@ -248,12 +249,43 @@ def _shares(profile: dict) -> dict:
 
 def _with_shares(runs: list) -> list:
     """Copies of the runs whose profiles carry their shares, computed once: every
-    run is in several windows. The caller's dicts are left as they were."""
+    run is in several windows. They share one memo of window medians (see
+    _window_medians). The caller's dicts are left as they were."""
     out = []
+    memo: dict = {}
     for r in runs:
         m = r["metrics"]
-        profiles = [{**p, "_shares": _shares(p)} for p in m["profiles"]]
+        profiles = [{**p, "_shares": _shares(p), "_memo": memo} for p in m["profiles"]]
         out.append({**r, "metrics": {**m, "profiles": profiles}})
+    return out
+
+
+def _share_median(values: list) -> float:
+    """benchstat's median (R8) of shares: finite floats, so a plain sort orders
+    them as sort_values does."""
+    return quantile(sorted(values), 0.5)
+
+
+_NO_SHARE = (0.0, 0.0)
+
+
+def _window_medians(profiles: list, window: list) -> dict:
+    """function -> (median flat %, median cum %) over the window's profiles, a
+    function absent from a run counting as 0 there (absent from all: 0, which
+    is what a lookup's default gives too). Every window is asked for by several
+    runs and rules: computed once per analysis (the memo _with_shares adds)."""
+    memo = profiles[window[0]].get("_memo")
+    key = tuple(id(profiles[j]) for j in window)   # the profiles live as long as the memo
+    if memo is not None and key in memo:
+        return memo[key]
+    past = [_shares(profiles[j]) for j in window]
+    out = {}
+    for name in set().union(*past):
+        values = [s.get(name, _NO_SHARE) for s in past]
+        out[name] = (_share_median([v[0] for v in values]),
+                     _share_median([v[1] for v in values]))
+    if memo is not None:
+        memo[key] = out
     return out
 
 
@@ -293,19 +325,22 @@ def share_moves(profiles: list, i: int, window: list, names=None, scale: float =
     (the growth expected from the other functions' shrinking)."""
     now = _shares(profiles[i])
     past = [_shares(profiles[j]) for j in window]
+    medians = _window_medians(profiles, window)
     counted = profiles[i].get("samples") and all(profiles[j].get("samples") for j in window)
     if names is None:
-        names = sorted(set(now) | {n for s in past for n in s})
+        names = sorted(set(now) | set(medians))
+    if counted:
+        n1 = sum(profiles[j]["samples"] for j in window)
+        n2 = profiles[i]["samples"]
+        weights = [(s, profiles[j]["samples"]) for s, j in zip(past, window)]
     out = []
     for name in names:
-        after = now.get(name, (0.0, 0.0))[1]
-        before = median([s.get(name, (0.0, 0.0))[1] for s in past])
+        after = now.get(name, _NO_SHARE)[1]
+        before = medians.get(name, _NO_SHARE)[1]
         p = None
         if counted:
-            n1 = sum(profiles[j]["samples"] for j in window)
-            k1 = min(n1, scale * sum(s.get(name, (0.0, 0.0))[1] / 100 * profiles[j]["samples"]
-                                     for s, j in zip(past, window)))
-            n2 = profiles[i]["samples"]
+            k1 = min(n1, scale * sum(s.get(name, _NO_SHARE)[1] / 100 * samples
+                                     for s, samples in weights))
             p = two_proportion_p(k1, n1, after / 100 * n2, n2)
         out.append((name, before, after, p))
     return out
@@ -421,10 +456,10 @@ def moved_away(profiles: list, i: int, window: list) -> float:
     add up to the total, so when some functions shrink, every other one's
     share grows by the factor 1 / (1 - moved) without its cost changing."""
     now = _shares(profiles[i])
-    past = [_shares(profiles[j]) for j in window]
-    names = sorted(set(now) | {n for s in past for n in s})  # a fixed order: the same sum
-    lost = sum(max(0.0, median([s.get(n, (0.0, 0.0))[0] for s in past])
-                   - now.get(n, (0.0, 0.0))[0]) for n in names)
+    medians = _window_medians(profiles, window)
+    names = sorted(set(now) | set(medians))  # a fixed order: the same sum
+    lost = sum(max(0.0, medians.get(n, _NO_SHARE)[0] - now.get(n, _NO_SHARE)[0])
+               for n in names)
     return min(lost / 100, 0.99)
 
 
@@ -445,7 +480,8 @@ def _detect_shares(runs, opts, out):
             grown = []
             for move in moves:
                 name = move[0]
-                own = _window(present, i, opts.baseline, start.get(name, 0))
+                first = start.get(name, 0)   # the window, unless a change of name's is in it
+                own = window if first <= window[0] else _window(present, i, opts.baseline, first)
                 if not own:
                     continue
                 if tuple(own) not in moved:
