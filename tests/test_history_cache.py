@@ -1,0 +1,163 @@
+"""The history site's incremental cache: an incremental build writes exactly
+what a full build of the same runs writes, re-analyses only new or changed
+runs, redraws only the trend charts whose data changed, and ignores cache
+entries of another reportgen version or damaged ones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import reportgen
+from reportgen.analyze.history import HistoryOptions
+from reportgen.history_cache import CACHE_DIR, entry_text, read_entry
+from reportgen.history_site import build_history, write_history_site
+from reportgen.manifest import THEMES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = ROOT / "examples" / "nightly" / "runs"
+NIGHTS = sorted(p.name for p in RUNS.iterdir()) if RUNS.is_dir() else []
+BAD = "2026-11-05"
+THEME = THEMES_DIR / "default"
+TITLE = "Nightly"
+
+pytestmark = pytest.mark.skipif(len(NIGHTS) < 6, reason="needs examples/nightly/runs")
+
+
+def tree(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def build(runs: Path, site: Path, title: str = TITLE, **options):
+    history = build_history([str(runs)], site, HistoryOptions(**options), jobs=1,
+                            theme_dir=THEME)
+    write_history_site(history, site, title, THEME)
+    return history
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """Nights 3 to 6 built in full, and nights 3 to 5 built, then night 6 added
+    to that site: (runs dir, full site, incremental site, the incremental build)."""
+    base = tmp_path_factory.mktemp("cache")
+    runs = base / "runs"
+    for night in NIGHTS[2:5]:
+        shutil.copytree(RUNS / night, runs / night)
+    incremental = base / "incremental"
+    build(runs, incremental)
+    shutil.copytree(RUNS / NIGHTS[5], runs / NIGHTS[5])
+    added = build(runs, incremental)
+    full = base / "full"
+    build(runs, full)
+    return runs, full, incremental, added
+
+
+def test_adding_a_night_equals_a_full_build(sites):
+    runs, full, incremental, added = sites
+    assert tree(incremental) == tree(full)
+    assert added.analysed == [NIGHTS[5]] and added.reused == NIGHTS[2:5]
+    # Every trend chart has the new night on its axis: all are drawn again.
+    assert len(added.chart_cache.made) == len(added.result.series) > 5
+    assert added.chart_cache.reused == []
+    # The flagged night's diff page is carried over, not built again.
+    assert any(p.startswith(f"diffs/{BAD}-vs-window-") for p in added.links)
+    assert not any(p.startswith(f"diffs/{BAD}-") for p in added.files)
+
+
+def test_an_unchanged_rebuild_draws_and_analyses_nothing(sites, tmp_path):
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    again = build(runs, site)
+    assert again.analysed == [] and again.files == {}
+    assert again.chart_cache.made == [] and again.run_cache.made == []
+    assert len(again.chart_cache.reused) == len(again.result.series)
+    assert tree(site) == tree(full)
+    # Another title changes the index only.
+    retitled = build(runs, site, title="Other")
+    assert retitled.analysed == [] and retitled.chart_cache.made == []
+    changed = {k for k, v in tree(site).items() if tree(full).get(k) != v}
+    assert changed == {"index.html"}
+
+
+def test_a_changed_night_redraws_only_the_charts_it_moves(sites, tmp_path):
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    changed_runs = tmp_path / "runs"
+    shutil.copytree(runs, changed_runs)
+    # A second GC log line changes the oldest night's GC figures, not its benchmarks
+    # or profiles.
+    log = changed_runs / NIGHTS[2] / "gctrace.log"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:len(lines) // 2]))
+    again = build(changed_runs, site)
+    assert again.analysed == [NIGHTS[2]]
+    before = {s.key: s.as_dict() for s in _added.result.series}
+    moved = [i for i, s in enumerate(again.result.series) if before.get(s.key) != s.as_dict()]
+    assert moved and all(s.key.startswith("gc") for i, s in enumerate(again.result.series)
+                         if i in moved)
+    assert len(again.chart_cache.made) == len(moved) < len(again.result.series)
+    fresh = tmp_path / "fresh"
+    build(changed_runs, fresh)
+    assert tree(site) == tree(fresh)
+
+
+def _damage(path: Path, change):
+    head, _, body = path.read_bytes().partition(b"\n")
+    head, body = change(json.loads(head), body)
+    path.write_bytes(json.dumps(head, sort_keys=True).encode() + b"\n" + body)
+
+
+def test_damaged_entries_and_other_versions_are_not_trusted(sites, tmp_path):
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    cache = site / CACHE_DIR
+    # Still valid JSON, but not what was written: the checksum no longer matches.
+    entry = cache / "runs" / f"{NIGHTS[3]}.json"
+    _damage(entry, lambda h, b: (h, b.replace(b'"value": ', b'"value": 1', 1)))
+    # Written by another reportgen version: the header says so.
+    _damage(cache / "runs" / f"{NIGHTS[4]}.json", lambda h, b: ({**h, "reportgen": "0.0.1"}, b))
+    chart = sorted((cache / "charts").iterdir())[0]
+    _damage(chart, lambda h, b: (h, b.replace(b"<svg", b"<svg data-x=\"1\"", 1)))
+    (cache / "diffs.json").write_text((cache / "diffs.json").read_text()[:-20])
+    again = build(runs, site)
+    assert again.analysed == [NIGHTS[3], NIGHTS[4]]
+    assert again.chart_cache.made == [chart.name.removesuffix(".svg")]
+    assert any(p.startswith(f"diffs/{BAD}-vs-window-") for p in again.files)
+    assert tree(site) == tree(full)
+
+
+def test_another_reportgen_version_rebuilds_everything(sites, tmp_path, monkeypatch):
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    monkeypatch.setattr(reportgen, "__version__", "99.0.0")
+    again = build(runs, site)
+    assert again.analysed == NIGHTS[2:6] and again.reused == []
+    assert again.chart_cache.reused == [] and again.run_cache.reused == []
+
+
+def test_read_entry_checks_format_version_key_and_checksum(tmp_path):
+    path = tmp_path / "entry"
+    path.write_text(entry_text("k1", "payload\n"))
+    assert read_entry(path, "k1") == ("k1", "payload\n")
+    assert read_entry(path) == ("k1", "payload\n")
+    assert read_entry(path, "k2") is None
+    assert read_entry(tmp_path / "missing", "k1") is None
+    text = path.read_text()
+    for broken in (text[:-1], text.replace("payload", "paylaod"), "payload\n", "",
+                   text.replace('"cache": ', '"cache": 1'), "[1]\npayload\n"):
+        path.write_text(broken)
+        assert read_entry(path, "k1") is None, broken
+    header = {"cache": json.loads(text.partition("\n")[0])["cache"], "key": "k1",
+              "reportgen": reportgen.__version__,
+              "sha256": hashlib.sha256(b"\xff\n").hexdigest()}
+    path.write_bytes(json.dumps(header).encode() + b"\n\xff\n")   # not UTF-8
+    assert read_entry(path, "k1") is None
