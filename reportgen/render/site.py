@@ -124,9 +124,13 @@ def render_notes(text: str) -> str:
     """
     import markdown  # only reports with notes pay for Markdown and nh3
     import nh3
+    from markdown.extensions.fenced_code import FencedCodeExtension
     from markdown.extensions.tables import TableExtension
 
-    md = markdown.Markdown(extensions=[TableExtension(use_align_attribute=True), "fenced_code"])
+    # Extensions as objects: a name would make Markdown scan every installed
+    # package's entry points (importlib.metadata) to find it.
+    md = markdown.Markdown(extensions=[TableExtension(use_align_attribute=True),
+                                       FencedCodeExtension()])
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     return nh3.clean(md.convert(text), tags=NOTE_TAGS, attributes=NOTE_ATTRIBUTES,
