@@ -1,8 +1,10 @@
 """Commands import what they use, when they use it: `top` on a profile loads no chart,
 Markdown, template or YAML library; a one-profile build draws no chart and renders no
-notes, so it loads neither pygal nor Markdown; `bench` reads no protobuf."""
+notes, so it loads neither pygal nor Markdown; `bench` reads no protobuf; a history
+site rebuilt with no new run takes its charts from its cache and loads no pygal."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,16 @@ def test_markdown_is_there_when_the_notes_need_it(tmp_path, notes):
         "analyses": [{"kind": "flame", "profile": "cpu"}]}))
     loaded = modules_after("build", site, "-o", tmp_path / "out")
     assert ("markdown" in loaded) == notes
+
+
+def test_an_unchanged_history_rebuild_draws_no_chart(tmp_path):
+    nights = ROOT / "examples" / "nightly" / "runs"
+    if not nights.is_dir():
+        pytest.skip("needs examples/nightly/runs")
+    runs = tmp_path / "runs"
+    for night in sorted(nights.iterdir())[:2]:
+        shutil.copytree(night, runs / night.name)
+    first = modules_after("history", runs, "-o", tmp_path / "site", "--jobs", "1")
+    assert "pygal" in first
+    again = modules_after("history", runs, "-o", tmp_path / "site", "--jobs", "1")
+    assert not again & {"pygal", "markdown", "scipy"}
