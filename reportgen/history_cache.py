@@ -17,6 +17,7 @@ Entries:
     runs/ID.json        a run's numbers (reportgen.history_site.RunInfo.cache_dict)
     charts/KEY.svg      a trend chart (reportgen.render.history_pages.trend_chart)
     diffs.json          the flagged runs' diff pages and their keys
+    pages/index.json    what the index, data/history.json and the assets were made of
 """
 
 from __future__ import annotations

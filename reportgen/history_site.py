@@ -67,6 +67,7 @@ class History:
     diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
     run_cache: EntryCache | None = None     # data/history/runs/: the runs' numbers
     chart_cache: EntryCache | None = None   # data/history/charts/: set by write_history_site
+    page_cache: EntryCache | None = None    # data/history/pages/: the index, the same
 
     def as_dict(self) -> dict:
         return {**self.result.as_dict(), "runs": [r.as_dict() for r in self.runs]}
@@ -156,16 +157,19 @@ def _cached_run(cache: EntryCache, run_id: str, key: str) -> dict | None:
 
 
 def _old_files(target: Path, prefix: str, names: list) -> dict | None:
-    """prefix/name -> its path in the earlier site, for each name; None if any is gone.
+    """prefix/name -> its path in the earlier site, for each name; None if any is gone
+    (or is not a plain relative path).
 
     The new site hard-links them: a reused run's report is neither read nor
     written again."""
     out = {}
     for name in names:
-        path = target / prefix / name
-        if Path(name).is_absolute() or ".." in Path(name).parts or not path.is_file():
+        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
             return None
-        out[f"{prefix}/{name}"] = path
+        path = target / prefix / name
+        if not path.is_file():
+            return None
+        out[f"{prefix}/{name}" if prefix else name] = path
     return out
 
 
@@ -217,7 +221,7 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
     runs = [RunInfo(r["id"], str(dirs[i]), r["key"], r["meta"], r["notes"], r["evidence"],
                     r["metrics"], r.get("report") or [])
             for i, r in sorted(results.items())]
-    for i in todo:
+    for i in todo if with_reports else ():   # a site to write: it keeps the new numbers
         cache.put(runs[i].id, runs[i].key, runs[i].cache_text())
     analysed = [runs[i].id for i in todo]
     reused = [r.id for i, r in enumerate(runs) if i not in set(todo)]
@@ -322,25 +326,74 @@ def diff_href(run: str, profile: str) -> str:
     return f"diffs/{diff_slug(run, profile)}/pages/01-diff.html"
 
 
+def _index_key(history: History, title: str, notes: str | None, theme_dir: Path) -> str:
+    """What the index, data/history.json and the theme's assets are made of: the
+    runs in order (ids and keys: their numbers, reports and metadata), the
+    options, the title, the notes and the theme."""
+    return digest("index", json.dumps(history.result.options.as_dict(), sort_keys=True),
+                  title, notes or "", _theme_salt(theme_dir),
+                  *[f"{r.id}\0{r.key}" for r in history.runs])
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _kept_index(pages: EntryCache, key: str, charts: EntryCache) -> dict | None:
+    """The earlier site's index files ({path: earlier file}) when it was made of
+    the same (`key`), its files are as that build wrote them and its charts
+    are still cached; else None (the index is rendered again)."""
+    text = pages.get("index", key)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        files, chart_keys = dict(data["files"]), list(data["charts"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    out = _old_files(pages.earlier, "", list(files))
+    if out is None or any(_sha(out[rel].read_bytes()) != sha for rel, sha in files.items()):
+        return None
+    if any(not isinstance(k, str) or charts.get(k, k) is None for k in chart_keys):
+        return None
+    for k in chart_keys:
+        charts.keep(k)
+    pages.keep("index")
+    return out
+
+
 def write_history_site(history: History, target: Path, title: str, theme_dir: Path,
                        notes: str | None = None) -> Path:
-    from reportgen.render.history_pages import history_pages
-    from reportgen.render.site import SiteWriter
+    """Write the history site: the index (rendered, or kept from the earlier site
+    when nothing it shows changed), the run reports and diffs, the cache."""
     from reportgen.render.sitedir import write_report
-    writer = SiteWriter(theme_dir, title)
-    writer.files.update(history.files)
+    files = dict(history.files)
     links = dict(history.links)
     if history.run_cache is not None:
-        writer.files.update(history.run_cache.files)
+        files.update(history.run_cache.files)
         links.update(history.run_cache.links)
-    writer.files[DIFFS_ENTRY] = entry_text(DIFFS_KEY, json.dumps(
+    files[DIFFS_ENTRY] = entry_text(DIFFS_KEY, json.dumps(
         history.diff_cache, indent=1, sort_keys=True) + "\n")
     earlier = target if target.is_dir() else None
-    history.chart_cache = EntryCache(earlier, "charts", ".svg")
-    history_pages(writer, history, notes, history.chart_cache)
-    links.update(history.chart_cache.links)
-    writer.files.update(history.chart_cache.files)
-    return write_report(target, writer.files, links)
+    history.chart_cache = charts = EntryCache(earlier, "charts", ".svg")
+    history.page_cache = pages = EntryCache(earlier, "pages", ".json")
+    key = _index_key(history, title, notes, theme_dir)
+    kept = _kept_index(pages, key, charts)
+    if kept is not None:
+        links.update(kept)
+    else:
+        from reportgen.render.history_pages import history_pages
+        from reportgen.render.site import SiteWriter
+        writer = SiteWriter(theme_dir, title)
+        history_pages(writer, history, notes, charts)
+        files.update(writer.files)
+        pages.put("index", key, json.dumps(
+            {"files": {rel: _sha(text.encode()) for rel, text in writer.files.items()},
+             "charts": sorted(charts.made + charts.reused)}, indent=1, sort_keys=True) + "\n")
+    for cache in (charts, pages):
+        files.update(cache.files)
+        links.update(cache.links)
+    return write_report(target, files, links)
 
 
 # ---- the manifest form -------------------------------------------------------

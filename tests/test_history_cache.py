@@ -77,12 +77,14 @@ def test_an_unchanged_rebuild_draws_and_analyses_nothing(sites, tmp_path):
     assert again.analysed == [] and again.files == {}
     assert again.chart_cache.made == [] and again.run_cache.made == []
     assert len(again.chart_cache.reused) == len(again.result.series)
+    assert again.page_cache.reused == ["index"] and again.page_cache.made == []
     assert tree(site) == tree(full)
-    # Another title changes the index only.
+    # Another title: the index is rendered again (its charts come from the cache).
     retitled = build(runs, site, title="Other")
     assert retitled.analysed == [] and retitled.chart_cache.made == []
+    assert retitled.page_cache.made == ["index"]
     changed = {k for k, v in tree(site).items() if tree(full).get(k) != v}
-    assert changed == {"index.html"}
+    assert changed == {"index.html", f"{CACHE_DIR}/pages/index.json"}
 
 
 def test_a_changed_night_redraws_only_the_charts_it_moves(sites, tmp_path):
@@ -130,7 +132,13 @@ def test_damaged_entries_and_other_versions_are_not_trusted(sites, tmp_path):
     again = build(runs, site)
     assert again.analysed == [NIGHTS[3], NIGHTS[4]]
     assert again.chart_cache.made == [chart.name.removesuffix(".svg")]
+    assert again.page_cache.made == ["index"]   # a chart of it was not as written
     assert any(p.startswith(f"diffs/{BAD}-vs-window-") for p in again.files)
+    assert tree(site) == tree(full)
+    # An index page changed after it was written is rendered again, not kept.
+    with open(site / "index.html", "a") as f:
+        f.write("<!-- edited -->")
+    assert build(runs, site).page_cache.made == ["index"]
     assert tree(site) == tree(full)
 
 
