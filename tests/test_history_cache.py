@@ -169,3 +169,23 @@ def test_read_entry_checks_format_version_key_and_checksum(tmp_path):
               "sha256": hashlib.sha256(b"\xff\n").hexdigest()}
     path.write_bytes(json.dumps(header).encode() + b"\n\xff\n")   # not UTF-8
     assert read_entry(path, "k1") is None
+
+
+@pytest.mark.parametrize("step", ["written", "exchanged"])
+def test_a_killed_incremental_build_loses_nothing(sites, tmp_path, step):
+    """Killed (SIGKILL, in a forked child) after the new site's files are written
+    and linked, or just after the swap: the target holds a complete site, the
+    earlier one or the new one, and the next build goes on from it."""
+    from test_site_writer import in_child, kill_at
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    more = tmp_path / "runs"
+    shutil.copytree(runs, more)
+    shutil.copytree(RUNS / NIGHTS[6], more / NIGHTS[6])
+    assert in_child(lambda: (kill_at(step), build(more, site))) < 0
+    if step == "written":
+        assert tree(site) == tree(full)
+    after = build(more, site)
+    assert after.analysed == ([NIGHTS[6]] if step == "written" else [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "site"]
