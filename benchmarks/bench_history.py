@@ -81,7 +81,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=60, help="runs in the history (default 60)")
     ap.add_argument("--repeat", type=int, default=3, help="timings of each (default 3)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--check", action="store_true", help="exit 1 if the CPU ratio target is missed")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 if the CPU ratio target is missed")
     ap.add_argument("--no-bytecode", action="store_true",
                     help="run with the environment's bytecode setting as it is (with "
                          "PYTHONDONTWRITEBYTECODE, every run compiles reportgen again)")
@@ -107,7 +108,8 @@ def main() -> int:
             (hist / runs[-1].name).unlink()
         med = {k: statistics.median(t[0] for t in v) for k, v in results.items()}
         cpu = {k: statistics.median(t[1] for t in v) for k, v in results.items()}
-        out = {"runs": a.runs, "bytecode": not a.no_bytecode, "times": results, "medians": med, "cpu_medians": cpu,
+        out = {"runs": a.runs, "bytecode": not a.no_bytecode, "times": results,
+               "medians": med, "cpu_medians": cpu,
                "incremental_over_full": med["incremental"] / med["full_jobs2"],
                "incremental_over_full_cpu": cpu["incremental"] / cpu["full_jobs2"],
                "jobs2_over_jobs1": med["full_jobs2"] / med["full_jobs1"]}

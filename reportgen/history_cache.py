@@ -2,8 +2,8 @@
 
 Every entry is one file: a header line, then the payload.
 
-    {"cache": 4, "key": "<sha256 of the inputs>", "reportgen": "0.1.0", "sha256": "<of the payload>"}
-    <payload: a run's numbers as JSON, a chart's SVG ...>
+    {"cache": 4, "key": "<sha256 of the inputs>", "reportgen": "0.1.0", "sha256": "..."}
+    <the payload: a run's numbers as JSON, a chart's SVG ...; "sha256" is its hash>
 
 An entry is trusted only when the header parses, names this cache format
 and this reportgen version, carries the key the caller computed from the
