@@ -12,7 +12,7 @@ import sys
 
 from reportgen.commands import COMMANDS
 from reportgen.errors import ReportgenError
-from reportgen.commands.args import positive
+from reportgen.commands.args import count
 from reportgen.sources.files import (DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES,
                                      MAX_DECOMPRESSED_LIMIT)
 
@@ -34,16 +34,25 @@ def _size(text: str) -> int:
     return n
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line like every other bad input: the
+    command, the option and the problem; no usage block (`-h` shows that)."""
+
+    def error(self, message):
+        line = " ".join(message.split())  # a value with a newline stays one line
+        self.exit(EXIT_USAGE, f"{self.prog}: {line}\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     common.add_argument("--max-decompressed", type=_size, default=DEFAULT_MAX_DECOMPRESSED,
                         metavar="SIZE", help="refuse gzip input that inflates beyond SIZE "
                                              "(default 1G)")
-    common.add_argument("--max-samples", type=positive, default=DEFAULT_MAX_SAMPLES,
+    common.add_argument("--max-samples", type=count, default=DEFAULT_MAX_SAMPLES,
                         metavar="N", help="refuse profiles with more than N samples, before "
                                           f"decoding them (default {DEFAULT_MAX_SAMPLES})")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reportgen", description="Static report sites from Go profiles.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:

@@ -6,19 +6,44 @@ import argparse
 import math
 
 
-def positive(text: str) -> int:
+MAX_JOBS = 256          # each job is a forked process: more is a fork bomb, not speed
+MAX_COUNT = 1 << 40     # counts (units of work, samples, runs): the manifest's bound
+MAX_ROWS = (1 << 31) - 1  # N of `N|all`: the manifest's bound
+
+
+def positive(text: str, most: int | None = None) -> int:
+    """A whole number from 1 to `most` (no bound if None)."""
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number (got {_shown(text)})") \
+            from None
     if n <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    if most is not None and n > most:
+        raise argparse.ArgumentTypeError(f"at most {most}")
     return n
+
+
+def jobs(text: str) -> int:
+    """`--jobs N`: 1 to MAX_JOBS worker processes."""
+    return positive(text, MAX_JOBS)
+
+
+def count(text: str) -> int:
+    """A count such as `--base-count`, `--max-samples`, `--baseline`: 1 to 2^40, as
+    in the manifest."""
+    return positive(text, MAX_COUNT)
+
+
+def _shown(text: str) -> str:
+    """A user's value cut to a length one error line can hold."""
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def count_or_all(text: str):
     """A positive number, or None for 'all'."""
-    return None if text == "all" else positive(text)
+    return None if text == "all" else positive(text, MAX_ROWS)
 
 
 def fraction(text: str) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportgen.commands.args import positive
+from reportgen.commands.args import jobs, count
 
 
 def register(sub, common):
@@ -17,12 +17,12 @@ def register(sub, common):
     b.add_argument("--single-file", metavar="FILE.html",
                    help="write the whole report as one HTML file (pages, data and flame "
                         "graphs inline; opens offline) instead of a directory")
-    b.add_argument("--base-count", type=positive, metavar="N",
+    b.add_argument("--base-count", type=count, metavar="N",
                    help="bare files: units of work (requests, iterations) during the first "
                         "capture of each diff; with --target-count, diffs compare per unit")
-    b.add_argument("--target-count", type=positive, metavar="N",
+    b.add_argument("--target-count", type=count, metavar="N",
                    help="bare files: units of work during the last capture of each diff")
-    b.add_argument("-j", "--jobs", type=positive, metavar="N",
+    b.add_argument("-j", "--jobs", type=jobs, metavar="N",
                    help="worker processes for per-profile work (default: the CPU count; "
                         "1: serial); the output is the same for every N")
     b.add_argument("--scheduler", metavar="ADDRESS",

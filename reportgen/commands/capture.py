@@ -9,6 +9,9 @@ import datetime
 import sys
 
 
+MAX_SECONDS = 24 * 3600   # a day: longer waits overflow sleep() and socket timeouts
+
+
 def _duration(text: str) -> float:
     from reportgen.capture import parse_duration
 
@@ -18,7 +21,13 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(e)) from None
     if seconds <= 0:
         raise argparse.ArgumentTypeError("must be positive")
+    if seconds > MAX_SECONDS:
+        raise argparse.ArgumentTypeError("at most 24h")
     return seconds
+
+
+def _seconds(text: str) -> int:
+    return positive(text, MAX_SECONDS)
 
 
 def register(sub, common):
@@ -34,7 +43,7 @@ def register(sub, common):
                    help="time between snapshots, like 30s, 1m or 500ms (default 30s)")
     p.add_argument("--count", type=positive, default=5, metavar="N",
                    help="number of snapshots (default 5)")
-    p.add_argument("--profile-seconds", type=positive, default=0, metavar="N",
+    p.add_argument("--profile-seconds", type=_seconds, default=0, metavar="N",
                    help="also take an N-second CPU profile with each snapshot")
     p.add_argument("--goroutineleak", action="store_true",
                    help="also pull Go 1.27's goroutineleak profile (runs a leak-detecting "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from reportgen.commands.args import positive, print_json
+from reportgen.commands.args import print_json, count
 
 
 def register(sub, common):
@@ -21,10 +21,10 @@ def register(sub, common):
                         "base: equal stacks cancel (pprof -base)")
     d.add_argument("--granularity", default="functions",
                    choices=["functions", "filefunctions", "lines", "files"])
-    d.add_argument("--base-count", type=positive, metavar="N",
+    d.add_argument("--base-count", type=count, metavar="N",
                    help="units of work during the base capture (requests, iterations): "
                         "with --target-count, compare values per unit")
-    d.add_argument("--target-count", type=positive, metavar="N",
+    d.add_argument("--target-count", type=count, metavar="N",
                    help="units of work during the target capture")
     d.add_argument("--format", choices=["text", "json"], default="text")
     d.set_defaults(run=run)

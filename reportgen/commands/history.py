@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reportgen.commands.args import positive, print_json
+from reportgen.commands.args import count, jobs, print_json
 
 
 def _percent(text: str) -> float:
@@ -43,7 +43,7 @@ def register(sub, common):
                    help="exit with status 1 when the gated run has a regression (for CI)")
     h.add_argument("--gate", choices=["newest", "any"], default=None,
                    help="which runs' regressions fail: the newest run's (default) or any run's")
-    h.add_argument("--baseline", type=positive, default=None, metavar="N",
+    h.add_argument("--baseline", type=count, default=None, metavar="N",
                    help="compare each run with the N runs before it (default 3)")
     h.add_argument("--min-change", type=_percent, default=None, metavar="PCT",
                    help="smallest change of a benchmark's median that counts (default 5)")
@@ -52,7 +52,7 @@ def register(sub, common):
                         "percentage points (default 5)")
     h.add_argument("--alpha", type=_fraction, default=None, metavar="A",
                    help="significance level (default 0.05)")
-    h.add_argument("--jobs", type=positive, default=None, metavar="N",
+    h.add_argument("--jobs", type=jobs, default=None, metavar="N",
                    help="analyse up to N runs at once (default: the number of CPUs)")
     h.add_argument("--title", default=None, help="the site's title (default: Performance history)")
     h.set_defaults(run=run)
