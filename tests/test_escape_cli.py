@@ -101,6 +101,11 @@ def test_profile_alone_and_other_sample_types():
     ([PROFILE, "--sample-index", "delay"], "no sample type 'delay'"),
     ([PROFILE, "--compiler-log", "missing-log.txt"], "missing-log.txt: no such file"),
     ([PROFILE, "--compiler-log", PROFILE], "binary data, not a compiler log"),
+    ([PROFILE, "--source-root", "/nonexistent"],
+     "/nonexistent: --source-root: expected an existing directory (does not exist)"),
+    ([PROFILE, "--source-root", "x=/nonexistent/y"], "/nonexistent/y: --source-root"),
+    ([PROFILE, "--source-root", EXAMPLE, "--source-root", PROFILE],
+     f"{PROFILE}: --source-root: expected an existing directory (is a file)"),
 ])
 def test_errors_are_one_line_and_exit_2(args, message):
     proc = escapes(*args)

@@ -4,6 +4,7 @@ escape analysis (go build -gcflags=-m, -m=2 or -json=0,DIR)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reportgen.commands.args import count_or_all, print_json
@@ -14,6 +15,18 @@ def _mapping(text: str) -> tuple[str, str]:
     if not sep or not old:
         raise argparse.ArgumentTypeError("expected FROM=TO")
     return old, new
+
+
+def _check_root(root: str) -> None:
+    """A --source-root must be an existing directory (as the manifest's `sources`):
+    a mistyped one would silently show no source lines. Raises UsageError."""
+    from reportgen.errors import UsageError
+    from reportgen.sources.files import input_problem
+
+    problem = input_problem(root, allow_dir=True) or (
+        None if os.path.isdir(root) else "is a file")
+    if problem:
+        raise UsageError(root, f"--source-root: expected an existing directory ({problem})")
 
 
 def register(sub, common):
@@ -47,10 +60,12 @@ def run(args) -> int:
     from reportgen.errors import UsageError
     from reportgen.render.escape_pages import format_text, result_dict
     from reportgen.sources import load_profile
-    from reportgen.sources.escapes import SourceTree, read_compiler_log
+    from reportgen.sources.escapes import SourceTree, read_compiler_log, source_roots
 
     if not args.profile and not args.compiler_log:
         raise UsageError("escapes", "give a profile, --compiler-log FILE|DIR, or both")
+    for root in source_roots(args.source_root):
+        _check_root(root["root"])
     log = read_compiler_log(args.compiler_log) if args.compiler_log else None
     profile = (load_profile(args.profile, args.max_decompressed, args.max_samples)
                if args.profile else None)
