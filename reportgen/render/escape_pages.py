@@ -55,12 +55,91 @@ _HELPER_WORDS = [("growslice", "append grew the slice past its capacity"),
 
 
 def _short(where: str, limit: int = 60) -> str:
+    """A compiler expression (the subject of a `from` note) in about `limit`
+    characters, shortened only at the expression's own boundaries, never mid-word
+    or inside a string literal: bracket groups become `(…)`, innermost first; an
+    assignment keeps its left side, what stores the value (`dst = append(…)`,
+    `s = …`); a list keeps whole leading operands (`a, b, …`). The full text stays
+    in the JSON's `compiler` chains and the page's "What the compiler said"."""
     if where == "... argument":
         return "the ... arguments of a variadic call"
     if len(where) <= limit:
         return where
-    m = re.match(r"^([\w.()*\[\]~]+?)\(", where)
-    return f"{m[1]}(…)" if m else where[:limit - 1] + "…"
+    tokens = _tokens(where)
+    k = next((i for i, (t, d) in enumerate(tokens) if d == 0 and t in _ASSIGN), None)
+    if k is None:
+        return _fit(tokens, limit) or _collapsed(tokens)
+    lhs = _fit(tokens[:k], limit - 4) or _collapsed(tokens[:k])
+    op = tokens[k][0]
+    return lhs + op + (_fit(tokens[k + 1:], limit - len(lhs) - len(op)) or "…")
+
+
+_ASSIGN = (" := ", " = ")
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`|\'(?:[^\'\\]|\\.)*\'|'
+                    r'\.\.\. argument|'    # the compiler's name for a variadic call's arguments
+                    r' := | = |, | \+ | |[()\[\]{}]|[^"`\'()\[\]{}, ]+|.')
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """(token, bracket depth) of a Go expression. A string or rune literal is one
+    token: its brackets, commas and spaces are not the expression's."""
+    out, depth = [], 0
+    for t in _TOKEN.findall(text):
+        if t in (")", "]", "}"):
+            depth = max(depth - 1, 0)
+        out.append((t, depth))
+        if t in ("(", "[", "{"):
+            depth += 1
+    return out
+
+
+def _collapsed(tokens, hidden=None) -> str:
+    """The tokens as text; each run of hidden tokens (a group's contents) as `…`.
+    With no `hidden`, every top-level group's contents are hidden."""
+    if hidden is None:
+        hidden = [d > 0 for _t, d in tokens]
+    out = []
+    for (t, _d), hide in zip(tokens, hidden):
+        if not hide:
+            out.append(t)
+        elif out[-1:] != ["…"]:
+            out.append("…")
+    return "".join(out)
+
+
+def _fit(tokens, limit: int) -> str:
+    """The tokens in at most `limit` characters, or "" if even the first operand
+    does not fit: bracket groups collapsed to `…`, the longest first (so
+    `f[T](args)` reads `f[T](…)`), then whole leading operands kept (cut before a
+    top-level `, `, ` + ` or space) and an ellipsis."""
+    n = sum(len(t) for t, _d in tokens)
+    if n <= limit:
+        return "".join(t for t, _d in tokens)
+    groups, stack = [], []
+    for i, (t, _d) in enumerate(tokens):
+        if t in ("(", "[", "{"):
+            stack.append(i)
+        elif t in (")", "]", "}") and stack:
+            groups.append((stack.pop(), i))
+    ends = [0]
+    for t, _d in tokens:
+        ends.append(ends[-1] + len(t))
+    hidden = [False] * len(tokens)
+    for o, c in sorted(groups, key=lambda g: (ends[g[0] + 1] - ends[g[1]], g[0])):
+        size = ends[c] - ends[o + 1]
+        if size <= 1 or hidden[o]:
+            continue                  # "…" saves nothing; or inside a collapsed group
+        hidden[o + 1:c] = [True] * (c - o - 1)
+        n -= size - 1
+        if n <= limit:
+            return _collapsed(tokens, hidden)
+    for i in range(len(tokens) - 1, 0, -1):
+        t, d = tokens[i]
+        if d == 0 and t in (", ", " + ", " "):
+            head = _collapsed(tokens[:i], hidden[:i]) + t.rstrip() + " …"
+            if len(head) <= limit:
+                return head
+    return ""
 
 
 def chain_lines(v) -> list:
