@@ -382,8 +382,11 @@ def overview_answer(ov) -> Answer:
     """The largest group of a goroutine overview, by the program frame that names
     it (Group.headline) and its state; background goroutines only if nothing else."""
     total = ov.total or sum(g.count for g in ov.groups)
+    proved = ov.kind == "goroutineleak"
     if not ov.groups or not total:
-        return Answer("This dump holds no goroutines.", "empty", unit="goroutines")
+        return Answer("The runtime's leak-detecting GC found no leaked goroutines "
+                      "(goroutineleak profile)." if proved else
+                      "This dump holds no goroutines.", "empty", unit="goroutines")
     mine = [g for g in ov.groups if not g.background] or ov.groups
     merged: dict = {}
     for g in mine:
@@ -394,8 +397,19 @@ def overview_answer(ov) -> Answer:
     count = sum(g.count for g in groups)
     g = max(groups, key=lambda g: g.count)
     where = g.user_frame
-    text = (f"Largest group: {count} of {units.plural(total, 'goroutine')} "
-            f"({share(count, total)}) in {head} [{state}]")
+    if proved:
+        # Go 1.26+ runtime/pprof "goroutineleak": the GC found these goroutines
+        # blocked on channels, locks or wait groups that no live goroutine can
+        # reach, so nothing can ever wake them (runtime.goroutineLeakGC).
+        groups_n = len(ov.groups)
+        text = (f"The runtime proved {units.plural(total, 'goroutine')} leaked: blocked "
+                f"forever on objects no running goroutine can reach (goroutineleak "
+                f"profile){f', in {groups_n} groups' if groups_n > 1 else ''}. "
+                + (f"All {count} wait in {head} [{state}]" if count == total else
+                   f"Largest group: {count} ({share(count, total)}) in {head} [{state}]"))
+    else:
+        text = (f"Largest group: {count} of {units.plural(total, 'goroutine')} "
+                f"({share(count, total)}) in {head} [{state}]")
     if g.frames and g.frames[0].func != head:
         text += f" at {g.frames[0].func}"
     if g.created_by and g.created_by.func != head:
@@ -408,7 +422,7 @@ def overview_answer(ov) -> Answer:
             text += f"; the program's code behind it: {where.func}"
             names.append(where.func)
     leaked = sum(x.leaked for x in ov.groups)
-    if leaked:
+    if leaked and not proved:
         text += f"; {units.plural(leaked, 'goroutine')} marked (leaked) by the runtime"
     return Answer(text + ".", "goroutines", head, count, total, "goroutines", names)
 

@@ -109,9 +109,9 @@ def leaks_answer(report) -> str:
 
 def overview_answer(ov) -> str:
     """The largest group by its program frame and state (analyze.answer)."""
-    if not ov.groups:
-        return "This dump holds no goroutines."
     from reportgen.analyze.answer import overview_answer as answer_of_overview  # numpy: lazily
+    if not ov.groups or ov.kind == "goroutineleak":   # its sentence counts them itself
+        return answer_of_overview(ov).text
     return (f"{units.plural(ov.total, 'goroutine')} in {units.plural(len(ov.groups), 'group')}. "
             + answer_of_overview(ov).text)
 

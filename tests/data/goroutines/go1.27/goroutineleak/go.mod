@@ -1,0 +1,3 @@
+module example.com/gleak
+
+go 1.27
