@@ -240,7 +240,7 @@ def _profile_answer(part: Part, total: int | None) -> Answer:
         return Answer("This profile has no samples with a value.", "empty", unit=st.unit)
     if st.type in ("goroutine", "goroutineleak") and len(profile.sample_types) == 1:
         return goroutine_answer(profile, tot)
-    if profile.profile_type in ("mutex", "block", "contention"):
+    if is_lock_profile(profile):
         return lock_answer(part, tot)
     return program_answer(part, tot)
 
@@ -296,24 +296,51 @@ def _runtime_answer(part: Part, graph: Graph, total: int, subject) -> Answer:
                   names, work=work)
 
 
-def lock_answer(part: Part, total: int) -> Answer:
-    """Mutex/block: the program function nearest the leaf holds or waits for the
-    lock; the frame it calls (Unlock, Wait, a chan op, a library call) says how."""
-    profile = part.profile
-    st = profile.sample_types[part.sample_index]
-    what = measure(profile, part.sample_index)
-    frames = stack_frames(profile, "functions")
+LOCK_PROFILES = ("mutex", "block", "contention")
+
+
+def is_lock_profile(profile) -> bool:
+    """Mutex, block (and pprof's contention) profiles: answered by lock_holder."""
+    return profile.profile_type in LOCK_PROFILES
+
+
+def lock_holder(part: Part, granularity: str = "functions"):
+    """Mutex/block: (NodeKey, value, {callee name: value}) of the program frame
+    nearest the leaf that holds the most of the part's value, or None when no
+    stack has program code. Each sample counts for the program frame nearest its
+    leaf (the caller of Lock/Unlock/Wait or a channel operation), entry frames
+    included (main.main may take the lock itself); the callee map says how
+    (which Unlock, Wait or library call). Ties go to the larger name. `top`'s
+    program_hotspot and the mutex/block card both use it."""
+    return _lock_holder(part, granularity)[0]
+
+
+def _lock_holder(part: Part, granularity: str):
+    frames = stack_frames(part.profile, granularity)
     keys = frames.table.keys
-    # Entry frames count too (main.main may take the lock itself): the frame
-    # nearest the leaf is a non-entry one whenever the stack has one.
     own = np.array([bool(k.name) and is_own_code(k.name, k.file) for k in keys] + [False])
     values = np.abs(sample_values(part))
     held, via = _nearest(frames, own, values)
-    if not held:
+    found = None
+    if held:
+        node = max(held, key=lambda n: (held[n], keys[n].printable()))
+        found = keys[node], held[node], via.get(node, {})
+    return found, sum(held.values()), (frames, own, values)
+
+
+def lock_answer(part: Part, total: int) -> Answer:
+    """Mutex/block: the program function nearest the leaf holds or waits for the
+    lock (lock_holder); the frame it calls (Unlock, Wait, a chan op, a library
+    call) says how."""
+    profile = part.profile
+    st = profile.sample_types[part.sample_index]
+    what = measure(profile, part.sample_index)
+    found, held, (frames, own, values) = _lock_holder(part, "functions")
+    if found is None:
         graph = build_graph([part], "functions")
         return _runtime_answer(part, graph, total, None)
-    name, value = max(held.items(), key=lambda kv: (kv[1], kv[0]))
-    how = via.get(name, {})
+    key, value, how = found
+    name = key.printable()
     prim = max(how.items(), key=lambda kv: (kv[1], kv[0]))[0] if how else ""
     verb = ("holds the contended lock" if profile.profile_type == "mutex"
             else "waits longest")
@@ -321,7 +348,7 @@ def lock_answer(part: Part, total: int) -> Answer:
             f"({units.human(value, st.unit)})")
     if prim:
         text += f", in {prim}"
-    rest = total - sum(held.values())
+    rest = total - held
     if rest >= LITTLE * total:
         lib = _library_leaf(frames, own, values)
         if lib:
@@ -333,8 +360,9 @@ def lock_answer(part: Part, total: int) -> Answer:
 
 
 def _nearest(frames, own, values):
-    """Per program function: the value of samples whose program frame nearest the
-    leaf it is; and per such function, the value by the frame it called."""
+    """Per program frame (node of frames.table): the value of samples whose
+    program frame nearest the leaf it is; and per such node, the value by the
+    name of the frame it called."""
     occ = frames.occ
     keys = frames.table.keys
     hit = np.flatnonzero(own[occ.node])
@@ -344,11 +372,11 @@ def _nearest(frames, own, values):
         v = int(values[s])
         if not v:
             continue
-        name = keys[occ.node[pos]].printable()
-        held[name] = held.get(name, 0) + v
+        node = int(occ.node[pos])
+        held[node] = held.get(node, 0) + v
         if pos > 0 and occ.sample[pos - 1] == s:
             callee = keys[occ.node[pos - 1]].printable()
-            d = via.setdefault(name, {})
+            d = via.setdefault(node, {})
             d[callee] = d.get(callee, 0) + v
     return held, via
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reportgen.analyze.answer import hot_path
+from reportgen.analyze.answer import hot_path, is_lock_profile, lock_holder
 from reportgen.analyze.graph import Graph, Part, build_graph, total as report_total
 from reportgen.analyze.overflow import overflow_warnings
 from reportgen.errors import UsageError
@@ -50,7 +50,7 @@ class TopResult:
     cum_sort: bool
     rows: list = field(default_factory=list)
     nodes_total: int = 0       # nodes left after the cutoff, before the node limit
-    program_hotspot: TopRow | None = None  # where the hot path leaves the program (answer.hot_path)
+    program_hotspot: TopRow | None = None  # the answer's subject (_hotspot)
     dropped_nodes: int = 0
     drop_cutoff: int = 0       # as pprof reports it: total * node_fraction
     diff: bool = False
@@ -146,7 +146,7 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
     originals = _system_names(parts)
     hotspot = None
     if len(parts) == 1:  # in a diff, the answer is the diff's (analyze.answer.diff_answer)
-        node, _callees = hot_path(graph)
+        node = _hotspot(parts[0], graph, granularity)
         if node is not None:
             hotspot = _row(graph, node, graph.keys[node].printable(), "", originals)
     shown = kept if node_limit is None else kept[:node_limit]
@@ -158,6 +158,15 @@ def top(parts: list[Part], granularity: str = "functions", cum_sort: bool = Fals
         dropped_nodes=len(present) - len(kept), program_hotspot=hotspot,
         drop_cutoff=abs(int(float(tot) * node_fraction)),
         diff=len(parts) > 1, warnings=overflow_warnings(parts))
+
+
+def _hotspot(part: Part, graph: Graph, granularity: str) -> int | None:
+    """The node the profile's answer names: the lock holder of a mutex/block
+    profile (answer.lock_holder), else where the hot path leaves the program."""
+    if is_lock_profile(part.profile):
+        found = lock_holder(part, granularity)
+        return None if found is None else graph.keys.index(found[0])
+    return hot_path(graph)[0]
 
 
 def _system_names(parts: list[Part]) -> dict[str, str]:
