@@ -11,7 +11,7 @@ import functools
 import math
 import re
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reportgen import units
 from reportgen.render.names import show_controls
@@ -32,8 +32,11 @@ def _style():
         tooltip_font_size=14)
 
 
-LABEL_CHARS = 40       # the longest axis label; fit_name shortens a name to it
-VALUE_ROOM = 0.35      # the axis runs this much past the longest bar: room for its value
+LABEL_CHARS = 40       # the longest axis label of the pygal charts; fit_name shortens to it
+BAR_FONT = 14          # labels and values, px (the pygal charts' label size)
+TITLE_FONT = 17
+ROW = 30               # px per bar
+LABEL_SHARE = 0.42     # the most of the chart's width the name column takes
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -68,6 +71,30 @@ def nice_ticks(low: float, high: float, binary: bool = False, most: int = 6) -> 
     return ticks
 
 
+def count_ticks(top: float, most: int = 6) -> list[int]:
+    """Whole-number axis ticks from 0 covering `top` (goroutines, snapshots): at
+    most `most`+1 of them, so their labels never crowd into each other (pygal's
+    own labels every unit overlap beyond about 12)."""
+    ticks = nice_ticks(0, max(top, 1), most=most)
+    step = max(1, int(round(ticks[1] - ticks[0])) if len(ticks) > 1 else 1)
+    return list(range(0, int(math.ceil(max(top, 1) / step)) * step + 1, step))
+
+
+def rotated_label_room(labels: list[str], degrees: float, size: float = BAR_FONT) -> tuple:
+    """(right, bottom) px beyond pygal's own estimate (0.6 em a character) that
+    x labels rotated by `degrees` need, so the last label is not clipped at the
+    right edge nor any at the bottom (text_width's widths, not pygal's)."""
+    if not labels:
+        return 0, 0
+    ours = max(text_width(t, size) for t in labels)
+    theirs = max(len(t) for t in labels) * 0.6 * size
+    extra = max(0.0, ours - theirs)
+    rad = math.radians(degrees)
+    last = text_width(labels[-1], size) * math.cos(rad)
+    return int(math.ceil(max(extra * math.cos(rad), last - theirs * math.cos(rad), 0))) + 4, \
+        int(math.ceil(extra * math.sin(rad))) + 4
+
+
 def clean_svg(svg: str, uuid: str, chart_id: str) -> Markup:
     """pygal's SVG minus its script and comments, with a stable id.
 
@@ -83,36 +110,104 @@ def clean_svg(svg: str, uuid: str, chart_id: str) -> Markup:
 SHRANK, GREW = "#2166ac", "#b2182b"
 
 
+def text_width(text: str, size: float) -> float:
+    """An upper bound of `text`'s width in px at font size `size`, for laying out
+    labels without a browser: per character the widest of its class in the
+    usual system-ui fonts (DejaVu Sans, the widest of them, for Latin: W and m
+    about 1 em, capitals 0.8, lower case and digits 0.64, i l . , 0.34; East
+    Asian wide characters 1 em). Overestimates: labels never overlap or run
+    off the chart, at the cost of a few spare pixels."""
+    import unicodedata
+
+    em = 0.0
+    for c in text:
+        if c in _NARROW:
+            em += 0.34
+        elif c in _WIDE or unicodedata.east_asian_width(c) in "WF":
+            em += 1.0
+        elif c.isascii() and (c.islower() or c.isdigit()):
+            em += 0.64
+        else:
+            em += 0.8
+    return em * size
+
+
+_NARROW = set("iljI.,:;'|!` ")
+_WIDE = set("MWmw@%…—−")
+
+
+def fit_label(name: str, px: float, size: float) -> str:
+    """`name` in at most `px` at font size `size`: the longest of shorten's forms
+    (import path, then package dropped; then cut at the end) that fits."""
+    if text_width(name, size) <= px:
+        return name
+    for chars in range(min(len(name), 200), 1, -1):
+        short = shorten(name, chars)
+        if text_width(short, size) <= px:
+            return short
+    return "…"
+
+
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
-                    unit: str, out_unit: str, diverging: bool = False) -> Markup:
-    """A bar per name, largest on top, each value labelled in its own unit
-    (units.human: 80.6 ms, 1.01 GB); `out_unit` is accepted for callers that
-    pass pprof's table unit and is not used.
+                    unit: str, out_unit: str, diverging: bool = False,
+                    width: int = 640) -> Markup:
+    """A bar per name, in the order given (largest first), each value labelled
+    beside its bar in its own unit (units.human: 80.6 ms, 1.01 GB); `out_unit`
+    is accepted for callers that pass pprof's table unit and is not used.
 
-    The value axis runs past the longest bar (both ways for a diverging
-    chart) so each value label fits inside the chart next to its bar."""
-    top = max([abs(v) for v in values] + [1])
-    low = -top if min(values, default=0) < 0 else 0
-    high = top if max(values, default=0) > 0 or not low else 0
-    import pygal
-
-    chart = pygal.HorizontalBar(
-        js=[], disable_xml_declaration=True, style=_style(), width=640,
-        height=90 + 30 * max(len(names), 1), show_legend=False, print_values=True,
-        print_values_position="top", truncate_label=-1, show_y_guides=False,
-        value_formatter=lambda v: units.human(int(v), unit), margin=8,
-        x_label_rotation=0, show_x_labels=False,
-        range=(low * (1 + VALUE_ROOM), high * (1 + VALUE_ROOM)))
-    chart.title = title
-    # pygal draws the first value at the bottom: reverse so the largest is on top.
-    chart.x_labels = [shorten(n, LABEL_CHARS) for n in reversed(names)]
-    points = [{"value": v, "label": n} for n, v in zip(reversed(names), reversed(values))]
-    if diverging:
-        for point in points:
-            point["color"] = SHRANK if point["value"] < 0 else GREW
-    chart.add("", points)
-    svg = _VALUE.sub(_value_beside_bar, chart.render(is_unicode=True))
-    return clean_svg(svg, chart.uuid, chart_id)
+    Laid out here rather than by pygal, whose text widths are estimates that
+    long or wide names exceed: the name column is as wide as its widest name
+    (text_width) up to LABEL_SHARE of the chart, names shortened to fit
+    (fit_label); the bars' scale leaves room on each side for the widest value
+    label there. So no two texts overlap and none leaves the viewBox. Each bar
+    has a tooltip with the full name and value. Negative values (a diverging
+    chart: SHRANK blue, GREW red) grow left of a zero line."""
+    margin, gap = 8, 6
+    shown = [show_controls(fit_label(n, width * LABEL_SHARE, BAR_FONT)) for n in names]
+    texts = [units.human(int(v), unit) for v in values]
+    label_w = max([text_width(t, BAR_FONT) for t in shown] + [0])
+    room_pos = max([text_width(t, BAR_FONT) for t, v in zip(texts, values) if v >= 0] + [0])
+    room_neg = max([text_width(t, BAR_FONT) for t, v in zip(texts, values) if v < 0] + [0])
+    left = margin + label_w + gap + (room_neg + gap if room_neg else 0)
+    right = width - margin - (room_pos + gap if room_pos else 0)
+    high = max([v for v in values if v > 0] + [0])
+    low = min([v for v in values if v < 0] + [0])
+    span = (high - low) or 1
+    zero = left + (right - left) * (-low) / span
+    top = margin + TITLE_FONT + 16
+    height = int(top + ROW * max(len(names), 1) + margin)
+    style = _style()
+    fg = style.foreground
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="chart-{escape(chart_id)}" class="bars" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+           f'font-family="{escape(style.font_family)}">',
+           f'<text x="{width / 2:.1f}" y="{margin + TITLE_FONT:.1f}" text-anchor="middle" '
+           f'font-size="{TITLE_FONT}" fill="{fg}" class="title">{escape(title)}</text>']
+    if low < 0:
+        out.append(f'<path d="M{zero:.1f} {top - 4:.1f}V{height - margin:.1f}" stroke="{fg}" '
+                   f'stroke-opacity="0.5"/>')
+    for i, (name, label, text, v) in enumerate(zip(names, shown, texts, values)):
+        y = top + ROW * i
+        mid = y + ROW / 2
+        x0, x1 = sorted((zero, zero + (right - left) * v / span))
+        color = (SHRANK if v < 0 else GREW) if diverging else style.colors[0]
+        full = escape(f"{show_controls(name)}: {text}")
+        out.append(f'<g class="bar"><title>{full}</title>'
+                   f'<text x="{margin + label_w:.1f}" y="{mid:.1f}" text-anchor="end" '
+                   f'dominant-baseline="central" font-size="{BAR_FONT}" fill="{fg}" '
+                   f'class="label">{escape(label)}</text>'
+                   f'<rect x="{x0:.1f}" y="{y + 4:.1f}" width="{max(x1 - x0, 1):.1f}" '
+                   f'height="{ROW - 8}" fill="{color}" fill-opacity="0.45" stroke="{color}"/>')
+        if v < 0:
+            out.append(f'<text text-anchor="end" x="{x0 - 4:.1f}" y="{mid:.1f}" '
+                       f'class="value" dominant-baseline="central" font-size="{BAR_FONT}" '
+                       f'fill="currentColor">{escape(text)}</text></g>')
+        else:
+            out.append(f'<text text-anchor="start" x="{x1 + 4:.1f}" y="{mid:.1f}" '
+                       f'class="value" dominant-baseline="central" font-size="{BAR_FONT}" '
+                       f'fill="currentColor">{escape(text)}</text></g>')
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
 def xy_lines(chart_id: str, title: str, series: list[tuple[str, list[tuple[float, float]]]],
@@ -131,15 +226,3 @@ def xy_lines(chart_id: str, title: str, series: list[tuple[str, list[tuple[float
         if points:
             chart.add(name, points)
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
-
-
-_VALUE = re.compile(r'<text text-anchor="middle" x="([-\d.]+)"( y="[-\d.]+" class="value[^"]*">)'
-                    r'([^<]*)<')
-
-
-def _value_beside_bar(m) -> str:
-    """pygal centres a value on its bar's end, half over the bar: put it beside."""
-    x, rest, text = float(m.group(1)), m.group(2), m.group(3)
-    if text.startswith(("-", "\u2212")):
-        return f'<text text-anchor="end" x="{x - 4:.1f}"{rest}{text}<'
-    return f'<text text-anchor="start" x="{x + 4:.1f}"{rest}{text}<'

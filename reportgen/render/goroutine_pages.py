@@ -10,7 +10,10 @@ import os
 
 from reportgen import units
 from reportgen.analyze.leaks import WATCH
-from reportgen.render.charts import clean_svg, horizontal_bars, shorten
+from reportgen.render.charts import (BAR_FONT, clean_svg, count_ticks, fit_label,
+                                     horizontal_bars, rotated_label_room, shorten)
+
+LEGEND_PX = 680   # a legend line of the 760 px leak charts, past its colour box
 
 # More colours than render.charts' palette: a line per group.
 @functools.lru_cache(maxsize=1)
@@ -46,16 +49,21 @@ def group_lines(chart_id: str, labels: list, series: list) -> object:
     total is the height of each bar in state_bars."""
     import pygal
 
+    xs = [shorten(t, 24) for t in labels]
+    right, bottom = rotated_label_room(xs, 20)
     chart = pygal.Line(js=[], disable_xml_declaration=True, style=_style(), width=760,
                        height=300 + 22 * len(series),
                        legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
                        x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
+                       margin_right=8 + right, margin_bottom=8 + bottom,
                        show_minor_x_labels=True, value_formatter=lambda v: f"{int(v)}",
-                       include_x_axis=True)
+                       include_x_axis=True,
+                       y_labels=count_ticks(max((max(c, default=0) for _n, c in series),
+                                                default=0)))
     chart.title = "Goroutines per group, snapshot by snapshot"
-    chart.x_labels = [shorten(t, 24) for t in labels]
+    chart.x_labels = xs
     for name, counts in series:
-        chart.add(shorten(name, 90), list(counts))
+        chart.add(fit_label(name, LEGEND_PX, BAR_FONT), list(counts))
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
 
 
@@ -66,12 +74,17 @@ def state_bars(chart_id: str, labels: list, states: list) -> object:
     names = sorted({s for st in states for s in st},
                    key=lambda s: (-sum(st.get(s, 0) for st in states), s))
     shown, rest = names[:7], names[7:]
+    xs = [shorten(t, 24) for t in labels]
+    right, bottom = rotated_label_room(xs, 20)
     chart = pygal.StackedBar(js=[], disable_xml_declaration=True, style=_style(), width=760,
                              height=360, legend_at_bottom=True, x_label_rotation=20,
                              truncate_label=-1, truncate_legend=-1, margin=8,
-                             value_formatter=lambda v: f"{int(v)}")
+                             margin_right=8 + right, margin_bottom=8 + bottom,
+                             value_formatter=lambda v: f"{int(v)}",
+                             y_labels=count_ticks(max((sum(st.values()) for st in states),
+                                                      default=0)))
     chart.title = "Goroutines by state"
-    chart.x_labels = [shorten(t, 24) for t in labels]
+    chart.x_labels = xs
     for s in shown:
         chart.add(s, [st.get(s, 0) for st in states])
     if rest:
