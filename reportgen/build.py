@@ -113,7 +113,11 @@ def _diff_page(w, slug, title, result, profiles, manifest, analysis):
         w.files[file] = flame_svg(tree, gid + "-file", label, standalone=True,
                                   theme_dir=w.theme_dir)
     flame = Markup(flame_svg(tree, gid, label, theme_dir=w.theme_dir, shared_assets=True))
-    return pages.diff_page(w, slug, title, result, profiles, flame=flame, flame_file=file)
+    # Every function of the diff, so the table's filter searches all of them.
+    model = table_model([parts], 0, result.table.granularity,
+                        total=result.table.total)
+    return pages.diff_page(w, slug, title, result, profiles, flame=flame, flame_file=file,
+                           model=model)
 
 
 PAGE_BUILDERS = {

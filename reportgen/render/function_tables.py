@@ -13,7 +13,8 @@ cost a character or two):
                   "types": [{"name", "unit", "total", "q", "enc"}],
                   "cur": index of the page's sample type,
                   "inline": "0012..." per name: "", "inline", "partial-inline",
-                  "calls": callers/callees page or null, "gran": granularity}
+                  "calls": callers/callees page or null, "gran": granularity,
+                  "diff": true for target minus base (signed values), else absent}
         enc per type: (flat, cum) per name.
     calls model: {"names", "unit", "total", "q", "enc": (flat, cum) per name,
                   "edges": per distinct call, sorted by (caller, callee): the caller
@@ -96,6 +97,8 @@ def table_model(parts_by_type: list[list[Part]], current: int, granularity: str 
             marks[index[gnames[n]]] = INLINE_CODES[labels[n]]
     model = {"names": names, "types": types, "cur": current, "inline": "".join(marks),
              "calls": calls, "gran": granularity}
+    if any(len(parts) > 1 for parts in parts_by_type):
+        model["diff"] = True   # signed values: the page marks grew/shrank
     if strings is not None:
         shared: dict = {}
         for i, name in enumerate(strings.names):

@@ -103,7 +103,10 @@ def mover_chart(slug: str, diff):
 
 
 def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
-              flame_file=None):
+              flame_file=None, model=None):
+    """The diff page; `model` (function_tables.table_model of the diff's parts)
+    lets the "every function" table filter and re-sort over every function,
+    not only the rows written into the page."""
     unit = table_unit(diff.table)
     data = writer.add_data(f"{slug}.json", diff.as_dict())
     change = diff.target_total - diff.base_total
@@ -127,7 +130,7 @@ def diff_page(writer, slug: str, title: str, diff, profiles: dict, flame=None,
     writer.add_page(f"pages/{slug}.html", "diff.html.j2", title, info=info,
                     answer=answer_html(diff_answer(diff)), summary=summary, diff=diff, unit=unit,
                     charts=mover_chart(slug, diff), flame=flame, flame_file=flame_file,
-                    data=data)
+                    data=data, model=model)
     return f"{diff.base} → {diff.target}: {pct}"
 
 

@@ -235,11 +235,13 @@
       var f = v.flat[i], c = v.cum[i], inl = t === M.cur ? M.inline.charAt(i) : "0";
       var bar = T.total ? Math.min(60, Math.round(Math.abs(c) / T.total * 60)) : 0;
       var p = function (x) { return T.total ? (Math.abs(x) / T.total * 100).toFixed(4) : "0"; };
+      // a diff's signed values: the template's sign_class (pos grew, neg shrank)
+      var sg = function (x) { return M.diff ? (x > 0 ? " pos" : x < 0 ? " neg" : "") : ""; };
       return '<tr id="' + table.id + "-" + a + '" data-name="' + esc(name) + '">' +
-        '<td class="num" data-value="' + f + '">' + esc(label(f, T.scale)) + "</td>" +
+        '<td class="num' + sg(f) + '" data-value="' + f + '">' + esc(label(f, T.scale)) + "</td>" +
         '<td class="num" data-value="' + p(f) + '">' + pct(f, T.total) + "</td>" +
         '<td class="num" data-value="' + run.toFixed(4) + '">' + Math.abs(run).toFixed(2) + "%</td>" +
-        '<td class="num" data-value="' + c + '">' + esc(label(c, T.scale)) + "</td>" +
+        '<td class="num' + sg(c) + '" data-value="' + c + '">' + esc(label(c, T.scale)) + "</td>" +
         '<td class="num" data-value="' + p(c) + '"><span class="bar" style="width:' + bar +
         'px"></span>' + pct(c, T.total) + "</td>" +
         '<td class="name">' + (M.calls ? '<a href="' + esc(M.calls) + "#fn-" + a +
