@@ -1,0 +1,3 @@
+module example.com/gcmmu
+
+go 1.27
