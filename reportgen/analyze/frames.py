@@ -157,15 +157,70 @@ def _expansion(profile, table: FrameTable):
 class StackFrames(NamedTuple):
     """All samples' frames at one granularity, computed once per profile.
 
-    The pair arrays list each distinct (node, sample) once: summing sample
-    values over them gives pprof's cum, which counts a node once per sample
-    however often recursion repeats it.
+    A node counts once per sample however often recursion repeats it (pprof's
+    cum): `dup` lists the frames whose node occurs again nearer the root of
+    the same sample, so summing over every frame but those gives cum.
+    Only samples marked `recursive` have such frames; few do, so both stay
+    small, unlike a list of every distinct (node, sample) pair.
     """
     table: FrameTable
     occ: Occurrences
-    leaf: np.ndarray         # per sample: index of its leaf frame in occ, -1 if no frames
-    pair_node: np.ndarray    # int32
-    pair_sample: np.ndarray  # int32
+    leaf: np.ndarray       # per sample: index of its leaf frame in occ, -1 if no frames
+    dup: np.ndarray        # int32 frame positions: a node already seen in its sample
+    recursive: np.ndarray  # bool per sample: some node occurs twice on its stack
+
+
+# Frames per chunk when a pass over every frame needs temporaries per frame:
+# bounds those temporaries (about 30 bytes a frame) whatever the profile's size.
+CHUNK_FRAMES = 1 << 22
+
+
+def sample_chunks(sample: np.ndarray, size: int | None = None) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of about `size` (default CHUNK_FRAMES) frames that cover
+    `sample` (each frame's sample, non-decreasing), never splitting a sample."""
+    size = size or CHUNK_FRAMES
+    n = len(sample)
+    if n <= size:
+        return [(0, n)] if n else []
+    starts = np.searchsorted(sample, sample[np.arange(size, n, size)], "left")
+    bounds = np.unique(np.concatenate(([0], starts, [n])))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def last_of_each(major: np.ndarray, minor: np.ndarray, minor_size: int) -> np.ndarray:
+    """Bool per position: the last position of its (major, minor) key.
+
+    `major` is non-decreasing (a sample number), 0 <= minor < minor_size.
+    Sorts one int64 per position, the key and its position packed together
+    (numpy's sort of plain integers is several times faster than a stable
+    argsort); falls back to lexsort when the packed key would not fit.
+    """
+    n = len(major)
+    out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out
+    pos_bits = max(int(n - 1).bit_length(), 1)
+    base = int(major[0])
+    span = int(major[-1]) - base + 1
+    if (span * minor_size).bit_length() + pos_bits <= 62:
+        key = major.astype(np.int64)
+        key -= base
+        key *= minor_size
+        key += minor
+        key <<= pos_bits
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()
+        pos = key & ((1 << pos_bits) - 1)
+        key >>= pos_bits
+        last = np.ones(n, dtype=bool)
+        last[:-1] = key[1:] != key[:-1]
+        out[pos[last]] = True
+        return out
+    order = np.lexsort((np.arange(n), minor, major))
+    last = np.ones(n, dtype=bool)
+    last[:-1] = (major[order][1:] != major[order][:-1]) | (minor[order][1:] != minor[order][:-1])
+    out[order[last]] = True
+    return out
 
 
 def stack_frames(profile, granularity: str = "functions") -> StackFrames:
@@ -181,11 +236,12 @@ def _stack_frames(profile, granularity):
     slot, sample, outer, leaf = _expansion(profile, table)
     occ = Occurrences(table.frames.astype(np.int32)[slot], sample, outer)
     width = max(table.num_nodes, 1)
-    keys = occ.sample.astype(np.int64) * width   # in place from here: one array of temporaries
-    keys += occ.node
-    keys.sort()
-    distinct = np.ones(len(keys), dtype=bool)
-    distinct[1:] = keys[1:] != keys[:-1]
-    keys = keys[distinct]
-    return StackFrames(table, occ, leaf, (keys % width).astype(np.int32),
-                       (keys // width).astype(np.int32))
+    dups = []
+    for lo, hi in sample_chunks(sample):
+        # One frame of each (sample, node) counts (the root-most); the others are dups.
+        once = last_of_each(sample[lo:hi], occ.node[lo:hi], width)
+        dups.append(np.flatnonzero(~once).astype(np.int32) + np.int32(lo))
+    dup = np.concatenate(dups) if dups else np.zeros(0, dtype=np.int32)
+    recursive = np.zeros(len(leaf), dtype=bool)
+    recursive[sample[dup]] = True
+    return StackFrames(table, occ, leaf, dup, recursive)

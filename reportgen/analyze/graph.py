@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reportgen.analyze.frames import FrameTable, NodeKey, stack_frames
+from reportgen.analyze.frames import (FrameTable, NodeKey, last_of_each, sample_chunks,
+                                       stack_frames)
 from reportgen.analyze.merge import cancelled_samples, merged_abs_total
 
 
@@ -35,11 +36,28 @@ class Graph:
     pieces: list = field(default_factory=list, repr=False)  # (part, frames, global ids)
     memo: dict = field(default_factory=dict, repr=False)    # results derived from this graph
 
+    def all_edges(self) -> "Edges":
+        """Every call edge of the graph, counted once and remembered (`memo`):
+        top's inline marks, peek, the hot path and the callers/callees tables
+        of one profile all filter these rather than count again."""
+        edges = self.memo.get("edges")
+        if edges is None:
+            edges = self.memo["edges"] = call_edges(self.pieces, len(self.keys))
+        return edges
+
     def edges(self, focus, kept=None) -> "Edges":
-        """Call edges into or out of the nodes in `focus` (see call_edges)."""
+        """Call edges into or out of the nodes in `focus` (see call_edges).
+
+        Without `kept`, a filter of all_edges: a pair is counted on its own,
+        whatever other pairs a sample has, so the counts are the same.
+        """
         mask = np.zeros(len(self.keys), dtype=bool)
         mask[list(focus)] = True
-        return call_edges(self.pieces, len(self.keys), kept, mask)
+        if kept is not None:
+            return call_edges(self.pieces, len(self.keys), kept, mask)
+        edges = self.all_edges()
+        sel = mask[edges.src] | mask[edges.dst]
+        return Edges(edges.src[sel], edges.dst[sel], edges.weight[sel], edges.inline[sel])
 
     def inline_labels(self, nodes, kept=None, edge_cutoff: int = 0) -> dict:
         """pprof's "(inline)" / "(partial-inline)" mark for each of `nodes`.
@@ -101,9 +119,17 @@ def _build_graph(parts: list[Part], granularity: str) -> Graph:
     cum = np.zeros(n, dtype=np.int64)
     for part, frames, gmap in pieces:
         values = sample_values(part)
+        occ = frames.occ
         has_leaf = (frames.leaf >= 0) & (values != 0)
-        np.add.at(flat, gmap[frames.occ.node[frames.leaf[has_leaf]]], values[has_leaf])
-        np.add.at(cum, gmap[frames.pair_node], values[frames.pair_sample])
+        np.add.at(flat, gmap[occ.node[frames.leaf[has_leaf]]], values[has_leaf])
+        # cum: every frame's sample value, less the frames that repeat a node in
+        # their sample (recursion counts once). int64 sums wrap as pprof's do,
+        # so adding all and subtracting the repeats equals adding each once.
+        same = np.array_equal(gmap, np.arange(len(gmap)))
+        for lo, hi in sample_chunks(occ.sample):
+            nodes = occ.node[lo:hi]
+            np.add.at(cum, nodes if same else gmap[nodes], values[occ.sample[lo:hi]])
+        np.subtract.at(cum, gmap[occ.node[frames.dup]], values[occ.sample[frames.dup]])
     return Graph(space.keys, flat, cum, pieces)
 
 
@@ -124,22 +150,26 @@ def call_edges(pieces, n, kept=None, focus=None) -> Edges:
     that a -base merge cancels, and self-calls draw no edge; frames of
     dropped nodes (`kept` False) are skipped, joining their neighbours.
     With `focus`, only edges into or out of those nodes are computed.
+    Frames are taken a chunk of samples at a time (frames.sample_chunks), so
+    the temporaries stay bounded on big profiles.
     """
     cancelled = cancelled_samples([piece[0] for piece in pieces])
     codes, weights, reals = [], [], []
     for (part, frames, gmap), gone in zip(pieces, cancelled):
         values = sample_values(part)
-        pairs = _count_pairs(part.profile, frames, None if kept is None else kept[gmap],
-                             None if focus is None else focus[gmap])
-        live = ((values != 0) & ~gone)[pairs.sample]
-        npairs = len(pairs.src)
-        weight = np.zeros(npairs, dtype=np.int64)
-        np.add.at(weight, pairs.pair[live], values[pairs.sample[live]])
-        exists = np.bincount(pairs.pair[live], minlength=npairs) > 0
-        real = np.bincount(pairs.pair[live & pairs.real], minlength=npairs) > 0
-        codes.append(gmap[pairs.src[exists]] * n + gmap[pairs.dst[exists]])
-        weights.append(weight[exists])
-        reals.append(real[exists])
+        live = (values != 0) & ~gone
+        kept_local = None if kept is None else kept[gmap]
+        focus_local = None if focus is None else focus[gmap]
+        width = max(frames.table.num_nodes, 1)
+        for lo, hi in sample_chunks(frames.occ.sample):
+            code, weight, real = _chunk_edges(frames, lo, hi, values, live,
+                                              kept_local, focus_local)
+            codes.append(gmap[code // width] * n + gmap[code % width])
+            weights.append(weight)
+            reals.append(real)
+    if not codes:
+        empty = np.zeros(0, dtype=np.int64)
+        return Edges(empty, empty, empty, np.zeros(0, dtype=bool))
     code, inverse = np.unique(np.concatenate(codes), return_inverse=True)
     inverse = inverse.reshape(-1)
     weight = np.zeros(len(code), dtype=np.int64)
@@ -149,48 +179,48 @@ def call_edges(pieces, n, kept=None, focus=None) -> Edges:
     return Edges(code // n, code % n, weight, ~real)
 
 
-class _Pairs(NamedTuple):
-    """One profile's counted call occurrences; values are applied per Part."""
-    src: np.ndarray     # per distinct (caller, callee) pair, local node ids
-    dst: np.ndarray
-    pair: np.ndarray    # per counted occurrence: its pair
-    sample: np.ndarray  # per counted occurrence: its sample
-    real: np.ndarray    # per counted occurrence: a real call, not an inlined one
-
-
-def _count_pairs(profile, frames, kept_local=None, focus_local=None) -> _Pairs:
+def _chunk_edges(frames, lo, hi, values, live, kept_local, focus_local):
+    """(caller * width + callee codes, weight, any real call) of the distinct
+    pairs counted in frames [lo, hi), which hold whole samples."""
     occ = frames.occ
-    node, sample, outer = occ.node, occ.sample, occ.outer
-    if kept_local is None:
-        at = _adjacent(profile, frames)
-    else:
+    node, sample, outer = occ.node[lo:hi], occ.sample[lo:hi], occ.outer[lo:hi]
+    if kept_local is not None:
         keep = kept_local[node]
         node, sample, outer = node[keep], sample[keep], outer[keep]
-        at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
-    if focus_local is not None and not focus_local.all():
+    # Frames are leaf first: the callee at `at`, its caller at `at + 1`.
+    at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
+    if focus_local is not None:
         # Counting is per (sample, pair), so other pairs can be left out.
         at = at[focus_local[node[at]] | focus_local[node[at + 1]]]
     width = max(frames.table.num_nodes, 1)
-    code = node[at + 1].astype(np.int64)   # in place from here: one entry per call occurrence
+    code = node[at + 1].astype(np.int64)   # in place from here: one entry per call
     code *= width
     code += node[at]
     distinct, pair = _distinct(code, width * width)
     del code
     sample_at = sample[at]
-    first = _first_from_root(pair, sample_at, len(distinct), frames)
-    return _Pairs(distinct // width, distinct % width, pair[first], sample_at[first],
-                  outer[at[first]])
-
-
-def _adjacent(profile, frames) -> np.ndarray:
-    """Cached: positions of frames whose caller is the next frame of the same stack."""
-    key = ("adjacent", frames.table.granularity)
-    if key not in profile.cache:
-        occ = frames.occ
-        # int32 positions: one per frame, kept for the profile's lifetime.
-        profile.cache[key] = np.flatnonzero((occ.sample[:-1] == occ.sample[1:])
-                                            & (occ.node[1:] != occ.node[:-1])).astype(np.int32)
-    return profile.cache[key]
+    counted = live[sample_at]
+    # A pair repeats within a sample only if a node does (recursion): in those
+    # samples only the occurrence nearest the root (the last) counts.
+    rec = np.flatnonzero(frames.recursive[sample_at])
+    if len(rec):
+        s = sample_at[rec]
+        major = np.zeros(len(rec), dtype=np.int64)
+        np.cumsum(s[1:] != s[:-1], out=major[1:])
+        counted[rec] &= last_of_each(major, pair[rec], len(distinct))
+    real_at = outer[at]
+    del at, sample
+    npairs = len(distinct)
+    weight = np.zeros(npairs, dtype=np.int64)
+    if counted.all():
+        np.add.at(weight, pair, values[sample_at])
+        exists = np.bincount(pair, minlength=npairs) > 0
+        real = np.bincount(pair[real_at], minlength=npairs) > 0
+    else:
+        np.add.at(weight, pair[counted], values[sample_at[counted]])
+        exists = np.bincount(pair[counted], minlength=npairs) > 0
+        real = np.bincount(pair[counted & real_at], minlength=npairs) > 0
+    return distinct[exists], weight[exists], real[exists]
 
 
 def _distinct(code: np.ndarray, size: int):
@@ -200,38 +230,13 @@ def _distinct(code: np.ndarray, size: int):
         distinct = np.unique(code)
         return distinct, np.searchsorted(distinct, code).astype(np.int32)
     # A small code space: a dense table beats sorting millions of codes.
-    # int32 indices: one per call occurrence, tens of millions in a big profile.
+    # int32 indices: one per call occurrence, millions in a big profile.
     seen = np.zeros(size, dtype=bool)
     seen[code] = True
     distinct = np.flatnonzero(seen)
     lookup = np.zeros(size, dtype=np.int32)
     lookup[distinct] = np.arange(len(distinct))
     return distinct, lookup[code]
-
-
-def _first_from_root(pair, sample, npairs, frames) -> np.ndarray:
-    """Positions to count: per (sample, pair), the occurrence nearest the root.
-
-    A pair repeats within a sample only if a node does (recursion), so only
-    those samples need the sort. Frames are leaf first, so the root-most
-    occurrence of a key is its last position.
-    """
-    nsamples = len(frames.leaf)
-    repeats = (np.bincount(frames.pair_sample, minlength=nsamples)
-               < np.bincount(frames.occ.sample, minlength=nsamples))
-    in_repeat = repeats[sample]
-    keep = ~in_repeat
-    rec = np.flatnonzero(in_repeat)
-    if len(rec):
-        # Sort (key, reversed position) packed in one int64: the first of each key wins.
-        span = len(rec)
-        key = ((sample[rec].astype(np.int64) * npairs + pair[rec]) * span
-               + (span - 1 - np.arange(span)))
-        key.sort()
-        group = key // span
-        first = np.concatenate(([True], group[1:] != group[:-1]))
-        keep[rec[span - 1 - key[first] % span]] = True
-    return np.flatnonzero(keep).astype(np.int32)
 
 
 def total(parts: list[Part]) -> int:
