@@ -116,42 +116,77 @@ class Occurrences(NamedTuple):
     outer: np.ndarray   # bool: the outermost line of its location (not inlined)
 
 
+# Frames per chunk when a pass over every frame needs temporaries per frame:
+# bounds those temporaries (about 30 bytes a frame) whatever the profile's size.
+CHUNK_FRAMES = 1 << 22
+
+
 def _expansion(profile, table: FrameTable):
     """Cached: every sample's frames as frame slots (location, line), leaf first.
 
     A location expands to the same slots at every granularity (one per line,
     or one when it has none); only the node of a slot differs. So the costly
     expansion is done once per profile, and each granularity maps slots to
-    its nodes with one lookup.
+    its nodes with one lookup. Written a chunk of samples at a time into
+    arrays sized up front: the int64 temporaries of a whole-profile pass
+    would be larger than the result.
     """
     cached = profile.cache.get("expansion")
     if cached is not None:
         return cached
-    locs = profile.stack_locations
+    locs, offsets = profile.stack_locations, profile.stack_offsets
+    nsamples = profile.num_samples
     # Per frame, int32 (sample and slot numbers are far below 2**31): these arrays
     # are a profile's largest, 30+ entries per sample, and stay cached.
-    loc_sample = np.repeat(np.arange(profile.num_samples, dtype=np.int32),
-                           np.diff(profile.stack_offsets))
-    counts = table.loc_count[locs]
-    if len(counts) == 0 or counts.max() == 1:
-        slot, sample = table.loc_start[locs].astype(np.int32), loc_sample
-        outer = np.ones(len(locs), dtype=bool)
-    else:
+    loc_start = table.loc_start.astype(np.int32)
+    multi = np.flatnonzero(table.loc_count > 1)
+    bounds = sample_chunks_by_offsets(offsets)
+    # Frames before each chunk: its locations plus the extra lines of inlined ones.
+    extra = [int((table.loc_count[locs[offsets[s0]:offsets[s1]]] - 1).sum()) if len(multi) else 0
+             for s0, s1 in bounds]
+    starts = np.cumsum([0] + [int(offsets[s1] - offsets[s0]) + e
+                              for (s0, s1), e in zip(bounds, extra)])
+    slot = np.empty(int(starts[-1]), dtype=np.int32)
+    sample = np.empty(len(slot), dtype=np.int32)
+    outer = np.ones(len(slot), dtype=bool)
+    for (s0, s1), e, o in zip(bounds, extra, starts[:-1].tolist()):
+        chunk = locs[offsets[s0]:offsets[s1]]
+        loc_sample = np.repeat(np.arange(s0, s1, dtype=np.int32), np.diff(offsets[s0:s1 + 1]))
+        if e == 0:
+            slot[o:o + len(chunk)] = loc_start[chunk]
+            sample[o:o + len(chunk)] = loc_sample
+            continue
         # Inlined lines: fill each location's first slot, then its 2nd, 3rd ...
         # only where it has that many (few locations have more than one line).
-        first = np.cumsum(counts) - counts
-        slot = np.empty(int(counts.sum()), dtype=np.int32)
-        slot[first] = table.loc_start[locs]
+        counts = table.loc_count[chunk]
+        first = np.cumsum(counts, dtype=np.int64)
+        first -= counts
+        end = o + len(chunk) + e
+        out = slot[o:end]
+        out[first] = loc_start[chunk]
         for j in range(1, int(counts.max())):
             more = np.flatnonzero(counts > j)
-            slot[first[more] + j] = table.loc_start[locs[more]] + j
-        outer = np.zeros(len(slot), dtype=bool)
-        outer[first + counts - 1] = True
-        sample = np.repeat(loc_sample, counts)
-    per_sample = np.bincount(sample, minlength=profile.num_samples)
+            out[first[more] + j] = loc_start[chunk[more]] + j
+        outer[o:end] = False
+        first += counts - 1
+        outer[o:end][first] = True
+        sample[o:end] = np.repeat(loc_sample, counts)
+    per_sample = np.bincount(sample, minlength=nsamples)
     leaf = np.where(per_sample > 0, np.cumsum(per_sample) - per_sample, -1)
     cached = profile.cache["expansion"] = (slot, sample, outer, leaf)
     return cached
+
+
+def sample_chunks_by_offsets(offsets: np.ndarray, size: int | None = None) -> list[tuple[int, int]]:
+    """[s0, s1) ranges of samples covering all, each with about `size` (default
+    CHUNK_FRAMES) locations; `offsets` are the profile's stack_offsets."""
+    size = size or CHUNK_FRAMES
+    nsamples = len(offsets) - 1
+    if nsamples <= 0:
+        return []
+    cuts = np.searchsorted(offsets, np.arange(size, int(offsets[-1]), size), "left")
+    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 0, nsamples), [nsamples])))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 class StackFrames(NamedTuple):
@@ -168,11 +203,6 @@ class StackFrames(NamedTuple):
     leaf: np.ndarray       # per sample: index of its leaf frame in occ, -1 if no frames
     dup: np.ndarray        # int32 frame positions: a node already seen in its sample
     recursive: np.ndarray  # bool per sample: some node occurs twice on its stack
-
-
-# Frames per chunk when a pass over every frame needs temporaries per frame:
-# bounds those temporaries (about 30 bytes a frame) whatever the profile's size.
-CHUNK_FRAMES = 1 << 22
 
 
 def sample_chunks(sample: np.ndarray, size: int | None = None) -> list[tuple[int, int]]:
