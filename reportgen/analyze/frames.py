@@ -135,43 +135,43 @@ def _expansion(profile, table: FrameTable):
     if cached is not None:
         return cached
     locs, offsets = profile.stack_locations, profile.stack_offsets
-    nsamples = profile.num_samples
     # Per frame, int32 (sample and slot numbers are far below 2**31): these arrays
     # are a profile's largest, 30+ entries per sample, and stay cached.
     loc_start = table.loc_start.astype(np.int32)
-    multi = np.flatnonzero(table.loc_count > 1)
+    multi = table.loc_count > 1
     bounds = sample_chunks_by_offsets(offsets)
-    # Frames before each chunk: its locations plus the extra lines of inlined ones.
-    extra = [int((table.loc_count[locs[offsets[s0]:offsets[s1]]] - 1).sum()) if len(multi) else 0
-             for s0, s1 in bounds]
-    starts = np.cumsum([0] + [int(offsets[s1] - offsets[s0]) + e
-                              for (s0, s1), e in zip(bounds, extra)])
+    # Positions of locations with inlined lines, per chunk (few in most profiles):
+    # each adds loc_count - 1 slots after its first.
+    hits = [np.flatnonzero(multi[locs[offsets[s0]:offsets[s1]]]) if multi.any()
+            else np.zeros(0, dtype=np.int64) for s0, s1 in bounds]
+    extras = [table.loc_count[locs[offsets[s0]:offsets[s1]][h]] - 1
+              for (s0, s1), h in zip(bounds, hits)]
+    starts = np.cumsum([0] + [int(offsets[s1] - offsets[s0]) + int(e.sum())
+                              for (s0, s1), e in zip(bounds, extras)])
     slot = np.empty(int(starts[-1]), dtype=np.int32)
     sample = np.empty(len(slot), dtype=np.int32)
     outer = np.ones(len(slot), dtype=bool)
-    for (s0, s1), e, o in zip(bounds, extra, starts[:-1].tolist()):
+    per_sample = np.diff(offsets)   # frames per sample: its locations, plus inlined lines
+    for (s0, s1), hit, extra, o, end in zip(bounds, hits, extras, starts[:-1].tolist(),
+                                            starts[1:].tolist()):
         chunk = locs[offsets[s0]:offsets[s1]]
+        first = loc_start[chunk]
         loc_sample = np.repeat(np.arange(s0, s1, dtype=np.int32), np.diff(offsets[s0:s1 + 1]))
-        if e == 0:
-            slot[o:o + len(chunk)] = loc_start[chunk]
-            sample[o:o + len(chunk)] = loc_sample
+        if not len(hit):
+            slot[o:end] = first
+            sample[o:end] = loc_sample
             continue
-        # Inlined lines: fill each location's first slot, then its 2nd, 3rd ...
-        # only where it has that many (few locations have more than one line).
-        counts = table.loc_count[chunk]
-        first = np.cumsum(counts, dtype=np.int64)
-        first -= counts
-        end = o + len(chunk) + e
-        out = slot[o:end]
-        out[first] = loc_start[chunk]
-        for j in range(1, int(counts.max())):
-            more = np.flatnonzero(counts > j)
-            out[first[more] + j] = loc_start[chunk[more]] + j
-        outer[o:end] = False
-        first += counts - 1
-        outer[o:end][first] = True
-        sample[o:end] = np.repeat(loc_sample, counts)
-    per_sample = np.bincount(sample, minlength=nsamples)
+        # The lines after a location's first go right after it, in order
+        # (np.insert keeps the order of values inserted at one index).
+        at = np.repeat(hit + 1, extra)
+        line = np.arange(1, len(at) + 1) - np.repeat(np.cumsum(extra) - extra, extra)
+        slot[o:end] = np.insert(first, at, np.repeat(first[hit], extra) + line)
+        sample[o:end] = np.insert(loc_sample, at, np.repeat(loc_sample[hit], extra))
+        np.add.at(per_sample, loc_sample[hit], extra)
+        # Only a location's last line is a real call; the others are inlined.
+        inner = np.ones(len(chunk), dtype=bool)
+        inner[hit] = False
+        outer[o:end] = np.insert(inner, at, line == np.repeat(extra, extra))
     leaf = np.where(per_sample > 0, np.cumsum(per_sample) - per_sample, -1)
     cached = profile.cache["expansion"] = (slot, sample, outer, leaf)
     return cached
@@ -253,6 +253,29 @@ def last_of_each(major: np.ndarray, minor: np.ndarray, minor_size: int) -> np.nd
     return out
 
 
+def _repeated(sample: np.ndarray, node: np.ndarray, width: int) -> np.ndarray:
+    """int32 positions of frames whose node occurs again nearer the root of the
+    same sample. A plain sort of (sample, node) keys finds the samples with a
+    repeat; only their frames get the costlier search for positions."""
+    if not len(sample):
+        return np.zeros(0, dtype=np.int32)
+    base = int(sample[0])
+    span = int(sample[-1]) - base + 1
+    key = sample.astype(np.int32 if span * width < 1 << 31 else np.int64)
+    key -= base
+    key *= width
+    key += node
+    key.sort()
+    again = key[1:][key[1:] == key[:-1]]
+    if not len(again):
+        return np.zeros(0, dtype=np.int32)
+    recursive = np.zeros(span, dtype=bool)
+    recursive[again // width] = True
+    cand = np.flatnonzero(recursive[sample - base])
+    once = last_of_each(sample[cand], node[cand], width)
+    return cand[~once].astype(np.int32)
+
+
 def stack_frames(profile, granularity: str = "functions") -> StackFrames:
     key = ("stack_frames", granularity)
     cached = profile.cache.get(key)
@@ -266,11 +289,8 @@ def _stack_frames(profile, granularity):
     slot, sample, outer, leaf = _expansion(profile, table)
     occ = Occurrences(table.frames.astype(np.int32)[slot], sample, outer)
     width = max(table.num_nodes, 1)
-    dups = []
-    for lo, hi in sample_chunks(sample):
-        # One frame of each (sample, node) counts (the root-most); the others are dups.
-        once = last_of_each(sample[lo:hi], occ.node[lo:hi], width)
-        dups.append(np.flatnonzero(~once).astype(np.int32) + np.int32(lo))
+    dups = [_repeated(sample[lo:hi], occ.node[lo:hi], width) + np.int32(lo)
+            for lo, hi in sample_chunks(sample)]
     dup = np.concatenate(dups) if dups else np.zeros(0, dtype=np.int32)
     recursive = np.zeros(len(leaf), dtype=bool)
     recursive[sample[dup]] = True
