@@ -187,19 +187,23 @@ def _chunk_edges(frames, lo, hi, values, live, kept_local, focus_local):
     if kept_local is not None:
         keep = kept_local[node]
         node, sample, outer = node[keep], sample[keep], outer[keep]
-    # Frames are leaf first: the callee at `at`, its caller at `at + 1`.
-    at = np.flatnonzero((sample[:-1] == sample[1:]) & (node[1:] != node[:-1]))
+    # Frames are leaf first: the callee at `at`, its caller at `at + 1`; only
+    # samples that draw edges (live) are looked at.
+    adjacent = sample[:-1] == sample[1:]
+    adjacent &= node[1:] != node[:-1]
+    adjacent &= live[sample[:-1]]
+    at = np.flatnonzero(adjacent)
+    del adjacent
     if focus_local is not None:
         # Counting is per (sample, pair), so other pairs can be left out.
         at = at[focus_local[node[at]] | focus_local[node[at + 1]]]
     width = max(frames.table.num_nodes, 1)
-    code = node[at + 1].astype(np.int64)   # in place from here: one entry per call
-    code *= width
+    code = node[at + 1].astype(np.int32 if width * width < 1 << 31 else np.int64)
+    code *= width   # in place from here: one entry per call
     code += node[at]
     distinct, pair = _distinct(code, width * width)
     del code
     sample_at = sample[at]
-    counted = live[sample_at]
     # A pair repeats within a sample only if a node does (recursion): in those
     # samples only the occurrence nearest the root (the last) counts.
     rec = np.flatnonzero(frames.recursive[sample_at])
@@ -207,19 +211,15 @@ def _chunk_edges(frames, lo, hi, values, live, kept_local, focus_local):
         s = sample_at[rec]
         major = np.zeros(len(rec), dtype=np.int64)
         np.cumsum(s[1:] != s[:-1], out=major[1:])
-        counted[rec] &= last_of_each(major, pair[rec], len(distinct))
+        counted = np.ones(len(at), dtype=bool)
+        counted[rec] = last_of_each(major, pair[rec], len(distinct))
+        at, pair, sample_at = at[counted], pair[counted], sample_at[counted]
     real_at = outer[at]
-    del at, sample
     npairs = len(distinct)
     weight = np.zeros(npairs, dtype=np.int64)
-    if counted.all():
-        np.add.at(weight, pair, values[sample_at])
-        exists = np.bincount(pair, minlength=npairs) > 0
-        real = np.bincount(pair[real_at], minlength=npairs) > 0
-    else:
-        np.add.at(weight, pair[counted], values[sample_at[counted]])
-        exists = np.bincount(pair[counted], minlength=npairs) > 0
-        real = np.bincount(pair[counted & real_at], minlength=npairs) > 0
+    np.add.at(weight, pair, values[sample_at])
+    exists = np.bincount(pair, minlength=npairs) > 0
+    real = np.bincount(pair[real_at], minlength=npairs) > 0
     return distinct[exists], weight[exists], real[exists]
 
 
