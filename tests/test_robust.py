@@ -306,6 +306,16 @@ def test_count_samples_agrees_with_the_decoder(testdata):
         assert count_samples(data, 2) == min(len(msg.sample), 3), path.name
 
 
+def test_count_samples_reads_one_two_and_three_byte_sample_lengths():
+    b = ProfileBuilder(sample_types=[("samples", "count")])
+    loc = b.location((b.function("f"), 1))
+    for depth in (3, 100, 20_000, 1, 70, 9_000):   # records of <128, <16384 and more bytes
+        b.sample([loc] * depth, [depth])
+    data = b.to_bytes(gzip=False)
+    assert count_samples(data, 1 << 40) == 6
+    assert count_samples(data, 3) == 4
+
+
 def test_profile_drop_frames_cannot_backtrack(tmp_path):
     b = ProfileBuilder(sample_types=[("samples", "count")], drop_frames="(a+)+$")
     f = b.location((b.function("a" * 50_000 + "b"), 1))
