@@ -59,7 +59,7 @@ def line_costs(profile, sample_index: int) -> list[LineCost]:
     rt = np.array([is_runtime(k.name, k.file) for k in keys], dtype=bool)
     lib = np.array([is_library(k.name, k.file) for k in keys], dtype=bool) | rt
     values = profile.values[:, sample_index]
-    counts = np.bincount(occ.sample, minlength=profile.num_samples)
+    counts = sf.counts
     live = (counts > 0) & (values != 0)
     start = sf.leaf
     site = _first(~rt[occ.node], start, counts)

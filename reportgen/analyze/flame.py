@@ -147,10 +147,12 @@ def _stacks(parts, granularity, space):
     for part in parts:
         ids, frames = space.map_part(part, granularity)
         values = sample_values(part)
-        counts = np.bincount(frames.occ.sample, minlength=len(values))
+        counts = frames.counts
         first = np.cumsum(counts) - counts
         live = values != 0  # pprof skips zero-valued samples entirely
-        nodes.append(ids.astype(np.int32)[frames.occ.node])   # one per frame: keep it narrow
+        # One per frame: keep it narrow, and the profile's own when ids are its node ids.
+        same = np.array_equal(ids, np.arange(len(ids)))
+        nodes.append(frames.occ.node if same else ids.astype(np.int32)[frames.occ.node])
         starts.append(first[live] + base)
         lens.append(counts[live])
         vals.append(values[live])
@@ -296,7 +298,7 @@ def path_values(tree: FlameTree, parts: list[Part]) -> tuple[np.ndarray, np.ndar
         ids = np.array([index.get(k, width - 1) for k in frames.table.keys] or [0],
                        dtype=np.int64)
         values = sample_values(part)
-        counts = np.bincount(frames.occ.sample, minlength=len(values))
+        counts = frames.counts
         first = np.cumsum(counts) - counts
         live = np.flatnonzero(values != 0)
         tot[0] += int(values[live].sum())

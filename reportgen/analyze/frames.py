@@ -173,7 +173,7 @@ def _expansion(profile, table: FrameTable):
         inner[hit] = False
         outer[o:end] = np.insert(inner, at, line == np.repeat(extra, extra))
     leaf = np.where(per_sample > 0, np.cumsum(per_sample) - per_sample, -1)
-    cached = profile.cache["expansion"] = (slot, sample, outer, leaf)
+    cached = profile.cache["expansion"] = (slot, sample, outer, leaf, per_sample)
     return cached
 
 
@@ -201,6 +201,7 @@ class StackFrames(NamedTuple):
     table: FrameTable
     occ: Occurrences
     leaf: np.ndarray       # per sample: index of its leaf frame in occ, -1 if no frames
+    counts: np.ndarray     # per sample: how many frames it has (int64)
     dup: np.ndarray        # int32 frame positions: a node already seen in its sample
     recursive: np.ndarray  # bool per sample: some node occurs twice on its stack
 
@@ -286,7 +287,7 @@ def stack_frames(profile, granularity: str = "functions") -> StackFrames:
 
 def _stack_frames(profile, granularity):
     table = FrameTable(profile, granularity)
-    slot, sample, outer, leaf = _expansion(profile, table)
+    slot, sample, outer, leaf, counts = _expansion(profile, table)
     occ = Occurrences(table.frames.astype(np.int32)[slot], sample, outer)
     width = max(table.num_nodes, 1)
     dups = [_repeated(sample[lo:hi], occ.node[lo:hi], width) + np.int32(lo)
@@ -294,4 +295,4 @@ def _stack_frames(profile, granularity):
     dup = np.concatenate(dups) if dups else np.zeros(0, dtype=np.int32)
     recursive = np.zeros(len(leaf), dtype=bool)
     recursive[sample[dup]] = True
-    return StackFrames(table, occ, leaf, dup, recursive)
+    return StackFrames(table, occ, leaf, counts, dup, recursive)
