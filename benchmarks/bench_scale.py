@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_report import MAKE_PROFILE, REPO, find_go, mib, run_child  # noqa: E402
+from bench_report import MAKE_PROFILE, REPO, find_go, mib, reportgen_env, run_child  # noqa: E402
 
 DATA = HERE / "data"
 WALKS = 175_000
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     go = find_go(a.go)
     go_env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off")
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = reportgen_env()
     sizes = [int(k) for k in a.sizes.split(",")]
     profiles = {k: profile_for(k, go) for k in sizes}
     run_child("go tool pprof (warm-up)", [go, "tool", "pprof", "-top", str(profiles[sizes[0]])],
