@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -32,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_report import installed_env
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -49,18 +50,6 @@ def make_runs(dest: Path, count: int) -> list[Path]:
             f.write(f"BenchmarkCopy-2  1000  {1000 + i}.0 ns/op\n")
         out.append(d)
     return out
-
-
-def installed_env(pycache: Path | None) -> dict:
-    """The environment reportgen runs in: with its bytecode compiled once into
-    `pycache` (as an installed package has it), or as given (None)."""
-    env = dict(os.environ)
-    if pycache is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(pycache)
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "reportgen")],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-    return env
 
 
 def timed(args: list, env: dict | None = None) -> tuple[float, float]:
