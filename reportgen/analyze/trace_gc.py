@@ -15,6 +15,7 @@ stays "in GC" after the worker stops; here a running worker counts once.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,109 +82,194 @@ def _is_gc_stw(name: str) -> bool:
 
 def mutator_utilization(events) -> tuple:
     """(times ns, utilization) of the system-wide mutator utilization step function."""
-    out_t, out_u = [], []
-    stw = 0
-    ps: list = []  # per P: count of GC activities running on it
-    in_gc: set = set()
-    bg_mark: set = set()
-    counted: set = set()  # GC goroutines now counted on their P
-    states: dict = {}
-    n_sync = 0
-    procs: list = []  # [(time, gomaxprocs)]
-    busy = 0  # Ps with a GC activity
+    a = GCAnalysis()
+    a.feed(events)
+    return a.utilization()
 
-    def inc(p, d):
-        nonlocal busy
-        old = ps[p]
-        ps[p] = old + d
-        busy += (old + d > 0) - (old > 0)
 
-    def add(t, u):
-        if out_u:
-            if u == out_u[-1]:
-                return
-            if t == out_t[-1]:
-                if u < out_u[-1]:
-                    out_u[-1] = u
-                return
-        out_t.append(t)
-        out_u.append(u)
+class GCAnalysis:
+    """GC cycles, stop-the-world pauses, heap metrics and mutator utilization, fed a
+    generation's events at a time; report() -> GCReport. The utilization step function
+    is kept as two compact arrays, the rest as per-P and per-goroutine state."""
 
-    last = None
-    KIND = E.KIND
-    for ev in events:
-        last = ev
-        kind = KIND[ev.typ]
-        if kind == E.KIND_SYNC:
-            n_sync = ev.args[0]
-        elif kind == E.KIND_METRIC and ev.typ == S.EV_PROCS_CHANGE:
-            n = ev.args[0]
-            if len(ps) > n:
-                del ps[n:]
-            while len(ps) < n:
-                if not out_t:
-                    out_t.append(ev.time)
-                    out_u.append(1.0)
-                ps.append(0)
-            busy = sum(1 for c in ps if c > 0)
-            if not procs or procs[-1][1] != n:
-                procs.append((ev.time, n))
-        if not ps:
-            continue
-        if kind in (E.KIND_RANGE_ACTIVE, E.KIND_RANGE_BEGIN):
-            name, scope, sid = E.range_name(ev)
-            if kind == E.KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
-                    states.get(ev.g, S.GO_UNDETERMINED) in (S.GO_RUNNING, S.GO_SYSCALL):
-                # an assist already running when the trace began: take it off everything so far
-                pi = 0
-                for mi in range(len(out_t)):
-                    while pi < len(procs) - 1 and procs[pi + 1][0] < out_t[mi]:
-                        pi += 1
-                    out_u[mi] = max(0.0, out_u[mi] - 1.0 / procs[pi][1])
-            if _is_gc_stw(name):
-                stw += 1
-            elif name == "GC mark assist":
-                in_gc.add(sid)
-                running = kind == E.KIND_RANGE_BEGIN or \
-                    states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
-                if running and sid not in counted:
-                    inc(ev.p, 1)
-                    counted.add(sid)
-        elif kind == E.KIND_RANGE_END:
-            name, scope, sid = E.range_name(ev)
-            if _is_gc_stw(name):
-                stw -= 1
-            elif name == "GC mark assist":
-                if sid in counted:
-                    inc(ev.p, -1)
-                    counted.discard(sid)
-                in_gc.discard(sid)
-        elif kind == E.KIND_STATE_TRANSITION:
-            st = E.transition(ev)
-            if st.resource == E.RESOURCE_GOROUTINE:
-                g = st.id
-                if g in in_gc or g in bg_mark:
-                    was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
-                    now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
-                    if not was and now and g not in counted:
-                        inc(ev.p, 1)
-                        counted.add(g)
-                    elif was and not now and g in counted:
-                        inc(ev.p, -1)
-                        counted.discard(g)
-                states[g] = st.new
-        elif kind == E.KIND_LABEL:
-            label = ev.table.string(ev.args[0])
-            if label.startswith("GC ") and label != "GC (idle)":
-                bg_mark.add(ev.g)
-                if ev.g not in counted:
-                    inc(ev.p, 1)
-                    counted.add(ev.g)
-        add(ev.time, 1.0 - (len(ps) if stw > 0 else busy) / len(ps))
-    if last is None or not out_t:
-        return np.zeros(0, np.int64), np.zeros(0)
-    add(last.time, 0.0)
-    return np.array(out_t, np.int64), np.array(out_u)
+    def __init__(self):
+        self.out_t = array("q")
+        self.out_u = array("d")
+        self.stw = 0
+        self.ps: list = []  # per P: count of GC activities running on it
+        self.in_gc: set = set()
+        self.bg_mark: set = set()
+        self.counted: set = set()  # GC goroutines now counted on their P
+        self.states: dict = {}
+        self.n_sync = 0
+        self.procs: list = []  # [(time, gomaxprocs)]
+        self.busy = 0  # Ps with a GC activity
+        self.first = None  # the first and last event's time
+        self.last = None
+        self.cycles: list = []
+        self.pauses: list = []  # (begin ns, end ns, name)
+        self.heap: list = []  # (ns, bytes), absolute times
+        self.heap_goal: list = []
+        self._open_stw: dict = {}  # goroutine -> (begin ns, name)
+        self._gc_start = None
+
+    def feed(self, events):
+        if not events:
+            return
+        if self.first is None:
+            self.first = events[0].time
+        out_t, out_u = self.out_t, self.out_u
+        ps = self.ps
+        in_gc, bg_mark, counted, states, procs = (self.in_gc, self.bg_mark, self.counted,
+                                                  self.states, self.procs)
+        stw, n_sync, busy = self.stw, self.n_sync, self.busy
+        open_stw = self._open_stw
+        gc_start = self._gc_start
+        t0 = self.first
+        KIND = E.KIND
+        for ev in events:
+            typ = ev.typ
+            kind = KIND[typ]
+            # cycles, pauses and heap metrics (the GC page's tables)
+            if typ == S.EV_GC_BEGIN or (typ == S.EV_GC_ACTIVE and gc_start is None):
+                gc_start = ev.time if typ == S.EV_GC_BEGIN else t0
+            elif typ == S.EV_GC_END and gc_start is not None:
+                self.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
+                gc_start = None
+            elif typ == S.EV_STW_BEGIN:
+                open_stw[ev.g] = (ev.time, E.range_name(ev)[0])
+            elif typ == S.EV_STW_END:
+                b = open_stw.pop(ev.g, None)
+                if b is not None:
+                    self.pauses.append((b[0], ev.time, b[1]))
+            elif typ == S.EV_HEAP_ALLOC:
+                self.heap.append((ev.time, ev.args[0]))
+            elif typ == S.EV_HEAP_GOAL:
+                self.heap_goal.append((ev.time, ev.args[0]))
+            # mutator utilization
+            if kind == E.KIND_SYNC:
+                n_sync = ev.args[0]
+            elif typ == S.EV_PROCS_CHANGE:
+                n = ev.args[0]
+                if len(ps) > n:
+                    del ps[n:]
+                while len(ps) < n:
+                    if not out_t:
+                        out_t.append(ev.time)
+                        out_u.append(1.0)
+                    ps.append(0)
+                busy = sum(1 for c in ps if c > 0)
+                if not procs or procs[-1][1] != n:
+                    procs.append((ev.time, n))
+            if not ps:
+                continue
+            if kind == E.KIND_RANGE_ACTIVE or kind == E.KIND_RANGE_BEGIN:
+                name, scope, sid = E.range_name(ev)
+                if kind == E.KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
+                        states.get(ev.g, S.GO_UNDETERMINED) in (S.GO_RUNNING, S.GO_SYSCALL):
+                    # an assist already running when the trace began: take it off everything
+                    # so far
+                    pi = 0
+                    for mi in range(len(out_t)):
+                        while pi < len(procs) - 1 and procs[pi + 1][0] < out_t[mi]:
+                            pi += 1
+                        out_u[mi] = max(0.0, out_u[mi] - 1.0 / procs[pi][1])
+                if _is_gc_stw(name):
+                    stw += 1
+                elif name == "GC mark assist":
+                    in_gc.add(sid)
+                    running = kind == E.KIND_RANGE_BEGIN or \
+                        states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
+                    if running and sid not in counted:
+                        old = ps[ev.p]
+                        ps[ev.p] = old + 1
+                        busy += (old + 1 > 0) - (old > 0)
+                        counted.add(sid)
+            elif kind == E.KIND_RANGE_END:
+                name, scope, sid = E.range_name(ev)
+                if _is_gc_stw(name):
+                    stw -= 1
+                elif name == "GC mark assist":
+                    if sid in counted:
+                        old = ps[ev.p]
+                        ps[ev.p] = old - 1
+                        busy += (old - 1 > 0) - (old > 0)
+                        counted.discard(sid)
+                    in_gc.discard(sid)
+            elif kind == E.KIND_STATE_TRANSITION:
+                st = E.transition(ev)
+                if st.resource == E.RESOURCE_GOROUTINE:
+                    g = st.id
+                    if g in in_gc or g in bg_mark:
+                        was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
+                        now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
+                        if not was and now and g not in counted:
+                            old = ps[ev.p]
+                            ps[ev.p] = old + 1
+                            busy += (old + 1 > 0) - (old > 0)
+                            counted.add(g)
+                        elif was and not now and g in counted:
+                            old = ps[ev.p]
+                            ps[ev.p] = old - 1
+                            busy += (old - 1 > 0) - (old > 0)
+                            counted.discard(g)
+                    states[g] = st.new
+            elif kind == E.KIND_LABEL:
+                label = ev.table.string(ev.args[0])
+                if label.startswith("GC ") and label != "GC (idle)":
+                    bg_mark.add(ev.g)
+                    if ev.g not in counted:
+                        old = ps[ev.p]
+                        ps[ev.p] = old + 1
+                        busy += (old + 1 > 0) - (old > 0)
+                        counted.add(ev.g)
+            u = 1.0 - (len(ps) if stw > 0 else busy) / len(ps)
+            if out_u:
+                if u == out_u[-1]:
+                    continue
+                if ev.time == out_t[-1]:
+                    if u < out_u[-1]:
+                        out_u[-1] = u
+                    continue
+            out_t.append(ev.time)
+            out_u.append(u)
+        self.last = events[-1].time
+        self.stw, self.n_sync, self.busy = stw, n_sync, busy
+        self._gc_start = gc_start
+
+    def utilization(self) -> tuple:
+        """(times ns, utilization) of everything fed (mutator_utilization)."""
+        if self.last is None or not self.out_t:
+            return np.zeros(0, np.int64), np.zeros(0)
+        t = np.frombuffer(self.out_t, dtype=np.int64).copy()
+        u = np.frombuffer(self.out_u, dtype=np.float64).copy()
+        # the closing step: add(last, 0.0)
+        if u[-1] != 0.0:
+            if t[-1] == self.last:
+                u[-1] = 0.0
+            else:
+                t = np.append(t, self.last)
+                u = np.append(u, 0.0)
+        return t, u
+
+    def report(self) -> GCReport:
+        """The GCReport of everything fed (gc_report)."""
+        if self.first is None:
+            return GCReport(0)
+        t0 = self.first
+        rep = GCReport(self.last - t0)
+        rep.cycles = self.cycles
+        for b, e, name in self.pauses:
+            rep.pauses.append(Pause(b - t0, e - b, name[len("stop-the-world ("):-1],
+                                    _is_gc_stw(name)))
+        rep.heap = [(t - t0, v) for t, v in self.heap]
+        rep.heap_goal = [(t - t0, v) for t, v in self.heap_goal]
+        times, util = self.utilization()
+        if len(times) >= 2 and times[-1] > times[0]:
+            area = float(np.sum(np.diff(times) * util[:-1]))
+            rep.gc_cpu_fraction = max(0.0, 1.0 - area / float(times[-1] - times[0]))
+            rep.mmu = mmu_curve(times, util, default_windows(int(times[-1] - times[0])))
+        return rep
 
 
 def mmu_curve(times, util, windows) -> list:
@@ -227,36 +313,6 @@ def default_windows(duration_ns: int) -> list:
 
 def gc_report(events) -> GCReport:
     """Cycles, pauses, GC CPU fraction and the MMU curve of an event list."""
-    if not events:
-        return GCReport(0)
-    t0 = events[0].time
-    dur = events[-1].time - t0
-    rep = GCReport(dur)
-    open_stw: dict = {}
-    gc_start = None
-    KIND = E.KIND
-    for ev in events:
-        k = KIND[ev.typ]
-        if ev.typ == S.EV_GC_BEGIN or (ev.typ == S.EV_GC_ACTIVE and gc_start is None):
-            gc_start = ev.time if ev.typ == S.EV_GC_BEGIN else t0
-        elif ev.typ == S.EV_GC_END and gc_start is not None:
-            rep.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
-            gc_start = None
-        elif ev.typ == S.EV_STW_BEGIN:
-            open_stw[ev.g] = ev
-        elif ev.typ == S.EV_STW_END:
-            b = open_stw.pop(ev.g, None)
-            if b is not None:
-                name = E.range_name(b)[0]
-                kind = name[len("stop-the-world ("):-1]
-                rep.pauses.append(Pause(b.time - t0, ev.time - b.time, kind, _is_gc_stw(name)))
-        elif k == E.KIND_METRIC and ev.typ == S.EV_HEAP_ALLOC:
-            rep.heap.append((ev.time - t0, ev.args[0]))
-        elif k == E.KIND_METRIC and ev.typ == S.EV_HEAP_GOAL:
-            rep.heap_goal.append((ev.time - t0, ev.args[0]))
-    times, util = mutator_utilization(events)
-    if len(times) >= 2 and times[-1] > times[0]:
-        area = float(np.sum(np.diff(times) * util[:-1]))
-        rep.gc_cpu_fraction = max(0.0, 1.0 - area / float(times[-1] - times[0]))
-        rep.mmu = mmu_curve(times, util, default_windows(int(times[-1] - times[0])))
-    return rep
+    a = GCAnalysis()
+    a.feed(events)
+    return a.report()

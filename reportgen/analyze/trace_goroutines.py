@@ -157,191 +157,214 @@ class Summary:
 
 def summarize(events) -> Summary:
     """Summarizer.Event over the events, then Finalize."""
-    gs: dict = {}
-    tasks: dict = {}
-    logs = []
-    syscalling_p: dict = {}
-    syscalling_g: dict = {}
-    ranges_p: dict = {}
-    last = 0
-    sync_ts = 0
+    s = Summarizer()
+    s.feed(events)
+    return s.finish()
 
-    def task(tid):
-        t = tasks.get(tid)
+
+class Summarizer:
+    """summary.go's Summarizer fed a generation at a time: feed(events) as often as needed,
+    then finish() -> Summary. Keeps per goroutine and task state only, no events."""
+
+    def __init__(self):
+        self.gs: dict = {}
+        self.tasks: dict = {}
+        self.logs: list = []
+        self.syscalling_p: dict = {}
+        self.syscalling_g: dict = {}
+        self.ranges_p: dict = {}
+        self.last = 0
+        self.sync_ts = 0
+
+    def _task(self, tid):
+        t = self.tasks.get(tid)
         if t is None:
-            t = tasks[tid] = TaskSummary(tid)
+            t = self.tasks[tid] = TaskSummary(tid)
         return t
 
-    KIND = E.KIND
-    for ev in events:
-        t = ev.time
-        if sync_ts == 0:
-            sync_ts = t
-        last = t
-        kind = KIND[ev.typ]
-        if kind == E.KIND_SYNC:
-            sync_ts = t
-        elif kind == E.KIND_STATE_TRANSITION:
-            st = E.transition(ev)
-            if st.resource == E.RESOURCE_GOROUTINE:
-                gid, old, new = st.id, st.old, st.new
-                if old == new:
-                    continue
-                g = gs.get(gid)
-                if old == S.GO_UNDETERMINED:
-                    g = GoroutineSummary(gid, creation_ns=sync_ts)
-                    d = t - sync_ts
+    def feed(self, events):
+        gs = self.gs
+        logs = self.logs
+        syscalling_p = self.syscalling_p
+        syscalling_g = self.syscalling_g
+        ranges_p = self.ranges_p
+        last = self.last
+        sync_ts = self.sync_ts
+        task = self._task
+        KIND = E.KIND
+        for ev in events:
+            t = ev.time
+            if sync_ts == 0:
+                sync_ts = t
+            last = t
+            kind = KIND[ev.typ]
+            if kind == E.KIND_SYNC:
+                sync_ts = t
+            elif kind == E.KIND_STATE_TRANSITION:
+                st = E.transition(ev)
+                if st.resource == E.RESOURCE_GOROUTINE:
+                    gid, old, new = st.id, st.old, st.new
+                    if old == new:
+                        continue
+                    g = gs.get(gid)
+                    if old == S.GO_UNDETERMINED:
+                        g = GoroutineSummary(gid, creation_ns=sync_ts)
+                        d = t - sync_ts
+                        if new == S.GO_RUNNING:
+                            g.stats.exec_ns += d
+                        elif new == S.GO_WAITING:
+                            g.stats.block_ns[st.reason] = g.stats.block_ns.get(st.reason, 0) + d
+                        elif new == S.GO_RUNNABLE:
+                            g.stats.sched_wait_ns += d
+                        elif new == S.GO_SYSCALL:
+                            if ev.p == S.NO_ID:
+                                g.stats.syscall_block_ns += d
+                            else:
+                                g.stats.syscall_ns += d
+                        gs[gid] = g
+                    elif old == S.GO_NOT_EXIST:
+                        g = GoroutineSummary(gid, creation_ns=t)
+                        creator = gs.get(ev.g)
+                        if creator is not None and creator._active_regions:
+                            r = creator._active_regions[-1]
+                            g._active_regions = [RegionSummary(r.task, "", t, None, gid, ExecStats())]
+                        gs[gid] = g
+                    elif old == S.GO_RUNNING:
+                        g.stats.exec_ns += t - g._start
+                        g._start = 0
+                    elif old == S.GO_WAITING:
+                        if g._block:
+                            r = g._block_reason
+                            g.stats.block_ns[r] = g.stats.block_ns.get(r, 0) + t - g._block
+                            g._block = 0
+                    elif old == S.GO_RUNNABLE:
+                        if g._runnable:
+                            g.stats.sched_wait_ns += t - g._runnable
+                            g._runnable = 0
+                    elif old == S.GO_SYSCALL:
+                        if g._syscall:
+                            if g._syscall_block:
+                                g.stats.syscall_block_ns += t - g._syscall_block
+                                g.stats.syscall_ns += g._syscall_block - g._syscall
+                            else:
+                                g.stats.syscall_ns += t - g._syscall
+                            g._syscall = 0
+                            g._syscall_block = 0
+                            syscalling_p.pop(syscalling_g.get(gid, S.NO_ID), None)
+                            syscalling_g.pop(gid, None)
+                    if g.name == "" and st.stack_id:
+                        frames = ev.table.frames(st.stack_id)
+                        if frames:
+                            g.pc, g.name = frames[-1][0], frames[-1][1]
                     if new == S.GO_RUNNING:
-                        g.stats.exec_ns += d
-                    elif new == S.GO_WAITING:
-                        g.stats.block_ns[st.reason] = g.stats.block_ns.get(st.reason, 0) + d
+                        g._start = t
+                        if g.start_ns == 0:
+                            g.start_ns = t
                     elif new == S.GO_RUNNABLE:
-                        g.stats.sched_wait_ns += d
-                    elif new == S.GO_SYSCALL:
-                        if ev.p == S.NO_ID:
-                            g.stats.syscall_block_ns += d
+                        g._runnable = t
+                    elif new == S.GO_WAITING:
+                        if st.reason != "forever":
+                            g._block = t
+                            g._block_reason = st.reason
                         else:
-                            g.stats.syscall_ns += d
-                    gs[gid] = g
-                elif old == S.GO_NOT_EXIST:
-                    g = GoroutineSummary(gid, creation_ns=t)
-                    creator = gs.get(ev.g)
-                    if creator is not None and creator._active_regions:
-                        r = creator._active_regions[-1]
-                        g._active_regions = [RegionSummary(r.task, "", t, None, gid, ExecStats())]
-                    gs[gid] = g
-                elif old == S.GO_RUNNING:
-                    g.stats.exec_ns += t - g._start
-                    g._start = 0
-                elif old == S.GO_WAITING:
-                    if g._block:
-                        r = g._block_reason
-                        g.stats.block_ns[r] = g.stats.block_ns.get(r, 0) + t - g._block
-                        g._block = 0
-                elif old == S.GO_RUNNABLE:
-                    if g._runnable:
-                        g.stats.sched_wait_ns += t - g._runnable
-                        g._runnable = 0
-                elif old == S.GO_SYSCALL:
-                    if g._syscall:
-                        if g._syscall_block:
-                            g.stats.syscall_block_ns += t - g._syscall_block
-                            g.stats.syscall_ns += g._syscall_block - g._syscall
-                        else:
-                            g.stats.syscall_ns += t - g._syscall
-                        g._syscall = 0
-                        g._syscall_block = 0
-                        syscalling_p.pop(syscalling_g.get(gid, S.NO_ID), None)
-                        syscalling_g.pop(gid, None)
-                if g.name == "" and st.stack_id:
-                    frames = ev.table.frames(st.stack_id)
-                    if frames:
-                        g.pc, g.name = frames[-1][0], frames[-1][1]
-                if new == S.GO_RUNNING:
-                    g._start = t
-                    if g.start_ns == 0:
-                        g.start_ns = t
-                elif new == S.GO_RUNNABLE:
-                    g._runnable = t
-                elif new == S.GO_WAITING:
-                    if st.reason != "forever":
-                        g._block = t
-                        g._block_reason = st.reason
-                    else:
+                            g.finalize(t, t)
+                    elif new == S.GO_NOT_EXIST:
                         g.finalize(t, t)
-                elif new == S.GO_NOT_EXIST:
-                    g.finalize(t, t)
-                elif new == S.GO_SYSCALL:
-                    syscalling_p[ev.p] = gid
-                    syscalling_g[gid] = ev.p
-                    g._syscall = t
-            elif st.resource == E.RESOURCE_PROC:
-                if st.old != st.new and st.new == S.PROC_IDLE:
-                    goid = syscalling_p.pop(st.id, None)
-                    if goid is not None:
-                        gs[goid]._syscall_block = t
-        elif kind == E.KIND_RANGE_BEGIN or kind == E.KIND_RANGE_ACTIVE:
-            name, scope, sid = E.range_name(ev)
-            g = None
-            if scope == E.RESOURCE_GOROUTINE:
-                g = gs.get(sid)
-            elif scope == E.RESOURCE_PROC:
-                g = gs.get(ev.g)
-                if g is not None:
-                    ranges_p[(sid, name)] = ev.g
-            if g is None:
-                continue
-            if kind == E.KIND_RANGE_ACTIVE:
+                    elif new == S.GO_SYSCALL:
+                        syscalling_p[ev.p] = gid
+                        syscalling_g[gid] = ev.p
+                        g._syscall = t
+                elif st.resource == E.RESOURCE_PROC:
+                    if st.old != st.new and st.new == S.PROC_IDLE:
+                        goid = syscalling_p.pop(st.id, None)
+                        if goid is not None:
+                            gs[goid]._syscall_block = t
+            elif kind == E.KIND_RANGE_BEGIN or kind == E.KIND_RANGE_ACTIVE:
+                name, scope, sid = E.range_name(ev)
+                g = None
+                if scope == E.RESOURCE_GOROUTINE:
+                    g = gs.get(sid)
+                elif scope == E.RESOURCE_PROC:
+                    g = gs.get(ev.g)
+                    if g is not None:
+                        ranges_p[(sid, name)] = ev.g
+                if g is None:
+                    continue
+                if kind == E.KIND_RANGE_ACTIVE:
+                    ts = g._ranges.get(name, 0)
+                    if ts:
+                        g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + sync_ts - ts
+                    g._ranges[name] = sync_ts
+                else:
+                    g._ranges[name] = t
+            elif kind == E.KIND_RANGE_END:
+                name, scope, sid = E.range_name(ev)
+                g = None
+                if scope == E.RESOURCE_GOROUTINE:
+                    g = gs.get(sid)
+                elif scope == E.RESOURCE_PROC:
+                    goid = ranges_p.pop((sid, name), None)
+                    if goid is not None and goid == ev.g:
+                        g = gs.get(goid)
+                if g is None:
+                    continue
                 ts = g._ranges.get(name, 0)
-                if ts:
-                    g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + sync_ts - ts
-                g._ranges[name] = sync_ts
-            else:
-                g._ranges[name] = t
-        elif kind == E.KIND_RANGE_END:
-            name, scope, sid = E.range_name(ev)
-            g = None
-            if scope == E.RESOURCE_GOROUTINE:
-                g = gs.get(sid)
-            elif scope == E.RESOURCE_PROC:
-                goid = ranges_p.pop((sid, name), None)
-                if goid is not None and goid == ev.g:
-                    g = gs.get(goid)
-            if g is None:
-                continue
-            ts = g._ranges.get(name, 0)
-            if ts == 0:
-                continue
-            g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + t - ts
-            del g._ranges[name]
-        elif kind == E.KIND_REGION_BEGIN:
-            g = gs[ev.g]
-            tid, rname = ev.args[0], ev.table.string(ev.args[1])
-            region = RegionSummary(tid, rname, t, None, g.id, g.snapshot(t))
-            g._active_regions.append(region)
-            tk = task(tid)
-            tk.regions.append(region)
-            tk.goroutines.add(g.id)
-        elif kind == E.KIND_REGION_END:
-            g = gs[ev.g]
-            tid, rname = ev.args[0], ev.table.string(ev.args[1])
-            if g._active_regions:
-                sd = g._active_regions.pop()
-            else:
-                sd = RegionSummary(tid, rname, None, None, g.id, ExecStats())
+                if ts == 0:
+                    continue
+                g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + t - ts
+                del g._ranges[name]
+            elif kind == E.KIND_REGION_BEGIN:
+                g = gs[ev.g]
+                tid, rname = ev.args[0], ev.table.string(ev.args[1])
+                region = RegionSummary(tid, rname, t, None, g.id, g.snapshot(t))
+                g._active_regions.append(region)
                 tk = task(tid)
+                tk.regions.append(region)
                 tk.goroutines.add(g.id)
-                tk.regions.append(sd)
-            sd.stats = g.snapshot(t).sub(sd.stats)
-            sd.end_ns = t
-            g.regions.append(sd)
-        elif kind == E.KIND_TASK_BEGIN or kind == E.KIND_TASK_END:
-            a = ev.args
-            if ev.typ == S.EV_USER_TASK_BEGIN:
-                parent, tname = a[1], ev.table.string(a[2])
-            else:
-                parent, tname = a[2], ev.table.extra_string(a[3])
-            tk = task(a[0])
-            tk.name = tname
-            tk.goroutines.add(ev.g)
-            if kind == E.KIND_TASK_BEGIN:
-                tk.start_ns = t
-            else:
-                tk.end_ns = t
-            if parent != S.NO_TASK and tk.parent is None:
-                task(parent)
-                tk.parent = parent
-        elif kind == E.KIND_LOG:
-            a = ev.args
-            tk = task(a[0])
-            tk.goroutines.add(ev.g)
-            entry = (t, ev.g, a[0], ev.table.string(a[1]), ev.table.string(a[2]))
-            tk.logs.append(entry)
-            logs.append(entry)
-    for g in gs.values():
-        g.finalize(last, None)
-        g.regions.sort(key=lambda r: (r.start_ns is not None, r.start_ns or 0))
-    return Summary(gs, tasks, logs)
+            elif kind == E.KIND_REGION_END:
+                g = gs[ev.g]
+                tid, rname = ev.args[0], ev.table.string(ev.args[1])
+                if g._active_regions:
+                    sd = g._active_regions.pop()
+                else:
+                    sd = RegionSummary(tid, rname, None, None, g.id, ExecStats())
+                    tk = task(tid)
+                    tk.goroutines.add(g.id)
+                    tk.regions.append(sd)
+                sd.stats = g.snapshot(t).sub(sd.stats)
+                sd.end_ns = t
+                g.regions.append(sd)
+            elif kind == E.KIND_TASK_BEGIN or kind == E.KIND_TASK_END:
+                a = ev.args
+                if ev.typ == S.EV_USER_TASK_BEGIN:
+                    parent, tname = a[1], ev.table.string(a[2])
+                else:
+                    parent, tname = a[2], ev.table.extra_string(a[3])
+                tk = task(a[0])
+                tk.name = tname
+                tk.goroutines.add(ev.g)
+                if kind == E.KIND_TASK_BEGIN:
+                    tk.start_ns = t
+                else:
+                    tk.end_ns = t
+                if parent != S.NO_TASK and tk.parent is None:
+                    task(parent)
+                    tk.parent = parent
+            elif kind == E.KIND_LOG:
+                a = ev.args
+                tk = task(a[0])
+                tk.goroutines.add(ev.g)
+                entry = (t, ev.g, a[0], ev.table.string(a[1]), ev.table.string(a[2]))
+                tk.logs.append(entry)
+                logs.append(entry)
+        self.last = last
+        self.sync_ts = sync_ts
+
+    def finish(self) -> Summary:
+        for g in self.gs.values():
+            g.finalize(self.last, None)
+            g.regions.sort(key=lambda r: (r.start_ns is not None, r.start_ns or 0))
+        return Summary(self.gs, self.tasks, self.logs)
 
 
 @dataclass

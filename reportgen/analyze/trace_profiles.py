@@ -13,7 +13,11 @@ delay/nanoseconds, one location per PC) and, read back, our Profile model.
 from __future__ import annotations
 
 import gzip
+from array import array
 
+import numpy as np
+
+from reportgen.analyze.trace_stacks import StackTable
 from reportgen.sources.trace import events as E
 from reportgen.sources.trace import spec as S
 
@@ -59,52 +63,100 @@ def blocking_records(transitions, intervals: dict, kinds=PROFILE_KINDS) -> dict:
     Records whose stacks have the same PCs are one record (stackMap.getOrAdd),
     described by the latest such stack; order is by first appearance.
     """
-    tracked = [(k,) + _TRACKED[k] for k in kinds]
-    tracking = {k: {} for k in kinds}
-    records = {k: {} for k in kinds}  # pcs -> [frames, count, delay, stack key]
-    stack_pcs: dict = {}  # (table id, stack id) -> (pcs, frames)
-    for ev, st in transitions:
-        gid = st.id
-        new = st.new
-        for kind, state, wanted in tracked:
-            tr = tracking[kind]
-            start = tr.get(gid)
-            if start is None:
-                if new == state and wanted(st.reason):
-                    tr[gid] = ev
+    rec = BlockingRecorder(StackTable(), kinds)
+    rec.feed(transitions)
+    return rec.records(intervals)
+
+
+class BlockingRecorder:
+    """blocking_records fed a generation's transitions at a time.
+
+    Each finished stretch is kept as four integers (goroutine, begin, end,
+    StackTable ID) per kind; records() clips them to the goroutines' lives,
+    known only once the whole trace is read, and merges them by stack.
+    """
+
+    def __init__(self, stacks: StackTable, kinds=PROFILE_KINDS):
+        self.stacks = stacks
+        self.kinds = tuple(kinds)
+        self._open = {k: {} for k in self.kinds}  # kind -> goroutine -> (begin ns, stack ID)
+        self._rows = {k: (array("q"), array("q"), array("q"), array("q")) for k in self.kinds}
+        self._wanted: dict = {}  # (state, reason) -> kinds that start a stretch there
+
+    def _starts(self, state, reason) -> tuple:
+        key = (state, reason)
+        ks = self._wanted.get(key)
+        if ks is None:
+            ks = self._wanted[key] = tuple(k for k in self.kinds if _TRACKED[k][0] == state
+                                           and _TRACKED[k][1](reason))
+        return ks
+
+    def feed(self, transitions):
+        opened = [(k, _TRACKED[k][0], self._open[k], self._rows[k]) for k in self.kinds]
+        starts = self._starts
+        id_of = self.stacks.id_of
+        for ev, st in transitions:
+            gid = st.id
+            new = st.new
+            for kind, state, tr, rows in opened:
+                if state != new:
+                    b = tr.pop(gid, None)
+                    if b is not None:
+                        rows[0].append(gid)
+                        rows[1].append(b[0])
+                        rows[2].append(ev.time)
+                        rows[3].append(b[1])
+            ks = starts(new, st.reason)
+            if ks:
+                b = None
+                for k in ks:
+                    tr = self._open[k]
+                    if gid not in tr:
+                        if b is None:
+                            b = (ev.time, id_of(ev))
+                        tr[gid] = b
+
+    def records(self, intervals: dict) -> dict:
+        """{kind: [(frames, count, delay_ns)]} as blocking_records, with the goroutines'
+        final (first run, exit or trace end) intervals."""
+        n = len(intervals)
+        keys = np.fromiter(intervals.keys(), dtype=np.int64, count=n)
+        spans = np.array(list(intervals.values()), dtype=np.int64).reshape(n, 2)
+        order = np.argsort(keys, kind="stable")
+        keys, lo, hi = keys[order], spans[order, 0], spans[order, 1]
+        frames = self.stacks.frames
+        # stackMap keys records by a zero-padded [128]uint64 of PCs: trailing zero PCs do
+        # not tell stacks apart
+        pcs_ids: dict = {}
+        pcs_of = np.empty(len(frames), dtype=np.int64)
+        for i, fr in enumerate(frames):
+            p = [f[0] for f in fr[:PPROF_MAX_STACK]]
+            while p and p[-1] == 0:
+                p.pop()
+            pcs_of[i] = pcs_ids.setdefault(tuple(p), len(pcs_ids))
+        out = {}
+        for kind in self.kinds:
+            g, s0, s1, sid = (np.frombuffer(a, dtype=np.int64) if len(a) else
+                              np.zeros(0, np.int64) for a in self._rows[kind])
+            if not len(g) or not n:
+                out[kind] = []
                 continue
-            if new == state:
-                continue
-            del tr[gid]
-            span = intervals.get(gid)
-            if span is None:
-                continue
-            s0, s1 = start.time, ev.time
-            if span[1] < s0 or s1 < span[0]:
-                continue
-            dt = min(span[1], s1) - max(span[0], s0)
-            if dt <= 0:
-                continue
-            sid = start.stack_id()
-            key = (id(start.table), sid)
-            pcs = stack_pcs.get(key)
-            if pcs is None:
-                frames = start.table.frames(sid)[:PPROF_MAX_STACK] if sid else []
-                # stackMap keys records by a zero-padded [128]uint64 of PCs: trailing zero
-                # PCs do not tell stacks apart
-                p = [f[0] for f in frames]
-                while p and p[-1] == 0:
-                    p.pop()
-                pcs = stack_pcs[key] = (tuple(p), frames)
-            recs = records[kind]
-            rec = recs.get(pcs[0])
-            if rec is None:
-                rec = recs[pcs[0]] = [pcs[1], 0, 0, key]
-            elif rec[3] != key:
-                rec[0], rec[3] = pcs[1], key  # the latest stack with these PCs describes it
-            rec[1] += 1
-            rec[2] += dt
-    return {k: [(r[0], r[1], r[2]) for r in records[k].values()] for k in kinds}
+            at = np.minimum(np.searchsorted(keys, g), n - 1)
+            a, b = lo[at], hi[at]
+            dt = np.minimum(b, s1) - np.maximum(a, s0)
+            ok = (keys[at] == g) & (b >= s0) & (s1 >= a) & (dt > 0)
+            sel = np.flatnonzero(ok)
+            pid = pcs_of[sid[sel]]
+            uniq, first, inv = np.unique(pid, return_index=True, return_inverse=True)
+            count = np.bincount(inv, minlength=len(uniq))
+            delay = np.zeros(len(uniq), dtype=np.int64)
+            np.add.at(delay, inv, dt[sel])
+            # the latest stretch's stack describes the record
+            last = len(sel) - 1 - np.unique(pid[::-1], return_index=True)[1]
+            described = sid[sel][last]
+            out[kind] = [(list(frames[described[j]][:PPROF_MAX_STACK]), int(count[j]),
+                          int(delay[j])) for j in np.argsort(first, kind="stable")]
+        return out
 
 
 def build_pprof(records) -> bytes:

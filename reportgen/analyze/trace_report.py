@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from reportgen import gocode
 from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace_regions,
                                trace_timeline)
+from reportgen.analyze.trace_stacks import StackTable
 from reportgen.sources.trace import spec as S
 
 @dataclass
@@ -109,30 +110,57 @@ def _state_of(name: str):
             "Syscall execution time": (S.GO_SYSCALL, None)}.get(name, (None, None))
 
 
-def wait_site(transitions, gids: set, state: int, reason, total_ns: int):
-    """The stack location where `gids` spend most time in `state` (with `reason`), or None.
+class WaitRecorder:
+    """How long each goroutine waits with each reason on each stack, fed a generation's
+    transitions at a time: {(goroutine, reason, StackTable ID): ns}.
+
+    A wait stretch for a reason begins at the first transition into Waiting
+    with that reason and ends at the next transition out of Waiting; it is
+    charged to the stack of the event that began it.
+    """
+
+    def __init__(self, stacks: StackTable):
+        self.stacks = stacks
+        self.ns: dict = {}
+        self._open: dict = {}  # goroutine -> {reason: (begin ns, stack ID)}
+
+    def feed(self, transitions):
+        open_ = self._open
+        ns = self.ns
+        id_of = self.stacks.id_of
+        waiting = S.GO_WAITING
+        for ev, st in transitions:
+            gid = st.id
+            if st.new != waiting:
+                run = open_.pop(gid, None)
+                if run is not None:
+                    t = ev.time
+                    for reason, (b, sid) in run.items():
+                        key = (gid, reason, sid)
+                        ns[key] = ns.get(key, 0) + t - b
+                continue
+            run = open_.get(gid)
+            if run is None:
+                run = open_[gid] = {}
+            if st.reason not in run:
+                run[st.reason] = (ev.time, id_of(ev))
+
+
+def wait_site(waits: WaitRecorder, gids: set, reason: str, total_ns: int):
+    """The stack location where `gids` spend most time waiting with `reason`, or None.
 
     Each stretch is charged to the stack of the event that began it, at its
     first frame in the program's own code (else the first outside the runtime).
     """
-    open_: dict = {}
     per: dict = {}
-    for ev, st in transitions:
-        if st.id not in gids:
-            continue
-        b = open_.get(st.id)
-        if b is not None and st.new != state:
-            del open_[st.id]
-            key = (id(b.table), b.stack_id())
-            prev = per.get(key)
-            per[key] = (b, (prev[1] if prev else 0) + ev.time - b.time)
-        if st.new == state and (reason is None or st.reason == reason) and st.id not in open_:
-            open_[st.id] = ev
+    for (gid, r, sid), ns in waits.ns.items():
+        if r == reason and gid in gids:
+            per[sid] = per.get(sid, 0) + ns
     if not per:
         return None
     sites: dict = {}
-    for b, ns in per.values():
-        frames = b.stack()
+    for sid, ns in per.items():
+        frames = waits.stacks.frames[sid]
         pick = next((f for f in frames if gocode.is_program_code(f[1], f[2])), None) or \
             next((f for f in frames if gocode.family(gocode.package_of(f[1], f[2])) != "runtime"),
                  None) or (frames[0] if frames else None)
@@ -146,7 +174,7 @@ def wait_site(transitions, gids: set, state: int, reason, total_ns: int):
     return WaitSite(fn, file, line, ns, ns / total_ns if total_ns else 0.0)
 
 
-def group_verdicts(groups, transitions, limit: int = 3) -> list:
+def group_verdicts(groups, waits: WaitRecorder, limit: int = 3) -> list:
     """For the program's goroutine groups with the most time, where that time goes."""
     out = []
     candidates = [g for g in groups
@@ -164,28 +192,65 @@ def group_verdicts(groups, transitions, limit: int = 3) -> list:
         go_state, reason = _state_of(state)
         site = None
         if go_state == S.GO_WAITING and state != "Block time (syscall)":
-            site = wait_site(transitions, {x.id for x in g.goroutines}, go_state, reason, ns)
+            site = wait_site(waits, {x.id for x in g.goroutines}, reason, ns)
         out.append(GroupVerdict(g.start, g.count, total, state, ns, site))
     return out
 
 
 def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
     """Every analysis of a ParsedTrace (sources.trace.reader); the timeline only when asked."""
-    summary = trace_goroutines.summarize(parsed.all_events)
+    segments = [(parsed.events, True)]
+    if len(parsed.all_events) > len(parsed.events):
+        segments.append((parsed.all_events[len(parsed.events):], False))
+    return analyze_stream(parsed, segments, timeline)
+
+
+def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
+    """Every analysis of a trace read in segments (TraceStream.segments()).
+
+    Each segment is consumed and dropped: the analyses keep per goroutine,
+    per P and per stack state, the stretches the profiles and the timeline
+    need as integer arrays, and the results, never the events, so memory
+    follows the largest generation rather than the trace. `meta` gives
+    version, error, size, valid_bytes, generations (read once the segments
+    are used up).
+    """
+    summarizer = trace_goroutines.Summarizer()
+    stacks = StackTable()
+    blocking = trace_profiles.BlockingRecorder(stacks)
+    waits = WaitRecorder(stacks)
+    gc_acc = trace_gc.GCAnalysis()
+    lanes = trace_timeline.SegmentRecorder(stacks) if timeline else None
+    start = end = None
+    n_events = 0
+    for events, complete in segments:
+        summarizer.feed(events)
+        if not complete or not events:
+            continue
+        if start is None:
+            start = events[0].time
+        end = events[-1].time
+        n_events += len(events)
+        transitions = trace_profiles.goroutine_transitions(events)
+        blocking.feed(transitions)
+        waits.feed(transitions)
+        gc_acc.feed(events)
+        if lanes is not None:
+            lanes.feed(transitions)
+        del transitions, events
+    summary = summarizer.finish()
     groups = trace_goroutines.group_goroutines(summary)
-    events = parsed.events
-    end = events[-1].time if events else 0
+    end = end or 0
+    start = start or 0
     spans = trace_profiles.goroutine_intervals(summary, end)
-    transitions = trace_profiles.goroutine_transitions(events)
     profiles, totals = {}, {}
-    for kind, recs in trace_profiles.blocking_records(transitions, spans).items():
+    for kind, recs in blocking.records(spans).items():
         profiles[kind] = trace_profiles.build_pprof(recs)
         totals[kind] = (sum(r[1] for r in recs), sum(r[2] for r in recs))
-    gc = trace_gc.gc_report(events)
-    start = events[0].time if events else 0
+    gc = gc_acc.report()
     regions = trace_regions.region_types(summary, start, end)
     tasks = trace_regions.task_types(summary, start, end)
-    verdicts = group_verdicts(groups, transitions)
+    verdicts = group_verdicts(groups, waits)
     answers = [v.sentence() for v in verdicts[:1]]
     n, delay = totals["sched"]
     if n:
@@ -201,15 +266,15 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
                        f"GC used {gc.gc_cpu_fraction:.1%} of the CPU over "
                        f"{_count(len(gc.cycles), 'cycle')}")
     truncated = ""
-    if parsed.error:
-        lost = parsed.size - parsed.valid_bytes
-        truncated = (f"the trace breaks off: {parsed.error}; kept {parsed.generations} complete "
-                     f"generation(s), dropped {lost} of {parsed.size} bytes after them")
-    return TraceReport(parsed.version, gc.duration_ns, groups, summary, profiles, totals, gc,
+    if meta.error:
+        lost = meta.size - meta.valid_bytes
+        truncated = (f"the trace breaks off: {meta.error}; kept {meta.generations} complete "
+                     f"generation(s), dropped {lost} of {meta.size} bytes after them")
+    return TraceReport(meta.version, gc.duration_ns, groups, summary, profiles, totals, gc,
                        regions, tasks, summary.logs, verdicts, answers, truncated,
-                       parsed.generations, len(events),
-                       trace_timeline.goroutine_timeline(transitions, groups, events[0].time, end)
-                       if timeline and events else None)
+                       meta.generations, n_events,
+                       lanes.timeline(groups, start, end) if lanes is not None and n_events
+                       else None)
 
 
 def _count(n: int, word: str) -> str:
@@ -225,5 +290,25 @@ def _dur(ns: int) -> str:
 
 def run_trace(options: dict, profiles: dict, defaults: dict) -> TraceReport:
     """The manifest's `trace` kind: read options["path"] and analyze it."""
-    from reportgen.sources.trace import load_trace
-    return analyze_trace(load_trace(options["path"]), timeline=options.get("timeline", True))
+    return analyze_trace_file(options["path"], timeline=options.get("timeline", True))
+
+
+def analyze_trace_file(path, timeline: bool = True) -> TraceReport:
+    """analyze_trace of the file at `path`, read a generation at a time (bounded memory).
+
+    The cyclic garbage collector is paused meanwhile: the analyses make
+    millions of short-lived, acyclic objects, and its full scans of them cost
+    more than the analyses. Raises TraceError as load_trace.
+    """
+    import gc as _gc
+
+    from reportgen.sources.trace import open_trace
+
+    stream = open_trace(path)
+    was = _gc.isenabled()
+    _gc.disable()
+    try:
+        return analyze_stream(stream, stream.segments(), timeline)
+    finally:
+        if was:
+            _gc.enable()

@@ -9,8 +9,12 @@ the result says how many were merged.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
+import numpy as np
+
+from reportgen.analyze.trace_stacks import StackTable
 from reportgen.sources.trace import spec as S
 
 STATE_CODES = {S.GO_RUNNING: "run", S.GO_RUNNABLE: "wait-p", S.GO_WAITING: "blocked",
@@ -39,59 +43,106 @@ def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int
     state, and neighbouring merged stretches in the same state are joined,
     so the page holds at most about `budget` segments whatever the trace's size.
     """
-    gs = [x for g in groups for x in g.goroutines]
-    gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
-                           -x.stats.total_ns, x.id))
-    shown = {x.id: x for x in gs[:max_lanes]}
-    raw: dict = {gid: [] for gid in shown}
-    cur: dict = {}
-    for ev, st in transitions:
-        if st.id not in shown:
-            continue
-        prev = cur.get(st.id)
-        if prev is not None:
-            raw[st.id].append((prev[0], ev.time, prev[1], prev[2], prev[3]))
-        if st.new in STATE_CODES:
-            cur[st.id] = (ev.time, st.new, st.reason, ev)
-        else:
-            cur.pop(st.id, None)
-    for gid, prev in cur.items():
-        raw[gid].append((prev[0], end, prev[1], prev[2], prev[3]))
-    reasons: dict = {"": 0}
-    stacks: dict = {"": 0}
-    bins = max(400, budget // max(1, len(shown)))
-    step = max(1, (end - start) // bins)
-    lanes, drawn, merged = [], 0, 0
-    for gid, x in shown.items():
-        segs = []
-        pending = None  # [start, end, {state: ns}]
-        for s, e, state, reason, ev in raw[gid]:
-            if e - s >= step:
-                if pending:
-                    segs.append(_flush(pending, start))
-                    pending = None
-                sid = ev.stack_id()
-                frames = ev.table.frames(sid) if sid else []
-                text = "\n".join(f"{f[1]} {f[2]}:{f[3]}" for f in frames[:8])
-                segs.append([s - start, e - start, STATE_CODES[state],
-                             reasons.setdefault(reason, len(reasons)),
-                             stacks.setdefault(text, len(stacks))])
-                continue
-            merged += 1
-            if pending is None or s - pending[0] >= step:
-                if pending:
-                    segs.append(_flush(pending, start))
-                pending = [s, e, {}]
-            pending[1] = e
-            code = STATE_CODES[state]
-            pending[2][code] = pending[2].get(code, 0) + e - s
-        if pending:
-            segs.append(_flush(pending, start))
-        segs = _join_merged(segs)
-        drawn += len(segs)
-        lanes.append({"id": gid, "label": f"G{gid} {x.name}", "segs": segs})
-    return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged, len(gs),
-                    step)
+    rec = SegmentRecorder(StackTable())
+    rec.feed(transitions)
+    return rec.timeline(groups, start, end, max_lanes, budget)
+
+
+class SegmentRecorder:
+    """Every goroutine's state segments, fed a generation's transitions at a time.
+
+    Which goroutines get a lane is known only at the end, so each segment is
+    kept as four integers (goroutine, begin, end, kind: state, reason and
+    StackTable ID numbered together) rather than as events.
+    """
+
+    def __init__(self, stacks: StackTable):
+        self.stacks = stacks
+        self._cur: dict = {}  # goroutine -> (begin ns, kind)
+        self._kinds: dict = {}  # (state, reason, stack ID) -> kind
+        self._rows = (array("q"), array("q"), array("q"), array("q"))
+
+    def feed(self, transitions):
+        cur = self._cur
+        kinds = self._kinds
+        id_of = self.stacks.id_of
+        g_, s_, e_, k_ = self._rows
+        codes = STATE_CODES
+        for ev, st in transitions:
+            gid = st.id
+            prev = cur.get(gid)
+            t = ev.time
+            if prev is not None:
+                g_.append(gid)
+                s_.append(prev[0])
+                e_.append(t)
+                k_.append(prev[1])
+            if st.new in codes:
+                key = (st.new, st.reason, id_of(ev))
+                k = kinds.get(key)
+                if k is None:
+                    k = kinds[key] = len(kinds)
+                cur[gid] = (t, k)
+            elif prev is not None:
+                del cur[gid]
+
+    def timeline(self, groups, start: int, end: int, max_lanes: int = 120,
+                 budget: int = 40000) -> Timeline:
+        """goroutine_timeline over everything fed, for a trace from `start` to `end` ns."""
+        gs = [x for g in groups for x in g.goroutines]
+        gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
+                               -x.stats.total_ns, x.id))
+        shown = {x.id: x for x in gs[:max_lanes]}
+        kinds = list(self._kinds)
+        raw: dict = {gid: [] for gid in shown}
+        g_, s_, e_, k_ = self._rows
+        if len(g_):
+            g = np.frombuffer(g_, dtype=np.int64)
+            sel = np.flatnonzero(np.isin(g, np.fromiter(shown, dtype=np.int64,
+                                                        count=len(shown))))
+            cols = (g[sel].tolist(), np.frombuffer(s_, dtype=np.int64)[sel].tolist(),
+                    np.frombuffer(e_, dtype=np.int64)[sel].tolist(),
+                    np.frombuffer(k_, dtype=np.int64)[sel].tolist())
+            for gid, s, e, k in zip(*cols):
+                raw[gid].append((s, e, k))
+        for gid, prev in self._cur.items():
+            if gid in raw:
+                raw[gid].append((prev[0], end, prev[1]))
+        frames = self.stacks.frames
+        reasons: dict = {"": 0}
+        stacks: dict = {"": 0}
+        bins = max(400, budget // max(1, len(shown)))
+        step = max(1, (end - start) // bins)
+        lanes, drawn, merged = [], 0, 0
+        for gid, x in shown.items():
+            segs = []
+            pending = None  # [start, end, {state: ns}]
+            for s, e, k in raw[gid]:
+                state, reason, sid = kinds[k]
+                if e - s >= step:
+                    if pending:
+                        segs.append(_flush(pending, start))
+                        pending = None
+                    text = "\n".join(f"{f[1]} {f[2]}:{f[3]}" for f in frames[sid][:8])
+                    segs.append([s - start, e - start, STATE_CODES[state],
+                                 reasons.setdefault(reason, len(reasons)),
+                                 stacks.setdefault(text, len(stacks))])
+                    continue
+                merged += 1
+                if pending is None or s - pending[0] >= step:
+                    if pending:
+                        segs.append(_flush(pending, start))
+                    pending = [s, e, {}]
+                pending[1] = e
+                code = STATE_CODES[state]
+                pending[2][code] = pending[2].get(code, 0) + e - s
+            if pending:
+                segs.append(_flush(pending, start))
+            segs = _join_merged(segs)
+            drawn += len(segs)
+            lanes.append({"id": gid, "label": f"G{gid} {x.name}", "segs": segs})
+        return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged,
+                        len(gs), step)
 
 
 def _join_merged(segs: list) -> list:

@@ -24,11 +24,9 @@ def register(sub, common):
 
 
 def run(args) -> int:
-    from reportgen.analyze.trace_report import analyze_trace
-    from reportgen.sources.trace import load_trace
+    from reportgen.analyze.trace_report import analyze_trace_file
 
-    parsed = load_trace(args.trace)
-    report = analyze_trace(parsed, timeline=False)
+    report = analyze_trace_file(args.trace, timeline=False)
     if args.write_profiles:
         write_profiles(report, Path(args.write_profiles))
     if report.truncated:

@@ -1,8 +1,10 @@
 """Go execution traces (runtime/trace, Go 1.22+ format): header, batches, ordering.
 
-`load_trace(path)` reads a file into a ParsedTrace (reader.py); a file that
-is not a trace, an old-format trace or one with no readable generation is a
-TraceError (one line naming the file, exit 2).
+`load_trace(path)` reads a file into a ParsedTrace (reader.py);
+`open_trace(path)` reads it a generation at a time (a TraceStream, what the
+analyses use, so memory follows the largest generation, not the file). A
+file that is not a trace, an old-format trace or one with no readable
+generation is a TraceError (one line naming the file, exit 2).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from reportgen.errors import ReportgenError
 from reportgen.sources.files import read_bytes
 from reportgen.sources.trace.wire import TraceFormatError, is_trace
 
-__all__ = ["TraceError", "load_trace", "is_trace", "is_trace_file", "parse_trace"]
+__all__ = ["TraceError", "load_trace", "open_trace", "stream_trace", "is_trace", "is_trace_file", "parse_trace"]
 
 
 class TraceError(ReportgenError):
@@ -22,9 +24,7 @@ OLD_FORMAT_HINT = ("reportgen reads the Go 1.22+ format only; capture the trace 
                    "Go 1.22 or newer, or open this one with that Go version's `go tool trace`")
 
 
-def parse_trace(path, data: bytes):
-    """The ParsedTrace of `data` (read from `path`); TraceError when nothing can be read."""
-    from reportgen.sources.trace.reader import read_trace
+def _check_header(path, data: bytes):
     from reportgen.sources.trace.spec import V1_VERSIONS
     from reportgen.sources.trace.wire import read_header
 
@@ -35,12 +35,53 @@ def parse_trace(path, data: bytes):
     if ver in V1_VERSIONS:
         raise TraceError(path, f"a Go 1.{ver} execution trace (the pre-1.22 format): "
                                f"{OLD_FORMAT_HINT}")
+
+
+def parse_trace(path, data: bytes):
+    """The ParsedTrace of `data` (read from `path`); TraceError when nothing can be read."""
+    from reportgen.sources.trace.reader import read_trace
+
+    _check_header(path, data)
     try:
         return read_trace(data)
     except TraceFormatError as e:
         raise TraceError(path, str(e)) from None
     except RecursionError:
         raise TraceError(path, "trace structure too deep") from None
+
+
+class _PathStream:
+    """A TraceStream whose errors are TraceErrors naming the file."""
+
+    def __init__(self, path, stream):
+        self.path = path
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def segments(self):
+        try:
+            yield from self.stream.segments()
+        except TraceFormatError as e:
+            raise TraceError(self.path, str(e)) from None
+        except RecursionError:
+            raise TraceError(self.path, "trace structure too deep") from None
+
+
+def stream_trace(path, data: bytes):
+    """A TraceStream of `data` (read from `path`): segments() yields a generation at a time.
+
+    Raises TraceError (naming `path`) for a bad header or old format at once,
+    and from segments() where parse_trace would.
+    """
+    from reportgen.sources.trace.reader import TraceStream
+
+    _check_header(path, data)
+    try:
+        return _PathStream(path, TraceStream(data))
+    except TraceFormatError as e:
+        raise TraceError(path, str(e)) from None
 
 
 def is_trace_file(path) -> bool:
@@ -54,3 +95,8 @@ def is_trace_file(path) -> bool:
 
 def load_trace(path):
     return parse_trace(path, read_bytes(path, TraceError, "an execution trace"))
+
+
+def open_trace(path):
+    """stream_trace of the file at `path`."""
+    return stream_trace(path, read_bytes(path, TraceError, "an execution trace"))

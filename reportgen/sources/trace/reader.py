@@ -349,46 +349,85 @@ class _Reader:
         return e
 
 
+class TraceStream:
+    """A trace read generation by generation, so no more than one is held at a time.
+
+    segments() yields (events, complete): the events handed out since the
+    previous segment, in order. complete is True when they are followed by
+    a sync (a whole generation and the sync after it, which go tool trace
+    keeps: ParsedTrace.events) and False for the part of a generation read
+    before a format error (which only its goroutine summary sees:
+    ParsedTrace.all_events). Once segments() is used up, the fields say
+    what was read: error ("" for a complete trace), valid_bytes, size,
+    generations, clock_snapshot, events (how many complete events).
+    segments() raises TraceFormatError at its end when no generation at
+    all could be read, and at once for a bad header or an unknown version.
+    """
+
+    def __init__(self, data: bytes):
+        ver = read_header(data)
+        if ver in S.V1_VERSIONS:
+            raise TraceFormatError(f"a Go 1.{ver} execution trace (the pre-1.22 format)")
+        if ver not in S.VERSION_LAST_EVENT:
+            raise TraceFormatError(f"unknown or unsupported trace version go 1.{ver}")
+        self.version = ver
+        self.size = len(data)
+        self.error = ""
+        self.valid_bytes = HEADER_SIZE
+        self.generations = 0
+        self.clock_snapshot = None
+        self.events = 0
+        self._reader = _Reader(data, ver)
+
+    def segments(self):
+        r = self._reader
+        buf: list = []
+        while True:
+            try:
+                r.drain(buf)
+                e = r.read()
+            except TraceFormatError as exc:
+                self.error = str(exc)
+                if buf:
+                    yield buf, False
+                break
+            if e is None:
+                self.events += len(buf)
+                self.valid_bytes = r.gens.pos
+                if buf:
+                    yield buf, True
+                break
+            buf.append(e)
+            if e.typ != S.EV_SYNC_EVENT:
+                continue
+            self.events += len(buf)
+            if r.pending_error is None:
+                self.valid_bytes = r.gens.pos
+            if e.table is not None:
+                self.generations += 1
+                if self.clock_snapshot is None and e.table.snap_wall is not None:
+                    self.clock_snapshot = e.table.snap_wall
+            yield buf, True
+            buf = []
+        if self.events == 0 or self.generations == 0:
+            raise TraceFormatError(f"no complete generation in the trace: "
+                                   f"{self.error or 'it ends right after the header'}")
+
+
 def read_trace(data: bytes) -> ParsedTrace:
     """Every event of a Go 1.22-1.26 format trace, as go tool trace reads it.
 
     Raises TraceFormatError for a bad header, a version reportgen does not
     read, or when no generation at all could be read; a trace that breaks
     off later comes back with `error` set and the complete part kept.
+    TraceStream reads the same a generation at a time.
     """
-    ver = read_header(data)
-    if ver in S.V1_VERSIONS:
-        raise TraceFormatError(f"a Go 1.{ver} execution trace (the pre-1.22 format)")
-    if ver not in S.VERSION_LAST_EVENT:
-        raise TraceFormatError(f"unknown or unsupported trace version go 1.{ver}")
-    r = _Reader(data, ver)
-    events = []
-    valid_events = 0
-    valid_bytes = HEADER_SIZE
-    error = ""
-    gens = 0
-    snapshot = None
-    while True:
-        try:
-            r.drain(events)
-            e = r.read()
-        except TraceFormatError as exc:
-            error = str(exc)
-            break
-        if e is None:
-            valid_events = len(events)
-            valid_bytes = r.gens.pos
-            break
-        events.append(e)
-        if e.typ == S.EV_SYNC_EVENT:
-            valid_events = len(events)
-            valid_bytes = r.gens.pos if r.pending_error is None else valid_bytes
-            if e.table is not None:
-                gens += 1
-                if snapshot is None and e.table.snap_wall is not None:
-                    snapshot = e.table.snap_wall
-    if valid_events == 0 or gens == 0:
-        raise TraceFormatError(f"no complete generation in the trace: "
-                               f"{error or 'it ends right after the header'}")
-    return ParsedTrace(ver, events[:valid_events], events, error, valid_bytes, len(data),
-                       gens, snapshot)
+    stream = TraceStream(data)
+    events: list = []
+    valid = 0
+    for seg, complete in stream.segments():
+        events.extend(seg)
+        if complete:
+            valid = len(events)
+    return ParsedTrace(stream.version, events[:valid], events, stream.error, stream.valid_bytes,
+                       stream.size, stream.generations, stream.clock_snapshot)

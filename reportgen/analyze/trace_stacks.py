@@ -1,0 +1,39 @@
+"""One numbering of stacks across a trace's generations.
+
+Each generation of an execution trace has its own stack table, so the same
+stack has different IDs in different generations. The analyses that read a
+trace a generation at a time keep a StackTable ID per distinct stack
+(equal frames, equal ID) instead of holding on to every generation's
+tables; 0 is the empty stack.
+"""
+
+from __future__ import annotations
+
+
+class StackTable:
+    """frames: [tuple of (pc, function, file, line), leaf first] indexed by stack ID."""
+
+    def __init__(self):
+        self.frames: list = [()]
+        self._ids: dict = {(): 0}
+        self._table = None  # the generation whose IDs _local maps
+        self._local: dict = {}
+
+    def id_of(self, ev) -> int:
+        """The StackTable ID of the event's own stack (Event.stack_id() in its generation)."""
+        sid = ev.stack_id()
+        if sid == 0:
+            return 0
+        table = ev.table
+        if table is not self._table:
+            self._table = table
+            self._local = {}
+        i = self._local.get(sid)
+        if i is None:
+            frames = tuple(table.frames(sid))
+            i = self._ids.get(frames)
+            if i is None:
+                i = self._ids[frames] = len(self.frames)
+                self.frames.append(frames)
+            self._local[sid] = i
+        return i
