@@ -115,6 +115,7 @@ def decode_cursors(gen) -> list:
     except ValueError as e:
         raise TraceFormatError(f"found invalid uvarint ({e})") from None
     _check_varints(raw, ends)
+    gen.values = values  # for references_valid
     tok = values.tolist()
     bounds = np.searchsorted(ends, bends - 1, side="right").tolist()  # token end of each batch
     nargs = S.NARGS
@@ -152,6 +153,31 @@ def decode_cursors(gen) -> list:
                 times[a:b] = np.cumsum(dts[a:b]) + base
         out.append(_Cursor(m, tok, [tok[i] for i in starts], times.tolist(), starts))
     return out
+
+
+def references_valid(gen, values: np.ndarray, cursors) -> bool:
+    """True when every stack and string ID the generation's events name is in its tables.
+
+    The bulk form of _validate_ids: when it holds, the reader skips the
+    per-event check (which stays, to fail at the right event, otherwise).
+    """
+    if not cursors:
+        return True
+    starts = np.concatenate([np.asarray(c.starts, dtype=np.int64) for c in cursors])
+    typs = values[starts]
+    stacks = np.fromiter(gen.stacks, dtype=np.uint64, count=len(gen.stacks))
+    strings = np.fromiter(gen.strings, dtype=np.uint64, count=len(gen.strings))
+    for t in _REFERENCES:
+        at = starts[typs == t]
+        if not len(at):
+            continue
+        sp = S.SPECS[t]
+        for known, positions in ((stacks, sp.stacks), (strings, sp.strings)):
+            for i in positions:
+                ids = values[at + 1 + i]
+                if not np.isin(ids[ids != 0], known).all():
+                    return False
+    return True
 
 
 # The frontier heap, exactly as batchcursor.go's (ties resolve the same way).
@@ -225,6 +251,7 @@ class _Reader:
         self.syncs = 0
         self.done = False
         self.pending_error = None
+        self.checked = False  # references_valid for the current generation
 
     def _sync(self, table, ts):
         self.syncs += 1
@@ -238,7 +265,10 @@ class _Reader:
         self.gen = gen
         self.cpu = gen.cpu_samples
         self.cpu_i = 0
-        for c in decode_cursors(gen):
+        cursors = decode_cursors(gen)
+        self.checked = references_valid(gen, getattr(gen, "values", None), cursors)
+        gen.values = None
+        for c in cursors:
             if c.next_event():
                 self.frontier.append(c)
                 _sift_up(self.frontier, len(self.frontier) - 1)
@@ -296,27 +326,48 @@ class _Reader:
         if gen is None:
             return
         g = gen.gen
-        refs = _REFERENCES
+        refs = frozenset() if self.checked else _REFERENCES
         append = out.append
         last = self.last_ts
+        ncpu = len(self.cpu)
+        cpu_done = self.cpu_i >= ncpu
+        nargs = S.NARGS
+        pad = _PAD
         try:
             while True:
                 if queue:
                     e = popleft()
-                elif self.cpu_i < len(self.cpu) or not f:
-                    if not f and self.cpu_i >= len(self.cpu):
+                elif not cpu_done or not f:
+                    if not f and cpu_done:
                         return
                     e = self._next_unqueued()
+                    cpu_done = self.cpu_i >= ncpu
                 else:
                     c = f[0]
-                    if advance(c.typ, c.time, c.args, gen, c.m, g):
-                        if c.next_event():
-                            _sift_down(f, 0)
+                    ctime = c.time
+                    if advance(c.typ, ctime, c.args, gen, c.m, g):
+                        # batchCursor.nextEvent, inline
+                        k = c.k + 1
+                        if k < len(c.typs):
+                            c.k = k
+                            typ = c.typ = c.typs[k]
+                            t = c.time = c.times[k]
+                            i = c.starts[k] + 2
+                            n = nargs[typ]
+                            args = c.tok[i:i + n]
+                            if n < 4:
+                                args.extend(pad[n])
+                            c.args = args
+                            nf = len(f)
+                            if t > ctime and (nf > 1 and f[1].time < t or
+                                              nf > 2 and f[2].time < t):
+                                _sift_down(f, 0)
                         else:
                             _heap_remove(f, 0)
                         e = popleft()
                     else:
                         e = self._next_unqueued()
+                        cpu_done = self.cpu_i >= ncpu
                 if e.typ in refs:
                     _validate_ids(e)
                 t = e.time
