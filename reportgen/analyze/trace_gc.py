@@ -114,6 +114,16 @@ class GCAnalysis:
         self._gc_start = None
 
     def feed(self, events):
+        transition, range_name = E.transition, E.range_name
+        # module constants as locals: the loop below runs once per event
+        (_KIND, _KIND_LABEL, _KIND_RANGE_ACTIVE, _KIND_RANGE_BEGIN, _KIND_RANGE_END,
+         _KIND_STATE_TRANSITION, _KIND_SYNC, _RESOURCE_GOROUTINE, _EV_GC_ACTIVE,
+         _EV_GC_BEGIN, _EV_GC_END, _EV_HEAP_ALLOC, _EV_HEAP_GOAL, _EV_PROCS_CHANGE,
+         _EV_STW_BEGIN, _EV_STW_END, _GO_RUNNING, _GO_SYSCALL, _GO_UNDETERMINED) = (E.KIND,
+         E.KIND_LABEL, E.KIND_RANGE_ACTIVE, E.KIND_RANGE_BEGIN, E.KIND_RANGE_END,
+         E.KIND_STATE_TRANSITION, E.KIND_SYNC, E.RESOURCE_GOROUTINE, S.EV_GC_ACTIVE,
+         S.EV_GC_BEGIN, S.EV_GC_END, S.EV_HEAP_ALLOC, S.EV_HEAP_GOAL, S.EV_PROCS_CHANGE,
+         S.EV_STW_BEGIN, S.EV_STW_END, S.GO_RUNNING, S.GO_SYSCALL, S.GO_UNDETERMINED)
         if not events:
             return
         if self.first is None:
@@ -126,30 +136,30 @@ class GCAnalysis:
         open_stw = self._open_stw
         gc_start = self._gc_start
         t0 = self.first
-        KIND = E.KIND
+        KIND = _KIND
         for ev in events:
             typ = ev.typ
             kind = KIND[typ]
             # cycles, pauses and heap metrics (the GC page's tables)
-            if typ == S.EV_GC_BEGIN or (typ == S.EV_GC_ACTIVE and gc_start is None):
-                gc_start = ev.time if typ == S.EV_GC_BEGIN else t0
-            elif typ == S.EV_GC_END and gc_start is not None:
+            if typ == _EV_GC_BEGIN or (typ == _EV_GC_ACTIVE and gc_start is None):
+                gc_start = ev.time if typ == _EV_GC_BEGIN else t0
+            elif typ == _EV_GC_END and gc_start is not None:
                 self.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
                 gc_start = None
-            elif typ == S.EV_STW_BEGIN:
-                open_stw[ev.g] = (ev.time, E.range_name(ev)[0])
-            elif typ == S.EV_STW_END:
+            elif typ == _EV_STW_BEGIN:
+                open_stw[ev.g] = (ev.time, range_name(ev)[0])
+            elif typ == _EV_STW_END:
                 b = open_stw.pop(ev.g, None)
                 if b is not None:
                     self.pauses.append((b[0], ev.time, b[1]))
-            elif typ == S.EV_HEAP_ALLOC:
+            elif typ == _EV_HEAP_ALLOC:
                 self.heap.append((ev.time, ev.args[0]))
-            elif typ == S.EV_HEAP_GOAL:
+            elif typ == _EV_HEAP_GOAL:
                 self.heap_goal.append((ev.time, ev.args[0]))
             # mutator utilization
-            if kind == E.KIND_SYNC:
+            if kind == _KIND_SYNC:
                 n_sync = ev.args[0]
-            elif typ == S.EV_PROCS_CHANGE:
+            elif typ == _EV_PROCS_CHANGE:
                 n = ev.args[0]
                 if len(ps) > n:
                     del ps[n:]
@@ -163,10 +173,10 @@ class GCAnalysis:
                     procs.append((ev.time, n))
             if not ps:
                 continue
-            if kind == E.KIND_RANGE_ACTIVE or kind == E.KIND_RANGE_BEGIN:
-                name, scope, sid = E.range_name(ev)
-                if kind == E.KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
-                        states.get(ev.g, S.GO_UNDETERMINED) in (S.GO_RUNNING, S.GO_SYSCALL):
+            if kind == _KIND_RANGE_ACTIVE or kind == _KIND_RANGE_BEGIN:
+                name, scope, sid = range_name(ev)
+                if kind == _KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
+                        states.get(ev.g, _GO_UNDETERMINED) in (_GO_RUNNING, _GO_SYSCALL):
                     # an assist already running when the trace began: take it off everything
                     # so far
                     pi = 0
@@ -178,15 +188,15 @@ class GCAnalysis:
                     stw += 1
                 elif name == "GC mark assist":
                     in_gc.add(sid)
-                    running = kind == E.KIND_RANGE_BEGIN or \
-                        states.get(sid) in (S.GO_RUNNING, S.GO_SYSCALL)
+                    running = kind == _KIND_RANGE_BEGIN or \
+                        states.get(sid) in (_GO_RUNNING, _GO_SYSCALL)
                     if running and sid not in counted:
                         old = ps[ev.p]
                         ps[ev.p] = old + 1
                         busy += (old + 1 > 0) - (old > 0)
                         counted.add(sid)
-            elif kind == E.KIND_RANGE_END:
-                name, scope, sid = E.range_name(ev)
+            elif kind == _KIND_RANGE_END:
+                name, scope, sid = range_name(ev)
                 if _is_gc_stw(name):
                     stw -= 1
                 elif name == "GC mark assist":
@@ -196,13 +206,13 @@ class GCAnalysis:
                         busy += (old - 1 > 0) - (old > 0)
                         counted.discard(sid)
                     in_gc.discard(sid)
-            elif kind == E.KIND_STATE_TRANSITION:
-                st = E.transition(ev)
-                if st.resource == E.RESOURCE_GOROUTINE:
+            elif kind == _KIND_STATE_TRANSITION:
+                st = ev.st or transition(ev)
+                if st.resource == _RESOURCE_GOROUTINE:
                     g = st.id
                     if g in in_gc or g in bg_mark:
-                        was = st.old in (S.GO_RUNNING, S.GO_SYSCALL)
-                        now = st.new in (S.GO_RUNNING, S.GO_SYSCALL)
+                        was = st.old in (_GO_RUNNING, _GO_SYSCALL)
+                        now = st.new in (_GO_RUNNING, _GO_SYSCALL)
                         if not was and now and g not in counted:
                             old = ps[ev.p]
                             ps[ev.p] = old + 1
@@ -214,7 +224,7 @@ class GCAnalysis:
                             busy += (old - 1 > 0) - (old > 0)
                             counted.discard(g)
                     states[g] = st.new
-            elif kind == E.KIND_LABEL:
+            elif kind == _KIND_LABEL:
                 label = ev.table.string(ev.args[0])
                 if label.startswith("GC ") and label != "GC (idle)":
                     bg_mark.add(ev.g)

@@ -183,6 +183,18 @@ class Summarizer:
         return t
 
     def feed(self, events):
+        transition, range_name = E.transition, E.range_name
+        # module constants as locals: the loop below runs once per event
+        (_KIND, _KIND_LOG, _KIND_RANGE_ACTIVE, _KIND_RANGE_BEGIN, _KIND_RANGE_END,
+         _KIND_REGION_BEGIN, _KIND_REGION_END, _KIND_STATE_TRANSITION, _KIND_SYNC,
+         _KIND_TASK_BEGIN, _KIND_TASK_END, _RESOURCE_GOROUTINE, _RESOURCE_PROC,
+         _EV_USER_TASK_BEGIN, _GO_NOT_EXIST, _GO_RUNNABLE, _GO_RUNNING, _GO_SYSCALL,
+         _GO_UNDETERMINED, _GO_WAITING, _NO_ID, _NO_TASK, _PROC_IDLE) = (E.KIND, E.KIND_LOG,
+         E.KIND_RANGE_ACTIVE, E.KIND_RANGE_BEGIN, E.KIND_RANGE_END, E.KIND_REGION_BEGIN,
+         E.KIND_REGION_END, E.KIND_STATE_TRANSITION, E.KIND_SYNC, E.KIND_TASK_BEGIN,
+         E.KIND_TASK_END, E.RESOURCE_GOROUTINE, E.RESOURCE_PROC, S.EV_USER_TASK_BEGIN,
+         S.GO_NOT_EXIST, S.GO_RUNNABLE, S.GO_RUNNING, S.GO_SYSCALL, S.GO_UNDETERMINED,
+         S.GO_WAITING, S.NO_ID, S.NO_TASK, S.PROC_IDLE)
         gs = self.gs
         logs = self.logs
         syscalling_p = self.syscalling_p
@@ -191,57 +203,57 @@ class Summarizer:
         last = self.last
         sync_ts = self.sync_ts
         task = self._task
-        KIND = E.KIND
+        KIND = _KIND
         for ev in events:
             t = ev.time
             if sync_ts == 0:
                 sync_ts = t
             last = t
             kind = KIND[ev.typ]
-            if kind == E.KIND_SYNC:
+            if kind == _KIND_SYNC:
                 sync_ts = t
-            elif kind == E.KIND_STATE_TRANSITION:
-                st = E.transition(ev)
-                if st.resource == E.RESOURCE_GOROUTINE:
+            elif kind == _KIND_STATE_TRANSITION:
+                st = ev.st or transition(ev)
+                if st.resource == _RESOURCE_GOROUTINE:
                     gid, old, new = st.id, st.old, st.new
                     if old == new:
                         continue
                     g = gs.get(gid)
-                    if old == S.GO_UNDETERMINED:
+                    if old == _GO_UNDETERMINED:
                         g = GoroutineSummary(gid, creation_ns=sync_ts)
                         d = t - sync_ts
-                        if new == S.GO_RUNNING:
+                        if new == _GO_RUNNING:
                             g.stats.exec_ns += d
-                        elif new == S.GO_WAITING:
+                        elif new == _GO_WAITING:
                             g.stats.block_ns[st.reason] = g.stats.block_ns.get(st.reason, 0) + d
-                        elif new == S.GO_RUNNABLE:
+                        elif new == _GO_RUNNABLE:
                             g.stats.sched_wait_ns += d
-                        elif new == S.GO_SYSCALL:
-                            if ev.p == S.NO_ID:
+                        elif new == _GO_SYSCALL:
+                            if ev.p == _NO_ID:
                                 g.stats.syscall_block_ns += d
                             else:
                                 g.stats.syscall_ns += d
                         gs[gid] = g
-                    elif old == S.GO_NOT_EXIST:
+                    elif old == _GO_NOT_EXIST:
                         g = GoroutineSummary(gid, creation_ns=t)
                         creator = gs.get(ev.g)
                         if creator is not None and creator._active_regions:
                             r = creator._active_regions[-1]
                             g._active_regions = [RegionSummary(r.task, "", t, None, gid, ExecStats())]
                         gs[gid] = g
-                    elif old == S.GO_RUNNING:
+                    elif old == _GO_RUNNING:
                         g.stats.exec_ns += t - g._start
                         g._start = 0
-                    elif old == S.GO_WAITING:
+                    elif old == _GO_WAITING:
                         if g._block:
                             r = g._block_reason
                             g.stats.block_ns[r] = g.stats.block_ns.get(r, 0) + t - g._block
                             g._block = 0
-                    elif old == S.GO_RUNNABLE:
+                    elif old == _GO_RUNNABLE:
                         if g._runnable:
                             g.stats.sched_wait_ns += t - g._runnable
                             g._runnable = 0
-                    elif old == S.GO_SYSCALL:
+                    elif old == _GO_SYSCALL:
                         if g._syscall:
                             if g._syscall_block:
                                 g.stats.syscall_block_ns += t - g._syscall_block
@@ -250,59 +262,59 @@ class Summarizer:
                                 g.stats.syscall_ns += t - g._syscall
                             g._syscall = 0
                             g._syscall_block = 0
-                            syscalling_p.pop(syscalling_g.get(gid, S.NO_ID), None)
+                            syscalling_p.pop(syscalling_g.get(gid, _NO_ID), None)
                             syscalling_g.pop(gid, None)
                     if g.name == "" and st.stack_id:
                         frames = ev.table.frames(st.stack_id)
                         if frames:
                             g.pc, g.name = frames[-1][0], frames[-1][1]
-                    if new == S.GO_RUNNING:
+                    if new == _GO_RUNNING:
                         g._start = t
                         if g.start_ns == 0:
                             g.start_ns = t
-                    elif new == S.GO_RUNNABLE:
+                    elif new == _GO_RUNNABLE:
                         g._runnable = t
-                    elif new == S.GO_WAITING:
+                    elif new == _GO_WAITING:
                         if st.reason != "forever":
                             g._block = t
                             g._block_reason = st.reason
                         else:
                             g.finalize(t, t)
-                    elif new == S.GO_NOT_EXIST:
+                    elif new == _GO_NOT_EXIST:
                         g.finalize(t, t)
-                    elif new == S.GO_SYSCALL:
+                    elif new == _GO_SYSCALL:
                         syscalling_p[ev.p] = gid
                         syscalling_g[gid] = ev.p
                         g._syscall = t
-                elif st.resource == E.RESOURCE_PROC:
-                    if st.old != st.new and st.new == S.PROC_IDLE:
+                elif st.resource == _RESOURCE_PROC:
+                    if st.old != st.new and st.new == _PROC_IDLE:
                         goid = syscalling_p.pop(st.id, None)
                         if goid is not None:
                             gs[goid]._syscall_block = t
-            elif kind == E.KIND_RANGE_BEGIN or kind == E.KIND_RANGE_ACTIVE:
-                name, scope, sid = E.range_name(ev)
+            elif kind == _KIND_RANGE_BEGIN or kind == _KIND_RANGE_ACTIVE:
+                name, scope, sid = range_name(ev)
                 g = None
-                if scope == E.RESOURCE_GOROUTINE:
+                if scope == _RESOURCE_GOROUTINE:
                     g = gs.get(sid)
-                elif scope == E.RESOURCE_PROC:
+                elif scope == _RESOURCE_PROC:
                     g = gs.get(ev.g)
                     if g is not None:
                         ranges_p[(sid, name)] = ev.g
                 if g is None:
                     continue
-                if kind == E.KIND_RANGE_ACTIVE:
+                if kind == _KIND_RANGE_ACTIVE:
                     ts = g._ranges.get(name, 0)
                     if ts:
                         g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + sync_ts - ts
                     g._ranges[name] = sync_ts
                 else:
                     g._ranges[name] = t
-            elif kind == E.KIND_RANGE_END:
-                name, scope, sid = E.range_name(ev)
+            elif kind == _KIND_RANGE_END:
+                name, scope, sid = range_name(ev)
                 g = None
-                if scope == E.RESOURCE_GOROUTINE:
+                if scope == _RESOURCE_GOROUTINE:
                     g = gs.get(sid)
-                elif scope == E.RESOURCE_PROC:
+                elif scope == _RESOURCE_PROC:
                     goid = ranges_p.pop((sid, name), None)
                     if goid is not None and goid == ev.g:
                         g = gs.get(goid)
@@ -313,7 +325,7 @@ class Summarizer:
                     continue
                 g.stats.range_ns[name] = g.stats.range_ns.get(name, 0) + t - ts
                 del g._ranges[name]
-            elif kind == E.KIND_REGION_BEGIN:
+            elif kind == _KIND_REGION_BEGIN:
                 g = gs[ev.g]
                 tid, rname = ev.args[0], ev.table.string(ev.args[1])
                 region = RegionSummary(tid, rname, t, None, g.id, g.snapshot(t))
@@ -321,7 +333,7 @@ class Summarizer:
                 tk = task(tid)
                 tk.regions.append(region)
                 tk.goroutines.add(g.id)
-            elif kind == E.KIND_REGION_END:
+            elif kind == _KIND_REGION_END:
                 g = gs[ev.g]
                 tid, rname = ev.args[0], ev.table.string(ev.args[1])
                 if g._active_regions:
@@ -334,23 +346,23 @@ class Summarizer:
                 sd.stats = g.snapshot(t).sub(sd.stats)
                 sd.end_ns = t
                 g.regions.append(sd)
-            elif kind == E.KIND_TASK_BEGIN or kind == E.KIND_TASK_END:
+            elif kind == _KIND_TASK_BEGIN or kind == _KIND_TASK_END:
                 a = ev.args
-                if ev.typ == S.EV_USER_TASK_BEGIN:
+                if ev.typ == _EV_USER_TASK_BEGIN:
                     parent, tname = a[1], ev.table.string(a[2])
                 else:
                     parent, tname = a[2], ev.table.extra_string(a[3])
                 tk = task(a[0])
                 tk.name = tname
                 tk.goroutines.add(ev.g)
-                if kind == E.KIND_TASK_BEGIN:
+                if kind == _KIND_TASK_BEGIN:
                     tk.start_ns = t
                 else:
                     tk.end_ns = t
-                if parent != S.NO_TASK and tk.parent is None:
+                if parent != _NO_TASK and tk.parent is None:
                     task(parent)
                     tk.parent = parent
-            elif kind == E.KIND_LOG:
+            elif kind == _KIND_LOG:
                 a = ev.args
                 tk = task(a[0])
                 tk.goroutines.add(ev.g)

@@ -46,13 +46,15 @@ def goroutine_transitions(events) -> list:
     """[(event, Transition)] for every goroutine state change, in order."""
     KIND = E.KIND
     is_st = E.KIND_STATE_TRANSITION
+    goroutine = E.RESOURCE_GOROUTINE
     transition = E.transition
     out = []
+    append = out.append
     for ev in events:
         if KIND[ev.typ] == is_st:
-            st = transition(ev)
-            if st.resource == E.RESOURCE_GOROUTINE:
-                out.append((ev, st))
+            st = ev.st or transition(ev)
+            if st.resource == goroutine:
+                append((ev, st))
     return out
 
 
