@@ -76,6 +76,11 @@ class GCReport:
         }
 
 
+# the event types behind the cycle, pause and heap tables
+_TABLE_TYPES = frozenset((S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END, S.EV_STW_BEGIN,
+                          S.EV_STW_END, S.EV_HEAP_ALLOC, S.EV_HEAP_GOAL))
+
+
 def _is_gc_stw(name: str) -> bool:
     return name.startswith("stop-the-world") and "GC" in name
 
@@ -137,76 +142,13 @@ class GCAnalysis:
         gc_start = self._gc_start
         t0 = self.first
         KIND = _KIND
+        table_types = _TABLE_TYPES
         for ev in events:
             typ = ev.typ
             kind = KIND[typ]
-            # cycles, pauses and heap metrics (the GC page's tables)
-            if typ == _EV_GC_BEGIN or (typ == _EV_GC_ACTIVE and gc_start is None):
-                gc_start = ev.time if typ == _EV_GC_BEGIN else t0
-            elif typ == _EV_GC_END and gc_start is not None:
-                self.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
-                gc_start = None
-            elif typ == _EV_STW_BEGIN:
-                open_stw[ev.g] = (ev.time, range_name(ev)[0])
-            elif typ == _EV_STW_END:
-                b = open_stw.pop(ev.g, None)
-                if b is not None:
-                    self.pauses.append((b[0], ev.time, b[1]))
-            elif typ == _EV_HEAP_ALLOC:
-                self.heap.append((ev.time, ev.args[0]))
-            elif typ == _EV_HEAP_GOAL:
-                self.heap_goal.append((ev.time, ev.args[0]))
-            # mutator utilization
-            if kind == _KIND_SYNC:
-                n_sync = ev.args[0]
-            elif typ == _EV_PROCS_CHANGE:
-                n = ev.args[0]
-                if len(ps) > n:
-                    del ps[n:]
-                while len(ps) < n:
-                    if not out_t:
-                        out_t.append(ev.time)
-                        out_u.append(1.0)
-                    ps.append(0)
-                busy = sum(1 for c in ps if c > 0)
-                if not procs or procs[-1][1] != n:
-                    procs.append((ev.time, n))
-            if not ps:
-                continue
-            if kind == _KIND_RANGE_ACTIVE or kind == _KIND_RANGE_BEGIN:
-                name, scope, sid = range_name(ev)
-                if kind == _KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist" and \
-                        states.get(ev.g, _GO_UNDETERMINED) in (_GO_RUNNING, _GO_SYSCALL):
-                    # an assist already running when the trace began: take it off everything
-                    # so far
-                    pi = 0
-                    for mi in range(len(out_t)):
-                        while pi < len(procs) - 1 and procs[pi + 1][0] < out_t[mi]:
-                            pi += 1
-                        out_u[mi] = max(0.0, out_u[mi] - 1.0 / procs[pi][1])
-                if _is_gc_stw(name):
-                    stw += 1
-                elif name == "GC mark assist":
-                    in_gc.add(sid)
-                    running = kind == _KIND_RANGE_BEGIN or \
-                        states.get(sid) in (_GO_RUNNING, _GO_SYSCALL)
-                    if running and sid not in counted:
-                        old = ps[ev.p]
-                        ps[ev.p] = old + 1
-                        busy += (old + 1 > 0) - (old > 0)
-                        counted.add(sid)
-            elif kind == _KIND_RANGE_END:
-                name, scope, sid = range_name(ev)
-                if _is_gc_stw(name):
-                    stw -= 1
-                elif name == "GC mark assist":
-                    if sid in counted:
-                        old = ps[ev.p]
-                        ps[ev.p] = old - 1
-                        busy += (old - 1 > 0) - (old > 0)
-                        counted.discard(sid)
-                    in_gc.discard(sid)
-            elif kind == _KIND_STATE_TRANSITION:
+            if kind == _KIND_STATE_TRANSITION:  # the most frequent: first
+                if not ps:
+                    continue
                 st = ev.st or transition(ev)
                 if st.resource == _RESOURCE_GOROUTINE:
                     g = st.id
@@ -224,15 +166,85 @@ class GCAnalysis:
                             busy += (old - 1 > 0) - (old > 0)
                             counted.discard(g)
                     states[g] = st.new
-            elif kind == _KIND_LABEL:
-                label = ev.table.string(ev.args[0])
-                if label.startswith("GC ") and label != "GC (idle)":
-                    bg_mark.add(ev.g)
-                    if ev.g not in counted:
-                        old = ps[ev.p]
-                        ps[ev.p] = old + 1
-                        busy += (old + 1 > 0) - (old > 0)
-                        counted.add(ev.g)
+            else:
+                # cycles, pauses and heap metrics (the GC page's tables)
+                if typ not in table_types:
+                    pass
+                elif typ == _EV_GC_BEGIN or (typ == _EV_GC_ACTIVE and gc_start is None):
+                    gc_start = ev.time if typ == _EV_GC_BEGIN else t0
+                elif typ == _EV_GC_END and gc_start is not None:
+                    self.cycles.append(GCCycle(gc_start - t0, ev.time - gc_start))
+                    gc_start = None
+                elif typ == _EV_STW_BEGIN:
+                    open_stw[ev.g] = (ev.time, range_name(ev)[0])
+                elif typ == _EV_STW_END:
+                    b = open_stw.pop(ev.g, None)
+                    if b is not None:
+                        self.pauses.append((b[0], ev.time, b[1]))
+                elif typ == _EV_HEAP_ALLOC:
+                    self.heap.append((ev.time, ev.args[0]))
+                elif typ == _EV_HEAP_GOAL:
+                    self.heap_goal.append((ev.time, ev.args[0]))
+                # mutator utilization
+                if kind == _KIND_SYNC:
+                    n_sync = ev.args[0]
+                elif typ == _EV_PROCS_CHANGE:
+                    n = ev.args[0]
+                    if len(ps) > n:
+                        del ps[n:]
+                    while len(ps) < n:
+                        if not out_t:
+                            out_t.append(ev.time)
+                            out_u.append(1.0)
+                        ps.append(0)
+                    busy = sum(1 for c in ps if c > 0)
+                    if not procs or procs[-1][1] != n:
+                        procs.append((ev.time, n))
+                if not ps:
+                    continue
+                if kind == _KIND_RANGE_ACTIVE or kind == _KIND_RANGE_BEGIN:
+                    name, scope, sid = range_name(ev)
+                    if (kind == _KIND_RANGE_ACTIVE and n_sync <= 1 and name == "GC mark assist"
+                            and states.get(ev.g, _GO_UNDETERMINED) in (_GO_RUNNING,
+                                                                        _GO_SYSCALL)):
+                        # an assist already running when the trace began: take it off
+                        # everything so far
+                        pi = 0
+                        for mi in range(len(out_t)):
+                            while pi < len(procs) - 1 and procs[pi + 1][0] < out_t[mi]:
+                                pi += 1
+                            out_u[mi] = max(0.0, out_u[mi] - 1.0 / procs[pi][1])
+                    if _is_gc_stw(name):
+                        stw += 1
+                    elif name == "GC mark assist":
+                        in_gc.add(sid)
+                        running = kind == _KIND_RANGE_BEGIN or \
+                            states.get(sid) in (_GO_RUNNING, _GO_SYSCALL)
+                        if running and sid not in counted:
+                            old = ps[ev.p]
+                            ps[ev.p] = old + 1
+                            busy += (old + 1 > 0) - (old > 0)
+                            counted.add(sid)
+                elif kind == _KIND_RANGE_END:
+                    name, scope, sid = range_name(ev)
+                    if _is_gc_stw(name):
+                        stw -= 1
+                    elif name == "GC mark assist":
+                        if sid in counted:
+                            old = ps[ev.p]
+                            ps[ev.p] = old - 1
+                            busy += (old - 1 > 0) - (old > 0)
+                            counted.discard(sid)
+                        in_gc.discard(sid)
+                elif kind == _KIND_LABEL:
+                    label = ev.table.string(ev.args[0])
+                    if label.startswith("GC ") and label != "GC (idle)":
+                        bg_mark.add(ev.g)
+                        if ev.g not in counted:
+                            old = ps[ev.p]
+                            ps[ev.p] = old + 1
+                            busy += (old + 1 > 0) - (old > 0)
+                            counted.add(ev.g)
             u = 1.0 - (len(ps) if stw > 0 else busy) / len(ps)
             if out_u:
                 if u == out_u[-1]:

@@ -239,7 +239,8 @@ class Summarizer:
                         creator = gs.get(ev.g)
                         if creator is not None and creator._active_regions:
                             r = creator._active_regions[-1]
-                            g._active_regions = [RegionSummary(r.task, "", t, None, gid, ExecStats())]
+                            g._active_regions = [RegionSummary(r.task, "", t, None, gid,
+                                                               ExecStats())]
                         gs[gid] = g
                     elif old == _GO_RUNNING:
                         g.stats.exec_ns += t - g._start

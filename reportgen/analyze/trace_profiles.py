@@ -81,7 +81,7 @@ class BlockingRecorder:
     def __init__(self, stacks: StackTable, kinds=PROFILE_KINDS):
         self.stacks = stacks
         self.kinds = tuple(kinds)
-        self._open = {k: {} for k in self.kinds}  # kind -> goroutine -> (begin ns, stack ID)
+        self._open: dict = {}  # goroutine -> {kind: (begin ns, stack ID)}
         self._rows = {k: (array("q"), array("q"), array("q"), array("q")) for k in self.kinds}
         self._wanted: dict = {}  # (state, reason) -> kinds that start a stretch there
 
@@ -94,29 +94,37 @@ class BlockingRecorder:
         return ks
 
     def feed(self, transitions):
-        opened = [(k, _TRACKED[k][0], self._open[k], self._rows[k]) for k in self.kinds]
+        state_of = {k: _TRACKED[k][0] for k in self.kinds}
+        rows_of = self._rows
+        open_ = self._open  # goroutine -> {kind: (begin ns, stack ID)}
+        wanted = self._wanted
         starts = self._starts
         id_of = self.stacks.id_of
         for ev, st in transitions:
             gid = st.id
             new = st.new
-            for kind, state, tr, rows in opened:
-                if state != new:
-                    b = tr.pop(gid, None)
-                    if b is not None:
+            o = open_.get(gid)
+            if o is not None:
+                for kind in tuple(o):
+                    if state_of[kind] != new:
+                        b = o.pop(kind)
+                        rows = rows_of[kind]
                         rows[0].append(gid)
                         rows[1].append(b[0])
                         rows[2].append(ev.time)
                         rows[3].append(b[1])
-            ks = starts(new, st.reason)
+            ks = wanted.get((new, st.reason))
+            if ks is None:
+                ks = starts(new, st.reason)
             if ks:
+                if o is None:
+                    o = open_[gid] = {}
                 b = None
                 for k in ks:
-                    tr = self._open[k]
-                    if gid not in tr:
+                    if k not in o:
                         if b is None:
                             b = (ev.time, id_of(ev))
-                        tr[gid] = b
+                        o[k] = b
 
     def records(self, intervals: dict) -> dict:
         """{kind: [(frames, count, delay_ns)]} as blocking_records, with the goroutines'

@@ -13,7 +13,8 @@ from reportgen.errors import ReportgenError
 from reportgen.sources.files import read_bytes
 from reportgen.sources.trace.wire import TraceFormatError, is_trace
 
-__all__ = ["TraceError", "load_trace", "open_trace", "stream_trace", "is_trace", "is_trace_file", "parse_trace"]
+__all__ = ["TraceError", "load_trace", "open_trace", "stream_trace", "is_trace", "is_trace_file",
+           "parse_trace"]
 
 
 class TraceError(ReportgenError):
