@@ -9,6 +9,11 @@ tables; 0 is the empty stack.
 
 from __future__ import annotations
 
+from reportgen.sources.trace import spec as S
+
+_STACK_ARG = S.STACK_ARG
+_CPU_SAMPLE = S.EV_CPU_SAMPLE
+
 
 class StackTable:
     """frames: [tuple of (pc, function, file, line), leaf first] indexed by stack ID."""
@@ -21,7 +26,12 @@ class StackTable:
 
     def id_of(self, ev) -> int:
         """The StackTable ID of the event's own stack (Event.stack_id() in its generation)."""
-        sid = ev.stack_id()
+        typ = ev.typ  # ev.stack_id(), inline: called for every stretch that begins
+        if typ == _CPU_SAMPLE:
+            sid = ev.args[0]
+        else:
+            i = _STACK_ARG[typ]
+            sid = ev.args[i] if i >= 0 else 0
         if sid == 0:
             return 0
         table = ev.table

@@ -97,7 +97,7 @@ def transition(e: Event) -> Transition:
     """Event.StateTransition() for an event of KIND_STATE_TRANSITION (cached on the event)."""
     st = e.st
     if st is None:
-        st = e.st = _transition(e)
+        st = e.st = _TRANSITION_OF[e.typ](e)
     return st
 
 
@@ -146,8 +146,10 @@ _TRANSITIONS = {
 }
 
 
-def _transition(e: Event) -> Transition:
-    return _TRANSITIONS[e.typ](e)
+# the same, indexed by wire type (a list index is the cheapest lookup per event)
+_TRANSITION_OF = [None] * 256
+for _t, _f in _TRANSITIONS.items():
+    _TRANSITION_OF[_t] = _f
 
 
 def range_name(e: Event) -> tuple:
