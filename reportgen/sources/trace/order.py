@@ -19,6 +19,7 @@ from reportgen.sources.trace.wire import TraceFormatError, signed
 
 NO = S.NO_ID
 MUST_NOT, MAY, MUST = 0, 1, 2
+_NO_CTX = (NO, NO, NO)
 GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING = range(3)
 
 
@@ -142,6 +143,9 @@ class Ordering:
             S.EV_GO_SWITCH_DESTROY: self._go_switch, S.EV_GO_CREATE_BLOCKED: self._go_create,
             S.EV_GO_STATUS_STACK: self._go_status,
         }
+        # the same as a list by wire type, and the queue's append: looked up once per event
+        self._handlers = [self._dispatch.get(t) for t in range(256)]
+        self._append = self.queue.append
 
     # -- the entry point ---------------------------------------------------------------------
 
@@ -149,27 +153,23 @@ class Ordering:
         """Try to advance the event; True when it (and any synthesized events) was queued."""
         if self.initial_gen == 0:
             self.initial_gen = gen
-        ms = None
-        if m == NO:
-            ctx = (NO, NO, NO)
-        else:
-            ms = self.ms.get(m)
-            if ms is None:
-                ms = self.ms[m] = _M()
-            ctx = (m, ms.p, ms.g)
-        f = self._dispatch.get(typ)
+        f = self._handlers[typ]
         if f is None:
             raise TraceFormatError(f"bad event type found while ordering: {typ}")
-        new = f(typ, time, args, table, gen, ctx)
+        if m == NO:
+            return f(typ, time, args, table, gen, _NO_CTX) is not None
+        ms = self.ms.get(m)
+        if ms is None:
+            ms = self.ms[m] = _M()
+        new = f(typ, time, args, table, gen, (m, ms.p, ms.g))
         if new is None:
             return False
-        if ms is not None:
-            ms.p = new[1]
-            ms.g = new[2]
+        ms.p = new[1]
+        ms.g = new[2]
         return True
 
     def _push(self, typ, time, args, table, ctx):
-        self.queue.append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
 
     def pop(self):
         return self.queue.popleft() if self.queue else None
