@@ -8,6 +8,8 @@ generation whose tables resolve its strings and stacks.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from reportgen.sources.trace import spec as S
 
 (KIND_BAD, KIND_SYNC, KIND_METRIC, KIND_LABEL, KIND_STACK_SAMPLE, KIND_RANGE_BEGIN,
@@ -74,23 +76,22 @@ class Event:
         return self.table.frames(self.stack_id()) if self.table is not None else []
 
 
-class Transition:
+class Transition(NamedTuple):
     """A state transition (internal/trace StateTransition).
 
     resource: RESOURCE_GOROUTINE or RESOURCE_PROC; id: the goroutine or P;
     old, new: GO_* or PROC_* states; reason: the wire's block/stop reason;
     stack_id: the stack that describes the resource (the new goroutine's
     start for GoCreate, the goroutine's own for GoStop/GoBlock/GoSyscallBegin).
+    A tuple: one is made per state-changing event, and tuple.__new__ is the
+    cheapest way to make one.
     """
-    __slots__ = ("resource", "id", "old", "new", "reason", "stack_id")
-
-    def __init__(self, resource, id, old, new, reason="", stack_id=0):
-        self.resource = resource
-        self.id = id
-        self.old = old
-        self.new = new
-        self.reason = reason
-        self.stack_id = stack_id
+    resource: int
+    id: int
+    old: int
+    new: int
+    reason: str = ""
+    stack_id: int = 0
 
 
 def transition(e: Event) -> Transition:
@@ -101,48 +102,51 @@ def transition(e: Event) -> Transition:
     return st
 
 
+_new = tuple.__new__
+_T = Transition
+_G, _P = RESOURCE_GOROUTINE, RESOURCE_PROC
+(_NOT_EXIST, _RUNNABLE, _RUNNING, _WAITING, _SYSCALL) = (S.GO_NOT_EXIST, S.GO_RUNNABLE,
+                                                        S.GO_RUNNING, S.GO_WAITING, S.GO_SYSCALL)
+
+
 def _go_status(e):
     packed = e.args[2]
-    return Transition(RESOURCE_GOROUTINE, e.args[0], packed >> 32,
-                      S.WIRE_GO_STATE[packed & 0xFFFFFFFF], "",
-                      e.args[3] if e.typ == S.EV_GO_STATUS_STACK else 0)
+    return _new(_T, (_G, e.args[0], packed >> 32, S.WIRE_GO_STATE[packed & 0xFFFFFFFF], "",
+                     e.args[3] if e.typ == S.EV_GO_STATUS_STACK else 0))
 
 
 def _proc_steal(e):
     a = e.args
     before = S.PROC_IDLE if a[3] == S.W_PROC_SYSCALL_ABANDONED else S.PROC_RUNNING
-    return Transition(RESOURCE_PROC, a[0], before, S.PROC_IDLE)
+    return _new(_T, (_P, a[0], before, S.PROC_IDLE, "", 0))
 
 
-_G, _P = RESOURCE_GOROUTINE, RESOURCE_PROC
 # wire type -> the StateTransition it describes (event.go StateTransition)
 _TRANSITIONS = {
-    S.EV_GO_START: lambda e: Transition(_G, e.args[0], S.GO_RUNNABLE, S.GO_RUNNING),
-    S.EV_GO_UNBLOCK: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
-    S.EV_GO_SWITCH: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
-    S.EV_GO_SWITCH_DESTROY: lambda e: Transition(_G, e.args[0], S.GO_WAITING, S.GO_RUNNABLE),
-    S.EV_GO_BLOCK: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_WAITING,
-                                        e.table.string(e.args[0]), e.args[1]),
-    S.EV_GO_STOP: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_RUNNABLE,
-                                       e.table.string(e.args[0]), e.args[1]),
-    S.EV_GO_SYSCALL_BEGIN: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_SYSCALL, "",
-                                                e.args[1]),
-    S.EV_GO_SYSCALL_END: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNING),
-    S.EV_GO_SYSCALL_END_BLOCKED: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_RUNNABLE),
-    S.EV_GO_CREATE: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_RUNNABLE, "",
-                                         e.args[1]),
-    S.EV_GO_CREATE_BLOCKED: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_WAITING,
-                                                 "", e.args[1]),
-    S.EV_GO_CREATE_SYSCALL: lambda e: Transition(_G, e.args[0], S.GO_NOT_EXIST, S.GO_SYSCALL),
-    S.EV_GO_DESTROY: lambda e: Transition(_G, e.g, S.GO_RUNNING, S.GO_NOT_EXIST),
-    S.EV_GO_DESTROY_SYSCALL: lambda e: Transition(_G, e.g, S.GO_SYSCALL, S.GO_NOT_EXIST),
+    S.EV_GO_START: lambda e: _new(_T, (_G, e.args[0], _RUNNABLE, _RUNNING, "", 0)),
+    S.EV_GO_UNBLOCK: lambda e: _new(_T, (_G, e.args[0], _WAITING, _RUNNABLE, "", 0)),
+    S.EV_GO_SWITCH: lambda e: _new(_T, (_G, e.args[0], _WAITING, _RUNNABLE, "", 0)),
+    S.EV_GO_SWITCH_DESTROY: lambda e: _new(_T, (_G, e.args[0], _WAITING, _RUNNABLE, "", 0)),
+    S.EV_GO_BLOCK: lambda e: _new(_T, (_G, e.g, _RUNNING, _WAITING, e.table.string(e.args[0]),
+                                       e.args[1])),
+    S.EV_GO_STOP: lambda e: _new(_T, (_G, e.g, _RUNNING, _RUNNABLE, e.table.string(e.args[0]),
+                                      e.args[1])),
+    S.EV_GO_SYSCALL_BEGIN: lambda e: _new(_T, (_G, e.g, _RUNNING, _SYSCALL, "", e.args[1])),
+    S.EV_GO_SYSCALL_END: lambda e: _new(_T, (_G, e.g, _SYSCALL, _RUNNING, "", 0)),
+    S.EV_GO_SYSCALL_END_BLOCKED: lambda e: _new(_T, (_G, e.g, _SYSCALL, _RUNNABLE, "", 0)),
+    S.EV_GO_CREATE: lambda e: _new(_T, (_G, e.args[0], _NOT_EXIST, _RUNNABLE, "", e.args[1])),
+    S.EV_GO_CREATE_BLOCKED: lambda e: _new(_T, (_G, e.args[0], _NOT_EXIST, _WAITING, "",
+                                                e.args[1])),
+    S.EV_GO_CREATE_SYSCALL: lambda e: _new(_T, (_G, e.args[0], _NOT_EXIST, _SYSCALL, "", 0)),
+    S.EV_GO_DESTROY: lambda e: _new(_T, (_G, e.g, _RUNNING, _NOT_EXIST, "", 0)),
+    S.EV_GO_DESTROY_SYSCALL: lambda e: _new(_T, (_G, e.g, _SYSCALL, _NOT_EXIST, "", 0)),
     S.EV_GO_STATUS: _go_status,
     S.EV_GO_STATUS_STACK: _go_status,
-    S.EV_PROC_START: lambda e: Transition(_P, e.args[0], S.PROC_IDLE, S.PROC_RUNNING),
-    S.EV_PROC_STOP: lambda e: Transition(_P, e.p, S.PROC_RUNNING, S.PROC_IDLE),
+    S.EV_PROC_START: lambda e: _new(_T, (_P, e.args[0], S.PROC_IDLE, S.PROC_RUNNING, "", 0)),
+    S.EV_PROC_STOP: lambda e: _new(_T, (_P, e.p, S.PROC_RUNNING, S.PROC_IDLE, "", 0)),
     S.EV_PROC_STEAL: _proc_steal,
-    S.EV_PROC_STATUS: lambda e: Transition(_P, e.args[0], e.args[2],
-                                           S.WIRE_PROC_STATE[e.args[1]]),
+    S.EV_PROC_STATUS: lambda e: _new(_T, (_P, e.args[0], e.args[2],
+                                          S.WIRE_PROC_STATE[e.args[1]], "", 0)),
 }
 
 
