@@ -17,7 +17,7 @@ from reportgen.sources.trace import events as E
 from reportgen.sources.trace import spec as S
 
 
-@dataclass
+@dataclass(slots=True)
 class ExecStats:
     exec_ns: int = 0
     sched_wait_ns: int = 0
@@ -62,7 +62,7 @@ class ExecStats:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class RegionSummary:
     task: int
     name: str
@@ -72,7 +72,7 @@ class RegionSummary:
     stats: ExecStats
 
 
-@dataclass
+@dataclass(slots=True)
 class GoroutineSummary:
     id: int
     name: str = ""
@@ -136,7 +136,7 @@ def is_system_goroutine(entry: str) -> bool:
     return entry == "" or (entry != "runtime.main" and entry.startswith("runtime."))
 
 
-@dataclass
+@dataclass(slots=True)
 class TaskSummary:
     id: int
     name: str = ""
@@ -148,7 +148,7 @@ class TaskSummary:
     goroutines: set = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class Summary:
     goroutines: dict  # id -> GoroutineSummary
     tasks: dict  # id -> TaskSummary
@@ -380,7 +380,7 @@ class Summarizer:
         return Summary(self.gs, self.tasks, self.logs)
 
 
-@dataclass
+@dataclass(slots=True)
 class GoroutineGroup:
     start: str  # start function as go tool trace shows it ("" : no stack sampled)
     count: int
