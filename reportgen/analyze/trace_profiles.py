@@ -74,15 +74,17 @@ class BlockingRecorder:
     """blocking_records fed a generation's transitions at a time.
 
     Each finished stretch is kept as four integers (goroutine, begin, end,
-    StackTable ID) per kind; records() clips them to the goroutines' lives,
+    StackTable ID) in one array per kind; records() clips them to the goroutines' lives,
     known only once the whole trace is read, and merges them by stack.
     """
 
     def __init__(self, stacks: StackTable, kinds=PROFILE_KINDS):
         self.stacks = stacks
         self.kinds = tuple(kinds)
-        self._open: dict = {}  # goroutine -> {kind: (begin ns, stack ID)}
-        self._rows = {k: (array("q"), array("q"), array("q"), array("q")) for k in self.kinds}
+        # goroutine -> (state, {kind: (begin ns, stack ID)}): every kind open for a goroutine
+        # tracks the state of its latest transition (any other state closes it)
+        self._open: dict = {}
+        self._rows = {k: array("q") for k in self.kinds}  # goroutine, begin, end, stack ID
         self._wanted: dict = {}  # (state, reason) -> kinds that start a stretch there
 
     def _starts(self, state, reason) -> tuple:
@@ -94,31 +96,28 @@ class BlockingRecorder:
         return ks
 
     def feed(self, transitions):
-        state_of = {k: _TRACKED[k][0] for k in self.kinds}
         rows_of = self._rows
-        open_ = self._open  # goroutine -> {kind: (begin ns, stack ID)}
+        open_ = self._open
         wanted = self._wanted
         starts = self._starts
         id_of = self.stacks.id_of
         for ev, st in transitions:
             gid = st.id
             new = st.new
-            o = open_.get(gid)
-            if o is not None:
-                for kind in tuple(o):
-                    if state_of[kind] != new:
-                        b = o.pop(kind)
-                        rows = rows_of[kind]
-                        rows[0].append(gid)
-                        rows[1].append(b[0])
-                        rows[2].append(ev.time)
-                        rows[3].append(b[1])
+            cur = open_.get(gid)
+            if cur is not None and cur[0] != new:
+                del open_[gid]
+                t = ev.time
+                for kind, b in cur[1].items():
+                    rows_of[kind].extend((gid, b[0], t, b[1]))
+                cur = None
             ks = wanted.get((new, st.reason))
             if ks is None:
                 ks = starts(new, st.reason)
             if ks:
-                if o is None:
-                    o = open_[gid] = {}
+                if cur is None:
+                    cur = open_[gid] = (new, {})
+                o = cur[1]
                 b = None
                 for k in ks:
                     if k not in o:
@@ -146,8 +145,10 @@ class BlockingRecorder:
             pcs_of[i] = pcs_ids.setdefault(tuple(p), len(pcs_ids))
         out = {}
         for kind in self.kinds:
-            g, s0, s1, sid = (np.frombuffer(a, dtype=np.int64) if len(a) else
-                              np.zeros(0, np.int64) for a in self._rows[kind])
+            rows = self._rows[kind]
+            rows = (np.frombuffer(rows, dtype=np.int64) if len(rows) else
+                    np.zeros(0, np.int64)).reshape(-1, 4)
+            g, s0, s1, sid = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
             if not len(g) or not n:
                 out[kind] = []
                 continue

@@ -53,30 +53,27 @@ class SegmentRecorder:
 
     Which goroutines get a lane is known only at the end, so each segment is
     kept as four integers (goroutine, begin, end, kind: state, reason and
-    StackTable ID numbered together) rather than as events.
+    StackTable ID numbered together) in one array rather than as events.
     """
 
     def __init__(self, stacks: StackTable):
         self.stacks = stacks
         self._cur: dict = {}  # goroutine -> (begin ns, kind)
         self._kinds: dict = {}  # (state, reason, stack ID) -> kind
-        self._rows = (array("q"), array("q"), array("q"), array("q"))
+        self._rows = array("q")  # goroutine, begin, end, kind
 
     def feed(self, transitions):
         cur = self._cur
         kinds = self._kinds
         id_of = self.stacks.id_of
-        g_, s_, e_, k_ = self._rows
+        extend = self._rows.extend
         codes = STATE_CODES
         for ev, st in transitions:
             gid = st.id
             prev = cur.get(gid)
             t = ev.time
             if prev is not None:
-                g_.append(gid)
-                s_.append(prev[0])
-                e_.append(t)
-                k_.append(prev[1])
+                extend((gid, prev[0], t, prev[1]))
             if st.new in codes:
                 key = (st.new, st.reason, id_of(ev))
                 k = kinds.get(key)
@@ -95,15 +92,11 @@ class SegmentRecorder:
         shown = {x.id: x for x in gs[:max_lanes]}
         kinds = list(self._kinds)
         raw: dict = {gid: [] for gid in shown}
-        g_, s_, e_, k_ = self._rows
-        if len(g_):
-            g = np.frombuffer(g_, dtype=np.int64)
-            sel = np.flatnonzero(np.isin(g, np.fromiter(shown, dtype=np.int64,
-                                                        count=len(shown))))
-            cols = (g[sel].tolist(), np.frombuffer(s_, dtype=np.int64)[sel].tolist(),
-                    np.frombuffer(e_, dtype=np.int64)[sel].tolist(),
-                    np.frombuffer(k_, dtype=np.int64)[sel].tolist())
-            for gid, s, e, k in zip(*cols):
+        if len(self._rows):
+            rows = np.frombuffer(self._rows, dtype=np.int64).reshape(-1, 4)
+            rows = rows[np.isin(rows[:, 0], np.fromiter(shown, dtype=np.int64,
+                                                         count=len(shown)))]
+            for gid, s, e, k in rows.tolist():
                 raw[gid].append((s, e, k))
         for gid, prev in self._cur.items():
             if gid in raw:
