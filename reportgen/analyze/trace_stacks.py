@@ -34,7 +34,12 @@ class StackTable:
             sid = ev.args[i] if i >= 0 else 0
         if sid == 0:
             return 0
-        table = ev.table
+        return self.id_for(ev.table, sid)
+
+    def id_for(self, table, sid: int) -> int:
+        """The StackTable ID of stack `sid` of generation `table` (a wire.Generation)."""
+        if sid == 0:
+            return 0
         if table is not self._table:
             self._table = table
             self._local = {}

@@ -64,24 +64,47 @@ class SegmentRecorder:
 
     def feed(self, transitions):
         cur = self._cur
-        kinds = self._kinds
-        id_of = self.stacks.id_of
-        extend = self._rows.extend
+        rows = self._rows
+        n0 = len(rows)
+        extend = rows.extend
         codes = STATE_CODES
+        stack_arg = S.STACK_ARG
+        # kinds first seen here get provisional negative numbers, keyed by the generation's
+        # own stack ID; they are renumbered once at the end (cheaper than per segment)
+        local: dict = {}
         for ev, st in transitions:
             gid = st.id
             prev = cur.get(gid)
             t = ev.time
             if prev is not None:
                 extend((gid, prev[0], t, prev[1]))
-            if st.new in codes:
-                key = (st.new, st.reason, id_of(ev))
-                k = kinds.get(key)
+            new = st.new
+            if new in codes:
+                i = stack_arg[ev.typ]
+                key = (new, st.reason, ev.args[i] if i >= 0 else 0, ev.table)
+                k = local.get(key)
                 if k is None:
-                    k = kinds[key] = len(kinds)
+                    k = local[key] = -1 - len(local)
                 cur[gid] = (t, k)
             elif prev is not None:
                 del cur[gid]
+        if not local:
+            return
+        kinds = self._kinds
+        id_for = self.stacks.id_for
+        final = []
+        for state, reason, sid, table in local:
+            final.append(kinds.setdefault((state, reason, id_for(table, sid)), len(kinds)))
+        final = np.array(final, dtype=np.int64)
+        if len(rows) > n0:
+            view = np.frombuffer(rows, dtype=np.int64)[n0:].reshape(-1, 4)
+            k = view[:, 3]
+            neg = k < 0
+            k[neg] = final[-1 - k[neg]]
+            del view, k
+        for gid, (t, k) in list(cur.items()):
+            if k < 0:
+                cur[gid] = (t, int(final[-1 - k]))
 
     def timeline(self, groups, start: int, end: int, max_lanes: int = 120,
                  budget: int = 40000) -> Timeline:
