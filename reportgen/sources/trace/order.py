@@ -20,6 +20,8 @@ from reportgen.sources.trace.wire import TraceFormatError, signed
 NO = S.NO_ID
 MUST_NOT, MAY, MUST = 0, 1, 2
 _NO_CTX = (NO, NO, NO)
+_HALF, _FULL = 1 << 63, 1 << 64  # signed(): uint64 IDs as int64
+_W_GO_RUNNABLE, _W_GO_RUNNING, _W_GO_WAITING = S.W_GO_RUNNABLE, S.W_GO_RUNNING, S.W_GO_WAITING
 GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING = range(3)
 
 
@@ -66,11 +68,6 @@ def _check(ctx, m, p, g):
         raise TraceFormatError("expected a goroutine but didn't have one")
     if g == MUST_NOT and cg != NO:
         raise TraceFormatError("expected no goroutine but had one")
-
-
-def _user(ctx):
-    if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
-        _check(ctx, MUST, MUST, MUST)
 
 
 def _range_type(typ, desc=0):
@@ -210,7 +207,7 @@ class Ordering:
                 raise TraceFormatError(f"failed to find sched context for proc {pid} that's "
                                        f"about to be stolen")
             ctx = found
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return new
 
     def _proc_start(self, typ, time, args, table, gen, ctx):
@@ -223,7 +220,7 @@ class Ordering:
             _check(ctx, MUST, MUST_NOT, MAY)
         s.status = S.W_PROC_RUNNING
         s.gen, s.seq = gen, args[1]
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], pid, ctx[2])
 
     def _proc_stop(self, typ, time, args, table, gen, ctx):
@@ -232,9 +229,10 @@ class Ordering:
             raise TraceFormatError(f"event ProcStop for proc ({ctx[1]}) that doesn't exist")
         if s.status not in (S.W_PROC_RUNNING, S.W_PROC_SYSCALL):
             raise TraceFormatError("ProcStop event for proc that's not Running or Syscall")
-        _check(ctx, MUST, MUST, MAY)
+        if ctx[0] == NO or ctx[1] == NO:
+            _check(ctx, MUST, MUST, MAY)
         s.status = S.W_PROC_IDLE
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], NO, ctx[2])
 
     def _proc_steal(self, typ, time, args, table, gen, ctx):
@@ -249,14 +247,14 @@ class Ordering:
         s.status = S.W_PROC_IDLE
         s.gen, s.seq = gen, args[1]
         if old == S.W_PROC_SYSCALL_ABANDONED:
-            self._push(typ, time, args, table, ctx)
+            self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
             return ctx
         mid = signed(args[2])
         if mid == ctx[0]:
             if ctx[1] != pid:
                 raise TraceFormatError(f"tried to self-steal proc {pid} (thread {mid}), but got "
                                        f"proc {ctx[1]} instead")
-            self._push(typ, time, args, table, ctx)
+            self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
             return (ctx[0], NO, ctx[2])
         ms = self.ms.get(mid)
         if ms is None:
@@ -265,7 +263,7 @@ class Ordering:
             raise TraceFormatError(f"tried to steal proc {pid} from thread {mid}, but got proc "
                                    f"{ms.p} instead")
         ms.p = NO
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     # -- goroutines ---------------------------------------------------------------------------
@@ -312,11 +310,12 @@ class Ordering:
                 else:
                     self.ms[mid] = _M(gid, NO)
                 ctx = (mid, ctx[1], cg)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return new
 
     def _go_create(self, typ, time, args, table, gen, ctx):
-        _check(ctx, MUST, MUST, MAY)
+        if ctx[0] == NO or ctx[1] == NO:
+            _check(ctx, MUST, MUST, MAY)
         s = self.gs.get(ctx[2])
         if s is not None and s.status != S.W_GO_RUNNING:
             raise TraceFormatError(f"{S.SPECS[typ].name} event for goroutine that's not Running")
@@ -325,7 +324,7 @@ class Ordering:
             raise TraceFormatError(f"tried to create goroutine ({newg}) that already exists")
         status = S.W_GO_WAITING if typ == S.EV_GO_CREATE_BLOCKED else S.W_GO_RUNNABLE
         self.gs[newg] = _G(newg, status, gen)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _running_g(self, typ, ctx, want=S.W_GO_RUNNING):
@@ -339,48 +338,56 @@ class Ordering:
         return s
 
     def _go_stop_exec(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
-        s = self._running_g(typ, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        s = self.gs.get(ctx[2])
+        if s is None or s.status != _W_GO_RUNNING:
+            self._running_g(typ, ctx)  # raises the error
         if typ == S.EV_GO_DESTROY:
             del self.gs[ctx[2]]
         elif typ == S.EV_GO_STOP:
-            s.status = S.W_GO_RUNNABLE
+            s.status = _W_GO_RUNNABLE
         else:
-            s.status = S.W_GO_WAITING
-        self._push(typ, time, args, table, ctx)
+            s.status = _W_GO_WAITING
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], ctx[1], NO)
 
     def _go_start(self, typ, time, args, table, gen, ctx):
-        gid = signed(args[0])
+        gid = args[0]
+        if gid >= _HALF:
+            gid -= _FULL  # signed(), inline: the most frequent event
         s = self.gs.get(gid)
-        if s is None or s.status != S.W_GO_RUNNABLE or not (s.gen == gen and args[1] == s.seq + 1):
+        if s is None or s.status != _W_GO_RUNNABLE or not (s.gen == gen and args[1] == s.seq + 1):
             return None
         if ctx[0] == NO or ctx[1] == NO or ctx[2] != NO:
             _check(ctx, MUST, MUST, MUST_NOT)
-        s.status = S.W_GO_RUNNING
+        s.status = _W_GO_RUNNING
         s.gen, s.seq = gen, args[1]
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], ctx[1], gid)
 
     def _go_unblock(self, typ, time, args, table, gen, ctx):
-        gid = signed(args[0])
+        gid = args[0]
+        if gid >= _HALF:
+            gid -= _FULL
         s = self.gs.get(gid)
-        if s is None or s.status != S.W_GO_WAITING or not (s.gen == gen and args[1] == s.seq + 1):
+        if s is None or s.status != _W_GO_WAITING or not (s.gen == gen and args[1] == s.seq + 1):
             return None
-        s.status = S.W_GO_RUNNABLE
+        s.status = _W_GO_RUNNABLE
         s.gen, s.seq = gen, args[1]
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _go_switch(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         cur = self._running_g(typ, ctx)
         nextg = signed(args[0])
         nxt = self.gs.get(nextg)
         if nxt is None or nxt.status != S.W_GO_WAITING or not (nxt.gen == gen and
                                                                  args[1] == nxt.seq + 1):
             return None
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         if typ == S.EV_GO_SWITCH:
             cur.status = S.W_GO_WAITING
             self._push(S.EV_GO_BLOCK, time, [0, 0, 0, 0], table, ctx)
@@ -393,7 +400,8 @@ class Ordering:
         return (ctx[0], ctx[1], nextg)
 
     def _syscall_begin(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         s = self._running_g(typ, ctx)
         s.status = S.W_GO_SYSCALL
         p = self.ps.get(ctx[1])
@@ -404,11 +412,12 @@ class Ordering:
             raise TraceFormatError(f"failed to advance GoSyscallBegin: can't make sequence: "
                                    f"{p.seq} -> {args[0]}")
         p.gen, p.seq = gen, args[0]
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _syscall_end(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         s = self._running_g(typ, ctx, S.W_GO_SYSCALL)
         s.status = S.W_GO_RUNNING
         p = self.ps.get(ctx[1])
@@ -417,7 +426,7 @@ class Ordering:
         if p.status != S.W_PROC_SYSCALL:
             raise TraceFormatError(f"expected proc {ctx[1]} in state Syscall")
         p.status = S.W_PROC_RUNNING
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _syscall_end_blocked(self, typ, time, args, table, gen, ctx):
@@ -431,7 +440,7 @@ class Ordering:
         _check(ctx, MUST, MAY, MUST)
         s = self._running_g(typ, ctx, S.W_GO_SYSCALL)
         s.status = S.W_GO_RUNNABLE
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], ctx[1], NO)
 
     def _go_create_syscall(self, typ, time, args, table, gen, ctx):
@@ -441,7 +450,7 @@ class Ordering:
             raise TraceFormatError(f"tried to create goroutine ({newg}) in syscall that already "
                                    f"exists")
         self.gs[newg] = _G(newg, S.W_GO_SYSCALL, gen)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return (ctx[0], ctx[1], newg)
 
     def _go_destroy_syscall(self, typ, time, args, table, gen, ctx):
@@ -459,7 +468,7 @@ class Ordering:
             p.status = S.W_PROC_SYSCALL_ABANDONED
             new = (ctx[0], NO, NO)
             self._push(S.EV_PROC_STEAL, time, [ctx[1], 0, 0, S.W_PROC_SYSCALL], table, ctx)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return new
 
     # -- tasks and regions -----------------------------------------------------------------
@@ -473,8 +482,9 @@ class Ordering:
         if args[2] != 0 and args[2] not in table.strings:
             raise TraceFormatError(f"invalid string ID {args[2]} for UserTaskBegin event")
         self.tasks[tid] = (table.string(args[2]), args[1])
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _task_end(self, typ, time, args, table, gen, ctx):
@@ -485,12 +495,14 @@ class Ordering:
         else:
             args[2] = S.NO_TASK
             args[3] = 0
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _region(self, typ, args, table, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         if args[1] != 0 and args[1] not in table.strings:
             raise TraceFormatError(f"invalid string ID {args[1]} for {S.SPECS[typ].name} event")
         s = self.gs.get(ctx[2])
@@ -502,7 +514,7 @@ class Ordering:
     def _region_begin(self, typ, time, args, table, gen, ctx):
         s, r = self._region(typ, args, table, ctx)
         s.regions.append(r)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _region_end(self, typ, time, args, table, gen, ctx):
@@ -513,7 +525,7 @@ class Ordering:
                                        f"when the inner-most active region start event is "
                                        f"{s.regions[-1]}")
             s.regions.pop()
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     # -- GC ---------------------------------------------------------------------------------
@@ -525,15 +537,16 @@ class Ordering:
                 raise TraceFormatError("GCActive in the first generation isn't first GC event")
             self.gc_seq = seq
             self.gc_state = GC_RUNNING
-            self._push(typ, time, args, table, ctx)
+            self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
             return ctx
         if seq != self.gc_seq + 1:
             return None
         if self.gc_state != GC_RUNNING:
             raise TraceFormatError("encountered GCActive while GC was not in progress")
         self.gc_seq = seq
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _gc_begin(self, typ, time, args, table, gen, ctx):
@@ -541,7 +554,7 @@ class Ordering:
         if self.gc_state == GC_UNDETERMINED:
             self.gc_seq = seq
             self.gc_state = GC_RUNNING
-            self._push(typ, time, args, table, ctx)
+            self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
             return ctx
         if seq != self.gc_seq + 1:
             return None
@@ -549,8 +562,9 @@ class Ordering:
             raise TraceFormatError("encountered GCBegin while GC was already in progress")
         self.gc_seq = seq
         self.gc_state = GC_RUNNING
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _gc_end(self, typ, time, args, table, gen, ctx):
@@ -563,24 +577,28 @@ class Ordering:
             raise TraceFormatError("encountered GCEnd when GC was in an undetermined state")
         self.gc_seq = seq
         self.gc_state = GC_NOT_RUNNING
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _annotation(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _heap_metric(self, typ, time, args, table, gen, ctx):
-        _check(ctx, MUST, MUST, MAY)
-        self._push(typ, time, args, table, ctx)
+        if ctx[0] == NO or ctx[1] == NO:
+            _check(ctx, MUST, MUST, MAY)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _sweep_begin(self, typ, time, args, table, gen, ctx):
-        _check(ctx, MUST, MUST, MAY)
+        if ctx[0] == NO or ctx[1] == NO:
+            _check(ctx, MUST, MUST, MAY)
         _begin_range(self.ps[ctx[1]], _range_type(typ))
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _sweep_active(self, typ, time, args, table, gen, ctx):
@@ -589,24 +607,26 @@ class Ordering:
         if p is None:
             raise TraceFormatError(f"encountered GCSweepActive for unknown proc {pid}")
         _active_range(p, _range_type(typ), gen == self.initial_gen)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _sweep_end(self, typ, time, args, table, gen, ctx):
-        _check(ctx, MUST, MUST, MAY)
+        if ctx[0] == NO or ctx[1] == NO:
+            _check(ctx, MUST, MUST, MAY)
         _end_range(self.ps[ctx[1]], typ)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _go_range_begin(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         desc = args[0] if typ == S.EV_STW_BEGIN else 0
         s = self.gs.get(ctx[2])
         if s is None:
             raise TraceFormatError(f"encountered event of type {typ} without known state for "
                                    f"current goroutine {ctx[2]}")
         _begin_range(s, _range_type(typ, desc))
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _go_range_active(self, typ, time, args, table, gen, ctx):
@@ -616,11 +636,12 @@ class Ordering:
             raise TraceFormatError(f"uninitialized goroutine {gid} found during "
                                    f"{S.SPECS[typ].name}")
         _active_range(s, _range_type(typ), gen == self.initial_gen)
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
     def _go_range_end(self, typ, time, args, table, gen, ctx):
-        _user(ctx)
+        if ctx[0] == NO or ctx[1] == NO or ctx[2] == NO:
+            _check(ctx, MUST, MUST, MUST)
         s = self.gs.get(ctx[2])
         if s is None:
             raise TraceFormatError(f"encountered event of type {typ} without known state for "
@@ -628,5 +649,5 @@ class Ordering:
         desc = _end_range(s, typ)
         if typ == S.EV_STW_END:
             args[0] = desc
-        self._push(typ, time, args, table, ctx)
+        self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
