@@ -51,7 +51,7 @@ class _Cursor:
     event's first token in `tok`); args are cut from `tok` when the event
     comes up, as a fresh list the ordering may rewrite.
     """
-    __slots__ = ("m", "tok", "typs", "times", "starts", "k", "typ", "time", "args")
+    __slots__ = ("m", "tok", "typs", "times", "starts", "k", "typ", "time", "args", "n")
 
     def __init__(self, m, tok, typs, times, starts):
         self.m = m
@@ -59,6 +59,7 @@ class _Cursor:
         self.typs = typs
         self.times = times
         self.starts = starts
+        self.n = len(typs)
         self.k = -1
         self.typ = 0
         self.time = 0
@@ -348,7 +349,7 @@ class _Reader:
                     if advance(c.typ, ctime, c.args, gen, c.m, g):
                         # batchCursor.nextEvent, inline
                         k = c.k + 1
-                        if k < len(c.typs):
+                        if k < c.n:
                             c.k = k
                             typ = c.typ = c.typs[k]
                             t = c.time = c.times[k]
