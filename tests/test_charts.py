@@ -87,7 +87,6 @@ def _every_kind_of_chart() -> list[str]:
                     [Point(r, 100.0 + i * i, 90.0 + i, 110.0 + i * i, 10)
                      for i, r in enumerate(ids) if i != 3])
     charts = [trend_chart("t", series, ids, {"night-5"}, {"night-8"}),
-              horizontal_bars("c", "Top", ["a", LONG], [10, -5], "bytes", "auto", True),
               xy_lines("x", "Lines", [("a", [(0, 1), (1, 3)]), ("b", [(0, 2), (2, 1)])],
                        "time", "value", dots=True),
               group_lines("g", ["t1", "t2"], [("#1 main.leak", [1, 5])]),
