@@ -26,9 +26,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from itertools import accumulate
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 from reportgen.errors import UsageError
 
@@ -107,6 +105,10 @@ class ProcessExecutor(SerialExecutor):
         if self._pool is None:
             # fork: workers start in milliseconds with reportgen already imported;
             # the caller has started no threads of its own at this point.
+            # Loaded here: a build with one batch (an incremental history build's one
+            # new run) never pays for multiprocessing's import.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)

@@ -74,3 +74,42 @@ def test_leak_page_without_suspects_says_so(tmp_path, run_cli):
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "out/pages/01-leaks.html").read_text()
     assert "No suspect" in page and "No data" not in page
+
+
+def _every_kind_of_chart() -> list[str]:
+    from reportgen.analyze.history import Point, Series
+    from reportgen.render.charts import xy_lines
+    from reportgen.render.goroutine_pages import group_lines, state_bars
+    from reportgen.render.history_pages import trend_chart
+    from reportgen.render.trace_pages import mmu_chart
+    ids = [f"night-{i}" for i in range(12)]
+    series = Series("bench:p:BenchmarkX:ns/op", "bench", "BenchmarkX ns/op", "ns/op",
+                    [Point(r, 100.0 + i * i, 90.0 + i, 110.0 + i * i, 10)
+                     for i, r in enumerate(ids) if i != 3])
+    charts = [trend_chart("t", series, ids, {"night-5"}, {"night-8"}),
+              xy_lines("x", "Lines", [("a", [(0, 1), (1, 3)]), ("b", [(0, 2), (2, 1)])],
+                       "time", "value", dots=True),
+              group_lines("g", ["t1", "t2"], [("#1 main.leak", [1, 5])]),
+              state_bars("s", ["t1", "t2"], [{"chan receive": 3}, {"select": 9}]),
+              mmu_chart("m", [(1000, 0.1), (10 ** 6, 0.5), (10 ** 9, 0.9)])]
+    return [str(c) for c in charts]
+
+
+def test_charts_draw_byte_for_byte_what_plain_pygal_draws(monkeypatch):
+    # chart_class only makes pygal's attribute lookup cheaper: with pygal's own
+    # lookup put back, every kind of chart the report draws is the same.
+    import pygal
+    from pygal.graph.base import BaseGraph
+
+    from reportgen.render import charts
+    assert charts.chart_class("XY").__getattribute__ is not pygal.XY.__getattribute__
+    fast = _every_kind_of_chart()
+    monkeypatch.setattr(charts, "_state_first", BaseGraph.__getattribute__)
+    charts.chart_class.cache_clear()
+    try:
+        assert charts.chart_class("XY").__getattribute__ is pygal.XY.__getattribute__
+        plain = _every_kind_of_chart()
+    finally:
+        charts.chart_class.cache_clear()
+    assert fast == plain
+    assert all("<svg" in svg and 'class="graph ' in svg for svg in fast)

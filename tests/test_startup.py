@@ -1,6 +1,7 @@
 """Commands import what they use, when they use it: `top` on a profile loads no chart,
 Markdown, template or YAML library; a one-profile build draws no chart and renders no
-notes, so it loads neither pygal nor Markdown; `bench` reads no protobuf; a history
+notes, so it loads neither pygal nor Markdown (and with one batch of work, no
+process pool); `bench` reads no protobuf; a history
 site rebuilt with no new run keeps its index and charts and loads neither pygal nor
 Jinja2."""
 
@@ -45,6 +46,13 @@ def test_a_one_profile_build_loads_no_chart_or_markdown(tmp_path):
     loaded = modules_after("build", PROFILE, "-o", tmp_path / "site")
     assert "jinja2" in loaded
     assert not loaded & {"pygal", "markdown", "scipy"}
+
+
+def test_one_batch_of_work_starts_no_process_pool(tmp_path):
+    # --jobs 2 with one profile (or one new history run): one batch, run in
+    # the caller, so multiprocessing is not even imported
+    loaded = modules_after("build", PROFILE, "-o", tmp_path / "site", "--jobs", "2")
+    assert "multiprocessing" not in loaded
 
 
 def test_bench_loads_no_profile_reader():

@@ -59,3 +59,33 @@ def test_theme_syntax_error_names_file_and_line(project, capsys):
 def test_a_copied_theme_builds_like_the_default(project, capsys):
     assert main(["build", "site.yml", "-o", "out"]) == 0
     assert (Path(project) / "out" / "index.html").is_file()
+
+
+def test_writers_of_one_theme_share_its_compiled_templates(project):
+    from reportgen.render.site import SiteWriter
+    a = SiteWriter(project / "evil", "a")
+    b = SiteWriter(project / "evil" / ".." / "evil", "b")   # another spelling, same directory
+    assert a.env is b.env
+    assert a.env.get_template("index.html.j2") is b.env.get_template("index.html.j2")
+    assert SiteWriter(THEMES_DIR / "default", "c").env is not a.env
+
+
+@pytest.mark.parametrize("same_mtime", [False, True])
+def test_a_theme_edited_between_two_builds_in_one_process_is_not_served_stale(
+        project, capsys, same_mtime):
+    import os
+    assert main(["build", "site.yml", "-o", "out1"]) == 0
+    # the page's own template, and the one it extends (checked on its own)
+    edited = project / "evil" / ("index.html.j2" if same_mtime else "base.html.j2")
+    before = edited.stat()
+    text = edited.read_text()
+    if same_mtime:   # rewritten within the file system's timestamp tick: the size tells
+        edited.write_text(text.replace("{% block main %}", "{% block main %}EDITED-THEME"))
+        os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:            # the same size: the mtime tells
+        edited.write_text(text.replace("<html", "<HTML", 1))
+        os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    assert main(["build", "site.yml", "-o", "out2"]) == 0
+    first, page = ((project / d / "index.html").read_text() for d in ("out1", "out2"))
+    assert "EDITED-THEME" not in first and "<HTML" not in first
+    assert ("EDITED-THEME" in page) if same_mtime else ("<HTML" in page)

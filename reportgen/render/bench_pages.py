@@ -316,19 +316,18 @@ def format_text(cmp: BenchComparison) -> str:
 def runs_chart(chart_id: str, row: Row):
     """Every run as a dot, in run order: spread, outliers and drift (warm-up) at a glance."""
     # Only pages draw charts: `reportgen bench` prints text without loading pygal.
-    import pygal
-
-    from reportgen.render.charts import _style, clean_svg, nice_ticks, shorten
+    from reportgen.render.charts import _style, chart_class, clean_svg, nice_ticks, shorten
 
     finite = [v for s in (row.base, row.target) for v in s.values if math.isfinite(v)] or [0]
     top, low = max(max(finite), 0), min(min(finite), 0)
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=460, height=300,
-                     stroke=False, dots_size=4, margin=8, legend_at_bottom=True,
-                     truncate_legend=-1, range=(low, top * 1.05 or 1), xrange=(0.5, max(
-                         row.base.n, row.target.n) + 0.5), x_title="run",
-                     value_formatter=lambda v: fmt_value(v, row.unit),
-                     y_labels=nice_ticks(low, top * 1.05, binary=row.unit.startswith("B/")),
-                     x_value_formatter=lambda x: f"{x:g}")
+    XY = chart_class("XY")
+    chart = XY(js=[], disable_xml_declaration=True, style=_style(), width=460, height=300,
+               stroke=False, dots_size=4, margin=8, legend_at_bottom=True,
+               truncate_legend=-1, range=(low, top * 1.05 or 1), xrange=(0.5, max(
+                   row.base.n, row.target.n) + 0.5), x_title="run",
+               value_formatter=lambda v: fmt_value(v, row.unit),
+               y_labels=nice_ticks(low, top * 1.05, binary=row.unit.startswith("B/")),
+               x_value_formatter=lambda x: f"{x:g}")
     chart.title = shorten(f"{row.name} — {row.unit}", 60)
     for label, s in (("before", row.base), ("after", row.target)):
         chart.add(f"{label} (n={s.n})",

@@ -32,6 +32,35 @@ def _style():
         tooltip_font_size=14)
 
 
+_get = object.__getattribute__
+
+
+def _state_first(self, name):
+    """pygal's BaseGraph.__getattribute__ without its nested lookups (it calls
+    itself for `state` on every access, ~100k times a trend chart): while a
+    chart renders, a value in its state (config, chart and render options)
+    wins over the chart's own attribute; otherwise the usual lookup."""
+    state = _get(self, "__dict__").get("state")
+    if state is not None and name != "state" and name[:2] != "__":
+        values = state.__dict__
+        if name in values:
+            return values[name]
+    return _get(self, name)
+
+
+@functools.lru_cache(maxsize=None)
+def chart_class(kind: str):
+    """pygal's chart class `kind` ("XY", "Line", "StackedBar"), with _state_first's
+    cheaper attribute lookup: the same chart, byte for byte (a trend chart
+    draws in ~30% less CPU). It keeps pygal's class name, which pygal writes
+    into the SVG ("xy-graph")."""
+    import pygal
+    base = getattr(pygal, kind)
+    return type(base.__name__, (base,), {"__getattribute__": _state_first,
+                                         "__qualname__": base.__qualname__,
+                                         "__module__": base.__module__})
+
+
 LABEL_CHARS = 40       # the longest axis label of the pygal charts; fit_name shortens to it
 BAR_FONT = 14          # labels and values, px (the pygal charts' label size)
 TITLE_FONT = 17
@@ -214,13 +243,12 @@ def xy_lines(chart_id: str, title: str, series: list[tuple[str, list[tuple[float
              x_title: str, y_title: str, fmt=lambda v: f"{v:g}", dots: bool = False,
              stroke: bool = True) -> Markup:
     """Lines over a numeric x axis (time), one per (name, [(x, y)]); empty series are left out."""
-    import pygal
-
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
-                     legend_at_bottom=True, truncate_legend=-1, show_dots=dots, dots_size=2,
-                     stroke=stroke, margin=8, x_title=x_title, y_title=y_title,
-                     value_formatter=fmt, x_value_formatter=lambda v: f"{v:g}",
-                     include_x_axis=True, show_x_guides=False)
+    XY = chart_class("XY")
+    chart = XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
+               legend_at_bottom=True, truncate_legend=-1, show_dots=dots, dots_size=2,
+               stroke=stroke, margin=8, x_title=x_title, y_title=y_title,
+               value_formatter=fmt, x_value_formatter=lambda v: f"{v:g}",
+               include_x_axis=True, show_x_guides=False)
     chart.title = title
     for name, points in series:
         if points:

@@ -10,8 +10,8 @@ import os
 
 from reportgen import units
 from reportgen.analyze.leaks import WATCH
-from reportgen.render.charts import (BAR_FONT, clean_svg, count_ticks, fit_label,
-                                     horizontal_bars, rotated_label_room, shorten)
+from reportgen.render.charts import (BAR_FONT, chart_class, clean_svg, count_ticks,
+                                     fit_label, horizontal_bars, rotated_label_room, shorten)
 
 LEGEND_PX = 680   # a legend line of the 760 px leak charts, past its colour box
 
@@ -47,19 +47,18 @@ def _titles(names: list, manifest) -> list:
 def group_lines(chart_id: str, labels: list, series: list) -> object:
     """Goroutines per group across the snapshots: a line per (name, counts). The
     total is the height of each bar in state_bars."""
-    import pygal
-
     xs = [shorten(t, 24) for t in labels]
     right, bottom = rotated_label_room(xs, 20)
-    chart = pygal.Line(js=[], disable_xml_declaration=True, style=_style(), width=760,
-                       height=300 + 22 * len(series),
-                       legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
-                       x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
-                       margin_right=8 + right, margin_bottom=8 + bottom,
-                       show_minor_x_labels=True, value_formatter=lambda v: f"{int(v)}",
-                       include_x_axis=True,
-                       y_labels=count_ticks(max((max(c, default=0) for _n, c in series),
-                                                default=0)))
+    Line = chart_class("Line")
+    chart = Line(js=[], disable_xml_declaration=True, style=_style(), width=760,
+                 height=300 + 22 * len(series),
+                 legend_at_bottom=True, legend_at_bottom_columns=1, truncate_legend=-1,
+                 x_label_rotation=20, truncate_label=-1, dots_size=3, margin=8,
+                 margin_right=8 + right, margin_bottom=8 + bottom,
+                 show_minor_x_labels=True, value_formatter=lambda v: f"{int(v)}",
+                 include_x_axis=True,
+                 y_labels=count_ticks(max((max(c, default=0) for _n, c in series),
+                                          default=0)))
     chart.title = "Goroutines per group, snapshot by snapshot"
     chart.x_labels = xs
     for name, counts in series:
@@ -69,20 +68,19 @@ def group_lines(chart_id: str, labels: list, series: list) -> object:
 
 def state_bars(chart_id: str, labels: list, states: list) -> object:
     """Goroutines by state in each snapshot, stacked."""
-    import pygal
-
     names = sorted({s for st in states for s in st},
                    key=lambda s: (-sum(st.get(s, 0) for st in states), s))
     shown, rest = names[:7], names[7:]
     xs = [shorten(t, 24) for t in labels]
     right, bottom = rotated_label_room(xs, 20)
-    chart = pygal.StackedBar(js=[], disable_xml_declaration=True, style=_style(), width=760,
-                             height=360, legend_at_bottom=True, x_label_rotation=20,
-                             truncate_label=-1, truncate_legend=-1, margin=8,
-                             margin_right=8 + right, margin_bottom=8 + bottom,
-                             value_formatter=lambda v: f"{int(v)}",
-                             y_labels=count_ticks(max((sum(st.values()) for st in states),
-                                                      default=0)))
+    StackedBar = chart_class("StackedBar")
+    chart = StackedBar(js=[], disable_xml_declaration=True, style=_style(), width=760,
+                       height=360, legend_at_bottom=True, x_label_rotation=20,
+                       truncate_label=-1, truncate_legend=-1, margin=8,
+                       margin_right=8 + right, margin_bottom=8 + bottom,
+                       value_formatter=lambda v: f"{int(v)}",
+                       y_labels=count_ticks(max((sum(st.values()) for st in states),
+                                                default=0)))
     chart.title = "Goroutines by state"
     chart.x_labels = xs
     for s in shown:

@@ -14,7 +14,7 @@ import math
 
 from reportgen.analyze.history import is_time_unit
 from reportgen.render.bench_pages import fmt_value
-from reportgen.render.charts import clean_svg, shorten
+from reportgen.render.charts import chart_class, clean_svg, shorten
 
 # Band, median, regression, improvement: the diff flame graph's red, a green
 # for better (the theme's), a light fill for the confidence band.
@@ -220,11 +220,10 @@ def trend_key(chart_id: str, series, ids: list, regressed: set, improved: set) -
 def trend_chart(chart_id: str, series, ids: list, regressed: set, improved: set):
     """Median per run with the band of its confidence interval; regressions
     and improvements marked on their runs."""
-    import pygal
-
     index = {run: i for i, run in enumerate(ids)}
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_trend_style(), **_TREND_CHART,
-                     value_formatter=lambda v: value_text(v, series.unit), **_axis(ids))
+    XY = chart_class("XY")
+    chart = XY(js=[], disable_xml_declaration=True, style=_trend_style(), **_TREND_CHART,
+               value_formatter=lambda v: value_text(v, series.unit), **_axis(ids))
     chart.title = shorten(series.metric, 60)
     band = [p for p in series.points if p.lo is not None]
     chart.add("95% CI", [(index[p.run], p.hi) for p in band] +

@@ -194,13 +194,20 @@ def _swap_in(real: Path, files: dict[str, str], shown: Path, links: dict | None 
     old = None
     try:
         os.chmod(tmp, 0o755)
+        made = {str(tmp)}   # each directory made once, not once per file in it
+
+        def place(rel: str) -> str:
+            path = os.path.join(tmp, rel)
+            parent = os.path.dirname(path)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            return path
         for rel, text in sorted(files.items()):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            with open(place(rel), "w", encoding="utf-8") as f:
+                f.write(text)
         for rel, source in sorted((links or {}).items()):
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = place(rel)
             try:
                 os.link(source, path)
             except OSError:

@@ -17,7 +17,7 @@ from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.analyze.trace_profiles import TITLES, profile_model
 from reportgen.render import profile_pages
-from reportgen.render.charts import _style, clean_svg
+from reportgen.render.charts import _style, chart_class, clean_svg
 from reportgen.render.site import anchor
 
 GOROUTINES_PER_GROUP = 50  # rows per group on the page (the JSON has them all)
@@ -41,13 +41,12 @@ def mmu_chart(chart_id: str, mmu: list) -> Markup | None:
     """Minimum mutator utilization against window size (log scale), as go tool trace's /mmu."""
     if not mmu:
         return None
-    import pygal  # only when a chart is drawn
-
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=320,
-                     logarithmic=True, show_legend=False, dots_size=2, margin=8,
-                     range=(0, 1), include_x_axis=False, x_title="window",
-                     y_title="minimum mutator utilization",
-                     x_value_formatter=_short, value_formatter=lambda v: f"{v:.0%}")
+    XY = chart_class("XY")
+    chart = XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=320,
+               logarithmic=True, show_legend=False, dots_size=2, margin=8,
+               range=(0, 1), include_x_axis=False, x_title="window",
+               y_title="minimum mutator utilization",
+               x_value_formatter=_short, value_formatter=lambda v: f"{v:.0%}")
     chart.title = "MMU: the worst share of the CPU left to the program in any window"
     decades = [10 ** k for k in range(3, 12) if mmu[0][0] <= 10 ** k <= mmu[-1][0]]
     chart.x_labels = decades or [mmu[0][0], mmu[-1][0]]
@@ -59,13 +58,12 @@ def heap_chart(chart_id: str, gc) -> Markup | None:
     """Live heap and heap goal over the trace (HeapAlloc/HeapGoal events), at most ~400 points."""
     if len(gc.heap) < 2:
         return None
-    import pygal  # only when a chart is drawn
-
-    chart = pygal.XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
-                     show_legend=True, legend_at_bottom=True, dots_size=0, margin=8,
-                     stroke_style={"width": 1.5}, x_title="time",
-                     x_value_formatter=_short,
-                     value_formatter=lambda v: f"{v / (1 << 20):.1f} MiB")
+    XY = chart_class("XY")
+    chart = XY(js=[], disable_xml_declaration=True, style=_style(), width=640, height=300,
+               show_legend=True, legend_at_bottom=True, dots_size=0, margin=8,
+               stroke_style={"width": 1.5}, x_title="time",
+               x_value_formatter=_short,
+               value_formatter=lambda v: f"{v / (1 << 20):.1f} MiB")
     chart.title = "Heap in use and the GC's goal"
     for name, series in (("heap", gc.heap), ("goal", gc.heap_goal)):
         step = max(1, len(series) // 400)
