@@ -161,6 +161,12 @@ class SiteWriter:
             return None
         return Path(os.path.relpath(os.path.abspath(path), self.base_dir)).as_posix()
 
+    def compile(self, templates):
+        """Compile `templates` now (Jinja2 compiles on first use): done before a pool
+        forks, every worker inherits them compiled instead of compiling its own."""
+        for name in templates:
+            self.env.get_template(name)
+
     def add_data(self, name: str, data) -> str:
         self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
         return name
