@@ -45,10 +45,25 @@ def script_json(data) -> str:
 def make_env(theme_dir: Path) -> jinja2.Environment:
     """The theme's templates, sandboxed: a theme is data, it cannot run Python.
 
+    One environment per theme directory and process, so a process that
+    writes many reports (a history's run reports, a pool worker) compiles
+    each template once; Jinja2 recompiles a template whose file changed.
+
     Jinja2's SandboxedEnvironment refuses attribute access to internals
     (`__class__`, `__globals__`, `mro()` ...) and unsafe callables, so a theme
     from anywhere can only arrange the values it is given. Autoescape stays on.
     """
+    key = os.path.abspath(theme_dir)
+    env = _ENVS.get(key)
+    if env is None:
+        env = _ENVS[key] = _new_env(theme_dir)
+    return env
+
+
+_ENVS: dict = {}   # absolute theme directory -> its environment
+
+
+def _new_env(theme_dir: Path):
     import jinja2  # only commands that write pages pay for it
     from jinja2.sandbox import SandboxedEnvironment
 
