@@ -248,3 +248,21 @@ def test_unpickled_profile_owns_its_arrays():
         assert array.flags.owndata and array.flags.writeable, name
         assert (array == getattr(profile, name)).all(), name
     assert back.functions == profile.functions and back.locations == profile.locations
+
+
+class _Factor:
+    def __init__(self, factor):
+        self.factor = factor
+
+
+def test_spawned_workers_receive_shared_objects_pickled():
+    # Where there is no fork (macOS, Windows defaults), shared objects travel with
+    # their inputs; the results are the same.
+    import multiprocessing
+    ex = ProcessExecutor(2)
+    ex._ctx, ex.inherits = multiprocessing.get_context("spawn"), False
+    with ex:
+        shared = [_Factor(i) for i in range(4)]
+        assert ex.map(_times_shared, [3] * 4, [1, 9, 1, 5], shared=shared) == [0, 3, 6, 9]
+        with pytest.raises(ProfileError, match="p3: first bad one"):
+            ex.map(_slow_square, list(range(10)))
