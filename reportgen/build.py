@@ -224,8 +224,9 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
     work runs on `executor` (reportgen.parallel), serially by default; the result
     does not depend on the executor.
 
-    Order of work: the profiles are loaded (on the workers); the analyses and
-    the navigation are fixed; each profile's own pages start on the workers;
+    Order of work: the profiles are read (by the caller when the executor's
+    pool is forked afterwards, else on the workers); the analyses and the
+    navigation are fixed; each profile's own pages start on the workers;
     the caller meanwhile runs the analyses and renders their pages, then
     collects the profile pages and writes the index. Errors come in that
     order too, whatever the executor.

@@ -210,7 +210,7 @@ def _fork_context():
 class ProcessExecutor(SerialExecutor):
     """A local process pool of `jobs` workers (`--jobs N`).
 
-    With fork (Linux), a pool is started when work is submitted, so workers
+    With fork (Linux, macOS), a pool is started when work is submitted, so workers
     inherit what the caller has loaded by then; work with `shared` objects
     gets a pool of its own forked after them (the previous one is shut down).
     """

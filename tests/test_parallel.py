@@ -266,3 +266,25 @@ def test_spawned_workers_receive_shared_objects_pickled():
         assert ex.map(_times_shared, [3] * 4, [1, 9, 1, 5], shared=shared) == [0, 3, 6, 9]
         with pytest.raises(ProfileError, match="p3: first bad one"):
             ex.map(_slow_square, list(range(10)))
+
+
+def test_a_syntax_error_in_a_profile_template_is_one_line_with_jobs(run_cli, tmp_path):
+    # The pool's templates are compiled before it forks; a broken one must still
+    # fail where it is used, as in a serial build.
+    import shutil
+    from reportgen.manifest import THEMES_DIR
+    theme = tmp_path / "theme"
+    shutil.copytree(THEMES_DIR / "default", theme)
+    (theme / "profile.html.j2").write_text("line 1\n{% if %}\n")
+    profiles = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
+                ROOT / "examples/gateway/profiles/after/cpu.pb.gz"]
+    (tmp_path / "site.yml").write_text(
+        f"theme: {theme}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
+                                                  for i, p in enumerate(profiles)))
+    errors = []
+    for jobs in ("1", "2"):
+        r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / f"out{jobs}", "--jobs", jobs)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+        assert "profile.html.j2:2: theme template error" in r.stderr
+        errors.append(r.stderr)
+    assert errors[0] == errors[1]

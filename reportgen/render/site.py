@@ -178,9 +178,15 @@ class SiteWriter:
 
     def compile(self, templates):
         """Compile `templates` now (Jinja2 compiles on first use): done before a pool
-        forks, every worker inherits them compiled instead of compiling its own."""
+        forks, every worker inherits them compiled instead of compiling its own.
+        A broken template is left to fail where it is used (add_page), so the
+        error is the one a serial build gives, at the same point."""
+        import jinja2
         for name in templates:
-            self.env.get_template(name)
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
 
     def add_data(self, name: str, data) -> str:
         self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
