@@ -222,7 +222,15 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
                  max_samples: int = DEFAULT_MAX_SAMPLES, executor=None) -> SiteWriter:
     """Every page and data file of the manifest's report, not yet written. Per-profile
     work runs on `executor` (reportgen.parallel), serially by default; the result
-    does not depend on the executor."""
+    does not depend on the executor.
+
+    Order of work: the profiles are read (by the caller when the executor's
+    pool is forked afterwards, else on the workers); the analyses and the
+    navigation are fixed; each profile's own pages start on the workers;
+    the caller meanwhile runs the analyses and renders their pages, then
+    collects the profile pages and writes the index. Errors come in that
+    order too, whatever the executor.
+    """
     executor = executor or SerialExecutor()
     # Read every input before writing anything: bad input fails fast.
     profiles = load_profiles(manifest, (max_decompressed, max_samples), executor)
@@ -230,35 +238,35 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
         manifest.analyses.extend(compose(manifest, profiles))
     defaults = {name: entry.sample_index for name, entry in manifest.profiles.items()}
 
-    def run(a):
-        if a.kind == "bench":  # benchmark files are read here, before anything is written
-            o = a.options
-            return compare_bench(load_bench(o["base"]), load_bench(o["target"]), alpha=o["alpha"])
-        return run_analysis(a.kind, a.options, profiles, defaults)
-    results = [run(a) for a in manifest.analyses]
-
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
     writer.flame_files = flame_files
     planned = []
-    for i, (analysis, result) in enumerate(zip(manifest.analyses, results)):
+    links = {name: [] for name in profiles}   # each profile's card: the pages about it
+    for i, analysis in enumerate(manifest.analyses):
         slug = f"{i + 1:02d}-{analysis.kind}"
         title = analysis_title(analysis, manifest)
-        planned.append((slug, title, analysis, result))
+        planned.append((slug, title, analysis))
         writer.nav.append({"href": f"pages/{slug}.html", "title": title})
-
-    page_list, links, leads = [], {name: [] for name in profiles}, []
-    for slug, title, analysis, result in planned:
-        summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles, manifest,
-                                               analysis)
-        page_list.append({"href": f"pages/{slug}.html", "title": title, "summary": summary})
-        leads.append(_page_lead(analysis, result, profiles, f"pages/{slug}.html", title,
-                                len(leads)))
         for name in _profiles_of(analysis):
             links[name].append({"href": f"pages/{slug}.html", "title": title})
 
+    homes = start_profile_homes(writer, manifest, profiles, links, executor)
+    try:
+        page_list, leads = [], []
+        for slug, title, analysis in planned:
+            result = _run(analysis, profiles, defaults)
+            summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles,
+                                                   manifest, analysis)
+            page_list.append({"href": f"pages/{slug}.html", "title": title, "summary": summary})
+            leads.append(_page_lead(analysis, result, profiles, f"pages/{slug}.html", title,
+                                    len(leads)))
+    except BaseException:
+        homes.cancel()
+        raise
+
     cards = []
-    for name, (card, answer) in zip(manifest.profiles,
-                                    profile_homes(writer, manifest, profiles, links, executor)):
+    for name, (files, card, answer) in zip(manifest.profiles, homes.result()):
+        writer.files.update(files)
         cards.append(card)
         leads.append(Lead(pages.answer_html(answer), f"#profile-{anchor(name)}", card["title"], (
             LEAD_RANK["profile"], PROFILE_RANK.get(profiles[name].profile_type, 9), len(leads))))
@@ -266,6 +274,13 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list, lead=lead(leads))
     return writer
+
+
+def _run(analysis, profiles, defaults):
+    if analysis.kind == "bench":  # benchmark files are read here, before anything is written
+        o = analysis.options
+        return compare_bench(load_bench(o["base"]), load_bench(o["target"]), alpha=o["alpha"])
+    return run_analysis(analysis.kind, analysis.options, profiles, defaults)
 
 
 def _page_lead(analysis, result, profiles, href: str, title: str, position: int) -> Lead:
@@ -295,13 +310,25 @@ def _page_lead(analysis, result, profiles, href: str, title: str, position: int)
         text = getattr(result, "answer", None) or next(iter(getattr(result, "answers", [])), "")
     return Lead(text, href, title, (LEAD_RANK.get(kind, 99), sub, position))
 def load_profiles(manifest, limits: tuple, executor) -> dict:
-    """Every profile of the manifest by name, in manifest order, read by `executor`'s
-    workers; those that cannot see the caller's files get the bytes.
-    limits: (max_decompressed, max_samples) as load_profile takes them."""
+    """Every profile of the manifest by name, in manifest order.
+    limits: (max_decompressed, max_samples) as load_profile takes them.
+
+    With a forked pool (`executor.inherits`) the caller reads them itself:
+    the pool that renders their pages is forked afterwards and inherits
+    them as read. Loading them on workers instead costs more than it saves:
+    a profile sent back is unpickled by the caller (about a third of the
+    time it takes to read it), and pages of unpickled profiles rendered
+    markedly slower in the workers (benchmarks/bench_parallel.py). Other
+    executors read them on their workers; those that cannot see the
+    caller's files get the bytes.
+    """
     entries = list(manifest.profiles.values())
     jobs = [(e.path, limits, None if executor.shared_files else read_bytes(e.path))
             for e in entries]
-    loaded = executor.map(_load_task, jobs, [_size(e.path) for e in entries])
+    if executor.inherits:
+        loaded = [_load_task(job) for job in jobs]
+    else:
+        loaded = executor.map(_load_task, jobs, [_size(e.path) for e in entries])
     return dict(zip(manifest.profiles, loaded))
 
 
@@ -310,29 +337,36 @@ def _load_task(job):
     return load_profile(path, *limits, data=data)
 
 
-def profile_homes(writer, manifest, profiles, links, executor) -> list[tuple]:
-    """Each profile's own pages and card data, rendered by `executor`'s workers and
-    merged into `writer` in manifest order; returns (card, answer) per profile."""
+# The templates of a profile's own pages (profile_pages.profile_page).
+PROFILE_TEMPLATES = ("base.html.j2", "macros.html.j2", "profile.html.j2", "callgraph.html.j2")
+
+
+def start_profile_homes(writer, manifest, profiles, links, executor):
+    """Start rendering each profile's own pages and card data on `executor`'s workers.
+
+    Returns a parallel.Pending whose result is, per profile in manifest
+    order, (files, card, answer); the caller merges the files into `writer`.
+    The profiles go as `shared` objects: forked workers inherit them (and
+    the writer's compiled templates) rather than unpickling copies.
+    """
+    if executor.inherits:
+        writer.compile(PROFILE_TEMPLATES)
     spec = writer_spec(writer, ship_theme=not executor.shared_files)
-    jobs = [(spec, name, entry, profiles[name], links[name])
-            for name, entry in manifest.profiles.items()]
-    out = []
-    for files, card, answer in executor.map(_profile_home_task, jobs,
-                                            [len(profiles[n].stack_locations) for n in profiles]):
-        writer.files.update(files)
-        out.append((card, answer))
-    return out
+    jobs = [(spec, name, entry, links[name]) for name, entry in manifest.profiles.items()]
+    return executor.submit(_profile_home_task, jobs,
+                           [len(profiles[n].stack_locations) for n in manifest.profiles],
+                           shared=[profiles[n] for n in manifest.profiles])
 
 
-def _profile_home_task(job):
+def _profile_home_task(job, profile):
     """One profile's page, its callers/callees page and its card (runs in a worker)."""
-    spec, name, entry, profile, links = job
+    spec, name, entry, links = job
     writer = task_writer(spec)
     summary = profile_summary(profile, entry.sample_index)
     parts = [Part(profile, resolve_sample_index(profile, entry.sample_index))]
     answer = profile_answer(parts[0])
     home = profile_pages.profile_page(writer, name, entry, profile, summary, parts, answer)
-    links.insert(0, {"href": home, "title": "Flame graph and top functions"})
+    links = [{"href": home, "title": "Flame graph and top functions"}, *links]
     card = pages.profile_card(name, entry, profile, summary, answer, links)
     writer.add_data(card["data"], {"name": name, "title": entry.title,
                                    "labels": entry.labels, "path": Path(entry.path).name,

@@ -138,6 +138,14 @@ def _star(args):
     return analyse_run(*args)
 
 
+def _run_size(path: Path) -> int:
+    """A run's bytes on disk: its weight when runs are shared out among workers."""
+    try:
+        return sum(f.stat().st_size for f in Path(path).iterdir() if f.is_file())
+    except OSError:
+        return 0   # read_run says what is wrong with it
+
+
 # ---- the earlier site --------------------------------------------------------
 
 def _cached_run(cache: EntryCache, run_id: str, key: str) -> dict | None:
@@ -211,7 +219,11 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
             for i in todo]
     # the same executors as `build --jobs` (reportgen.parallel): results in input order
     with make_executor(min(jobs, max(len(args), 1))) as executor:
-        done = executor.map(_star, args)
+        if executor.inherits:   # forked workers start with the run readers imported
+            import reportgen.analyze.run_metrics  # noqa: F401
+            import reportgen.build  # noqa: F401
+            import reportgen.sources.runs  # noqa: F401
+        done = executor.map(_star, args, [_run_size(dirs[i]) for i in todo])
     for i, res in zip(todo, done):
         if "error" in res:
             raise ReportgenError(res["error"]["path"], res["error"]["reason"])

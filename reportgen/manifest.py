@@ -536,11 +536,15 @@ def _abs(p: Path) -> Path:
 def _is_gc_log(p: Path) -> bool:
     """A regular file whose start holds a gctrace, scavtrace or schedtrace line."""
     from reportgen.sources.gctrace import detect_gctrace
+    from reportgen.sources.pprof import is_gzip
     if not p.is_file():  # a FIFO would block; the loader refuses what is not a file
         return False
     try:
         with open(p, "rb") as f:
-            return detect_gctrace(f.read(65536))
+            head = f.read(65536)
+        # Logs are read as text: a gzip stream is a profile, and searching its
+        # bytes for trace lines took most of a bare build's start-up.
+        return not is_gzip(head) and detect_gctrace(head)
     except OSError:
         return False  # the loader says what is wrong with it
 

@@ -86,6 +86,16 @@ class Profile:
     # Derived tables that depend only on stacks (see analyze.frames.stack_frames).
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __setstate__(self, state):
+        # Unpickled arrays are views of the pickle's byte strings; the pages of
+        # such profiles rendered far slower on --jobs and Dask workers than
+        # those of profiles read there (benchmarks/bench_parallel.py), so each
+        # array gets memory of its own again (a copy: cheap next to reading).
+        for name, value in state.items():
+            if isinstance(value, np.ndarray) and not value.flags.owndata:
+                state[name] = value.copy()
+        self.__dict__.update(state)
+
     @property
     def num_samples(self) -> int:
         return len(self.stack_offsets) - 1

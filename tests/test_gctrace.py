@@ -342,3 +342,15 @@ def test_reader_never_fails_on_mutated_lines():
         analyze_gc(log)  # every figure computes
 
     check()
+
+
+def test_bare_build_does_not_take_a_gzip_stream_for_a_gc_log(tmp_path):
+    # Logs are read as text: a gzip file is a profile, not searched for trace lines.
+    from reportgen.manifest import _is_gc_log
+    line = (b"gc 1 @0.010s 1%: 0.01+0.5+0.02 ms clock, 0.02+0.1/0.2/0+0.04 ms cpu, "
+            b"4->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n")
+    text, gz = tmp_path / "gc.log", tmp_path / "profile.pb.gz"
+    text.write_bytes(line)
+    gz.write_bytes(b"\x1f\x8b\x08\x00" + b"\n" + line)
+    assert _is_gc_log(text)
+    assert not _is_gc_log(gz)

@@ -139,3 +139,152 @@ def test_process_executor_keeps_order_and_raises_first_failure():
             ex.map(_slow_square, list(range(10)))
     with pytest.raises(ReportgenError, match="p3: first bad one"):
         SerialExecutor().map(_slow_square, list(range(10)))
+
+
+def test_first_failure_in_input_order_even_when_a_heavier_input_runs_first():
+    # Heaviest first: input 7 (weight 100) is started first and fails first; input 3
+    # fails later, but it comes first in input order, so it is the error raised.
+    weights = [1] * 10
+    weights[7] = 100
+    with ProcessExecutor(2) as ex:
+        with pytest.raises(ProfileError, match="p3: first bad one"):
+            ex.map(_slow_square, list(range(10)), weights)
+        assert ex.map(_slow_square, [9, 1, 5, 2, 8, 4], [1, 1, 50, 1, 9, 1]) == \
+            [81, 1, 25, 4, 64, 16]
+
+
+def test_heaviest_first_puts_big_inputs_first_and_covers_everything():
+    from reportgen.parallel import heaviest_first
+    weights = [5, 1, 90, 1, 40, 1, 1, 1, 1, 1]
+    groups = heaviest_first(weights, 2)
+    assert sorted(i for g in groups for i in g) == list(range(10))
+    assert groups[0] == [2] and groups[1] == [4]
+
+
+def _boom(x):
+    if x == 2:
+        raise ValueError("not a user error")
+    return x
+
+
+def test_unexpected_worker_error_keeps_its_traceback():
+    from reportgen.parallel import RemoteTraceback
+    with ProcessExecutor(2) as ex:
+        with pytest.raises(ValueError, match="not a user error") as info:
+            ex.map(_boom, [0, 1, 2, 3])
+    assert isinstance(info.value.__cause__, RemoteTraceback)
+    assert "_boom" in str(info.value.__cause__)
+
+
+class _Unpicklable:
+    """Shared state that cannot be pickled: a worker can only have inherited it."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def __reduce__(self):
+        raise TypeError("shared objects must not be pickled on a forked pool")
+
+
+def _times_shared(x, shared):
+    return x * shared.factor
+
+
+def test_forked_workers_inherit_shared_objects_instead_of_unpickling_them():
+    ex = ProcessExecutor(2)
+    if not ex.inherits:
+        pytest.skip("no fork on this platform")
+    with ex:
+        first = [_Unpicklable(i) for i in range(6)]
+        assert ex.map(_times_shared, [10] * 6, shared=first) == [0, 10, 20, 30, 40, 50]
+        # New shared objects: a pool forked after them (the first one is replaced).
+        second = [_Unpicklable(-1)] * 6
+        assert ex.map(_times_shared, list(range(6)), shared=second) == [0, -1, -2, -3, -4, -5]
+    assert SerialExecutor().map(_times_shared, [1, 2], shared=second[:2]) == [-1, -2]
+
+
+def test_serial_submit_runs_when_the_result_is_asked_for():
+    ran = []
+    pending = SerialExecutor().submit(ran.append, [1, 2])
+    assert ran == []
+    pending.result()
+    assert ran == [1, 2]
+
+
+def test_a_theme_error_on_a_worker_is_one_line(run_cli, tmp_path):
+    # The profiles' own pages render on the workers: a broken profile template
+    # fails there and must still end the build with the serial build's one line.
+    import shutil
+    from reportgen.manifest import THEMES_DIR
+    theme = tmp_path / "theme"
+    shutil.copytree(THEMES_DIR / "default", theme)
+    page = theme / "profile.html.j2"
+    page.write_text(page.read_text().replace("{% block main %}",
+                                             "{% block main %}{{ no_such_value }}", 1))
+    profiles = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
+                ROOT / "examples/gateway/profiles/after/cpu.pb.gz",
+                ROOT / "examples/gateway/profiles/after/heap.pb.gz"]
+    (tmp_path / "site.yml").write_text(
+        f"theme: {theme}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
+                                                  for i, p in enumerate(profiles)))
+    errors = []
+    for jobs in ("1", "2"):
+        r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / f"out{jobs}", "--jobs", jobs)
+        assert r.returncode == 2, r.stderr
+        assert len(r.stderr.splitlines()) == 1, r.stderr
+        assert "profile.html.j2" in r.stderr and "theme template error" in r.stderr
+        assert not (tmp_path / f"out{jobs}").exists()
+        errors.append(r.stderr)
+    assert errors[0] == errors[1]
+
+
+def test_unpickled_profile_owns_its_arrays():
+    from profiles import basic_builder
+    from reportgen.sources.pprof import parse_pprof
+    profile = parse_pprof("p.pb.gz", basic_builder().to_bytes())
+    back = pickle.loads(pickle.dumps(profile))
+    for name in ("values", "stack_offsets", "stack_locations", "label_set"):
+        array = getattr(back, name)
+        assert array.flags.owndata and array.flags.writeable, name
+        assert (array == getattr(profile, name)).all(), name
+    assert back.functions == profile.functions and back.locations == profile.locations
+
+
+class _Factor:
+    def __init__(self, factor):
+        self.factor = factor
+
+
+def test_spawned_workers_receive_shared_objects_pickled():
+    # Where there is no fork (macOS, Windows defaults), shared objects travel with
+    # their inputs; the results are the same.
+    import multiprocessing
+    ex = ProcessExecutor(2)
+    ex._ctx, ex.inherits = multiprocessing.get_context("spawn"), False
+    with ex:
+        shared = [_Factor(i) for i in range(4)]
+        assert ex.map(_times_shared, [3] * 4, [1, 9, 1, 5], shared=shared) == [0, 3, 6, 9]
+        with pytest.raises(ProfileError, match="p3: first bad one"):
+            ex.map(_slow_square, list(range(10)))
+
+
+def test_a_syntax_error_in_a_profile_template_is_one_line_with_jobs(run_cli, tmp_path):
+    # The pool's templates are compiled before it forks; a broken one must still
+    # fail where it is used, as in a serial build.
+    import shutil
+    from reportgen.manifest import THEMES_DIR
+    theme = tmp_path / "theme"
+    shutil.copytree(THEMES_DIR / "default", theme)
+    (theme / "profile.html.j2").write_text("line 1\n{% if %}\n")
+    profiles = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
+                ROOT / "examples/gateway/profiles/after/cpu.pb.gz"]
+    (tmp_path / "site.yml").write_text(
+        f"theme: {theme}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
+                                                  for i, p in enumerate(profiles)))
+    errors = []
+    for jobs in ("1", "2"):
+        r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / f"out{jobs}", "--jobs", jobs)
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+        assert "profile.html.j2:2: theme template error" in r.stderr
+        errors.append(r.stderr)
+    assert errors[0] == errors[1]

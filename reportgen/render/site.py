@@ -50,11 +50,15 @@ _ENVS: dict = {}
 def make_env(theme_dir: Path) -> jinja2.Environment:
     """The theme's templates, sandboxed: a theme is data, it cannot run Python.
 
+    One environment per theme directory and process, so a process that
+    writes many reports (a history's run reports, a pool worker) compiles
+    each template once.
+
     Jinja2's SandboxedEnvironment refuses attribute access to internals
     (`__class__`, `__globals__`, `mro()` ...) and unsafe callables, so a theme
     from anywhere can only arrange the values it is given. Autoescape stays on.
-    Shared per resolved theme directory within the process; a template whose
-    file changed since it was compiled (mtime or size) is compiled again.
+    Keyed by the resolved directory; a template whose file changed since it was
+    compiled (mtime or size) is compiled again.
     """
     key = os.path.realpath(theme_dir)
     env = _ENVS.get(key)
@@ -192,6 +196,18 @@ class SiteWriter:
         if path is None:
             return None
         return Path(os.path.relpath(os.path.abspath(path), self.base_dir)).as_posix()
+
+    def compile(self, templates):
+        """Compile `templates` now (Jinja2 compiles on first use): done before a pool
+        forks, every worker inherits them compiled instead of compiling its own.
+        A broken template is left to fail where it is used (add_page), so the
+        error is the one a serial build gives, at the same point."""
+        import jinja2
+        for name in templates:
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
 
     def add_data(self, name: str, data) -> str:
         self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
