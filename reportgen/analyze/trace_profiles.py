@@ -58,20 +58,13 @@ def goroutine_transitions(events) -> list:
     return out
 
 
-def blocking_records(transitions, intervals: dict, kinds=PROFILE_KINDS) -> dict:
-    """{kind: [(frames, count, delay_ns)]}; frames leaf first (pc, func, file, line).
-
-    One pass of makeComputePprofFunc per kind over goroutine_transitions().
-    Records whose stacks have the same PCs are one record (stackMap.getOrAdd),
-    described by the latest such stack; order is by first appearance.
-    """
-    rec = BlockingRecorder(StackTable(), kinds)
-    rec.feed(transitions)
-    return rec.records(intervals)
-
-
 class BlockingRecorder:
-    """blocking_records fed a generation's transitions at a time.
+    """The four blocking profiles' records, fed a generation's transitions at a time.
+
+    One pass of go tool trace's makeComputePprofFunc per kind over
+    goroutine_transitions(). Records whose stacks have the same PCs are one
+    record (stackMap.getOrAdd), described by the latest such stack; order is
+    by first appearance.
 
     Each finished stretch is kept as four integers (goroutine, begin, end,
     StackTable ID) in one array per kind; records() clips them to the goroutines' lives,
@@ -126,8 +119,8 @@ class BlockingRecorder:
                         o[k] = b
 
     def records(self, intervals: dict) -> dict:
-        """{kind: [(frames, count, delay_ns)]} as blocking_records, with the goroutines'
-        final (first run, exit or trace end) intervals."""
+        """{kind: [(frames, count, delay_ns)]}, frames leaf first (pc, func, file, line),
+        with the goroutines' final (first run, exit or trace end) intervals."""
         n = len(intervals)
         keys = np.fromiter(intervals.keys(), dtype=np.int64, count=n)
         spans = np.array(list(intervals.values()), dtype=np.int64).reshape(n, 2)
@@ -214,14 +207,6 @@ def build_pprof(records) -> bytes:
         sample.value.extend([count, delay])
     p.string_table.extend(strings)
     return p.SerializeToString()
-
-
-def blocking_profiles(parsed, summary) -> dict:
-    """{kind: pprof bytes} for net, sync, syscall and sched (go tool trace -pprof=kind)."""
-    events = parsed.events
-    spans = goroutine_intervals(summary, events[-1].time if events else 0)
-    recs = blocking_records(goroutine_transitions(events), spans)
-    return {k: build_pprof(r) for k, r in recs.items()}
 
 
 def profile_model(kind: str, data: bytes, path: str):
