@@ -304,20 +304,3 @@ def test_real_builds_killed_at_random_moments(tmp_path):
         assert snapshot(target) in refs, delay
         subprocess.run(cmd(a, target), cwd=tmp_path, check=True, capture_output=True, env=env)
         assert snapshot(target) == refs[0] and leftovers(work) == []
-
-
-def test_one_template_environment_per_theme_recompiles_changed_files(tmp_path):
-    # Many reports in one process (a history's run reports) compile each template
-    # once; an edited template file is still picked up.
-    import os
-    from reportgen.render.site import make_env
-    theme = tmp_path / "theme"
-    theme.mkdir()
-    page = theme / "p.j2"
-    page.write_text("one")
-    env = make_env(theme)
-    assert make_env(tmp_path / "theme" / ".." / "theme") is env
-    assert env.get_template("p.j2").render() == "one"
-    page.write_text("two")
-    os.utime(page, (1, 1))   # a different mtime whatever the clock's granularity
-    assert make_env(theme).get_template("p.j2").render() == "two"
