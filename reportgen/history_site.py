@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.analyze.history import HistoryOptions, HistoryResult, analyze_history
-from reportgen.errors import ReportgenError
 from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, digest, entry_text, \
     read_entry
 from reportgen.parallel import cpu_count, make_executor
@@ -116,19 +115,14 @@ def analyse_run(path: str, key: str, max_decompressed: int, theme_dir: str,
     """Read one run, extract its numbers and (optionally) build its report.
 
     Returns a plain dict (it crosses process boundaries): RunInfo fields plus
-    "files"; or {"error": {"path", "reason"}} for bad input, since
-    ReportgenError does not survive pickling.
+    "files". Bad input raises ReportgenError; the executors bring the first
+    failing run's error back to the caller, in run order.
     """
     from reportgen.analyze.run_metrics import run_metrics
     from reportgen.sources.runs import read_run
-    try:
-        run = read_run(path, max_decompressed)
-        metrics = run_metrics(run.evidence)
-        files = _run_report(run, metrics, max_decompressed, Path(theme_dir)) if with_report \
-            else {}
-    except ReportgenError as e:
-        line = getattr(e, "line", None)
-        return {"error": {"path": f"{e.path}:{line}" if line else e.path, "reason": e.reason}}
+    run = read_run(path, max_decompressed)
+    metrics = run_metrics(run.evidence)
+    files = _run_report(run, metrics, max_decompressed, Path(theme_dir)) if with_report else {}
     return {"id": run.id, "key": key, "meta": run.meta.as_dict(), "notes": run.notes,
             "evidence": [{"kind": ev.kind, "file": ev.name} for ev in run.evidence],
             "metrics": metrics, "report": sorted(files), "files": files}
@@ -225,8 +219,6 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
             import reportgen.sources.runs  # noqa: F401
         done = executor.map(_star, args, [_run_size(dirs[i]) for i in todo])
     for i, res in zip(todo, done):
-        if "error" in res:
-            raise ReportgenError(res["error"]["path"], res["error"]["reason"])
         for name, text in res.pop("files").items():
             files[f"runs/{res['id']}/{name}"] = text
         results[i] = res
