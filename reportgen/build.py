@@ -270,7 +270,9 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
         cards.append(card)
         leads.append(Lead(pages.answer_html(answer), f"#profile-{anchor(name)}", card["title"], (
             LEAD_RANK["profile"], PROFILE_RANK.get(profiles[name].profile_type, 9), len(leads))))
-    notes = render_notes(manifest.notes) if manifest.notes else ""
+    # Markup: HTML reportgen wrote and escaped itself (a history's run notes)
+    notes = manifest.notes if isinstance(manifest.notes, Markup) else (
+        render_notes(manifest.notes) if manifest.notes else "")
     writer.add_page("index.html", "index.html.j2", manifest.title, notes=Markup(notes),
                     cards=cards, pages=page_list, lead=lead(leads))
     return writer

@@ -17,6 +17,8 @@ Entries:
     runs/ID.json        a run's numbers (reportgen.history_site.RunInfo.cache_dict)
     charts/KEY.svg      a trend chart (reportgen.render.history_pages.trend_chart)
     diffs.json          the flagged runs' diff pages and their keys
+    detection/runs.json the changes found so far and the state the rules carry on
+                        (reportgen.analyze.history.Detection)
     pages/index.json    what the index, data/history.json and the assets were made of
 """
 

@@ -8,7 +8,11 @@ The next build re-reads that entry, and hard-links it and the run's own
 report (runs/ID/) from the earlier site, for every run whose key is
 unchanged; only new or changed runs are analysed. Diff pages of flagged
 runs are kept the same way, keyed by both runs' keys, and trend charts by
-what they draw (reportgen.render.history_pages).
+what they draw (reportgen.render.history_pages). The detection of the runs
+so far (reportgen.analyze.history.Detection) is kept in
+data/history/detection/runs.json, keyed by the options and every run's id
+and key in order: a build whose runs begin with those runs tests only the
+runs after them.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen.analyze.history import HistoryOptions, HistoryResult, analyze_history
+from reportgen.analyze.history import Detection, HistoryOptions, HistoryResult, \
+    analyze_history
 from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, digest, entry_text, \
     read_entry
 from reportgen.parallel import cpu_count, make_executor
@@ -65,6 +70,7 @@ class History:
     links: dict = field(default_factory=dict)   # the same, reused: path -> earlier file
     diff_cache: dict = field(default_factory=dict)  # diff dir -> {"key", "files"}
     run_cache: EntryCache | None = None     # data/history/runs/: the runs' numbers
+    detection_cache: EntryCache | None = None   # data/history/detection/: the changes found
     chart_cache: EntryCache | None = None   # data/history/charts/: set by write_history_site
     page_cache: EntryCache | None = None    # data/history/pages/: the index, the same
 
@@ -74,8 +80,15 @@ class History:
 
 # ---- one run (runs in a worker process) --------------------------------------
 
-def _report_notes(run, metrics) -> str:
-    """Markdown for the run report's index: metadata, skipped files, benchmark medians."""
+def _report_notes(run, metrics):
+    """The run report's notes, as HTML (markupsafe.Markup): metadata, skipped
+    files, benchmark medians in one preformatted block, every value escaped.
+    Written directly rather than as Markdown: names such as (*T).M show as
+    they are, and a run's report does not pay for Markdown (~40 ms a process)."""
+    import html
+
+    from markupsafe import Markup
+
     from reportgen.analyze.benchstat import summarize
     lines = [f"Run {run.id}"]
     meta = run.meta
@@ -91,9 +104,13 @@ def _report_notes(run, metrics) -> str:
         for b in metrics["bench"]:
             s = summarize(b["values"])
             lines.append(f"  {b['name']}  {s.median:g} {b['unit']}  (n={s.n})")
-    # A fenced block shows names such as (*T).M as they are; fences inside cannot close it.
-    text = "\n".join(lines).replace("`", "'")
-    return f"```\n{text}\n```\n"
+    text = _CONTROLS.sub("", "\n".join(lines).replace("\r\n", "\n").replace("\r", "\n"))
+    return Markup(f"<pre><code>{html.escape(text, quote=False)}\n</code></pre>")
+
+
+# C0 controls but tab and newline, and DEL: nothing a page should carry (Markdown
+# dropped them too); bidi controls are shown by the templates' finalize hook.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
@@ -243,11 +260,50 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     existing = target if target is not None and target.is_dir() else None
     runs, analysed, reused, files, links, cache = collect_runs(
         paths, existing, jobs, theme_dir, max_decompressed, target is not None)
-    result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options)
-    history = History(runs, result, analysed, reused, files, links, run_cache=cache)
+    detections = EntryCache(existing, "detection", ".json") if target is not None else None
+    earlier = _earlier_detection(detections, runs, options)
+    result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options,
+                             earlier)
+    if detections is not None:
+        key = _detection_key(runs, len(runs), options)
+        if earlier is not None and earlier.runs == len(runs):
+            detections.keep(DETECTION_ENTRY)
+        else:
+            detections.put(DETECTION_ENTRY, key, json.dumps(
+                result.detection.as_dict(), sort_keys=True, ensure_ascii=False) + "\n")
+    history = History(runs, result, analysed, reused, files, links, run_cache=cache,
+                      detection_cache=detections)
     if target is not None:
         _add_diffs(history, existing, theme_dir, max_decompressed)
     return history
+
+
+DETECTION_ENTRY = "runs"
+
+
+def _detection_key(runs: list, count: int, options: HistoryOptions) -> str:
+    """The key of the detection of the first `count` runs: the options and those
+    runs' ids and keys (their files, reportgen's version), in order."""
+    return digest("detection", json.dumps(options.as_dict(), sort_keys=True), str(count),
+                  *[f"{r.id}\0{r.key}" for r in runs[:count]])
+
+
+def _earlier_detection(cache: EntryCache | None, runs: list, options: HistoryOptions):
+    """The earlier site's Detection when the runs it covered are the first runs
+    now, with the same options (its key says so); else None (all runs are
+    tested)."""
+    if cache is None or cache.earlier is None:
+        return None
+    entry = read_entry(cache.earlier / cache.path(DETECTION_ENTRY))
+    if entry is None:
+        return None
+    try:
+        found = Detection.from_dict(json.loads(entry[1]))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    if not 0 < found.runs <= len(runs) or entry[0] != _detection_key(runs, found.runs, options):
+        return None
+    return found
 
 
 # ---- diffs of flagged runs ---------------------------------------------------
@@ -373,9 +429,10 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
     from reportgen.render.sitedir import write_report
     files = dict(history.files)
     links = dict(history.links)
-    if history.run_cache is not None:
-        files.update(history.run_cache.files)
-        links.update(history.run_cache.links)
+    for cache in (history.run_cache, history.detection_cache):
+        if cache is not None:
+            files.update(cache.files)
+            links.update(cache.links)
     files[DIFFS_ENTRY] = entry_text(DIFFS_KEY, json.dumps(
         history.diff_cache, indent=1, sort_keys=True) + "\n")
     earlier = target if target.is_dir() else None

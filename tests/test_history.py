@@ -236,3 +236,65 @@ def test_series_carry_median_and_interval_per_run():
     assert p.value == pytest.approx(float(np.median(values)))
     xs = sorted(values)
     assert (p.lo, p.hi) == (xs[1], xs[8])   # n=10: [x(2), x(9)] is the 95% interval
+
+
+def _mixed_history() -> list:
+    """Benchmark steps (a regression, its fix), a new hot function in the CPU
+    profile, and a goroutine group that keeps growing: every rule fires, and
+    two of them carry state from run to run (baselines restart after a change)."""
+    slow = {"main.main": (0, 100), "main.handle": (5, 95), "main.parse": (30, 30),
+            "main.encode": (18, 18), "main.slowPath": (40, 42), "runtime.mallocgc": (7, 7)}
+    factors = [1, 1, 1, 1, 1.5, 1.5, 1.5, 1, 1, 1, 1.3, 1.3]
+    runs = step_runs(factors, seed=9)
+    for i, r in enumerate(runs):
+        r["metrics"]["profiles"] = [cpu_profile(slow if factors[i] > 1 else CALM, 5000)]
+        r["metrics"]["goroutines"] = {"file": "g.txt", "total": 0,
+                                      "groups": {"main.poll → chan receive": 5 + 9 * i}}
+    return runs
+
+
+def test_continuing_a_detection_finds_what_detecting_all_runs_finds():
+    """Every rule is causal: the detection of the first m runs, written out and
+    read back, continued with the rest equals one analysis of all runs, for
+    every m, with the same changes in the same order."""
+    import json
+
+    from reportgen.analyze.history import Detection
+    runs = _mixed_history()
+    whole = analyze_history(runs)
+    assert {c.kind for c in whole.regressions} == {"bench", "share", "goroutines"}
+    assert whole.improvements
+    want = json.dumps(whole.as_dict(), sort_keys=True)
+    for m in range(len(runs) + 1):
+        earlier = analyze_history(runs[:m]).detection
+        assert earlier.runs == m
+        read_back = Detection.from_dict(json.loads(json.dumps(earlier.as_dict())))
+        assert read_back == earlier
+        continued = analyze_history(runs, earlier=read_back)
+        assert json.dumps(continued.as_dict(), sort_keys=True) == want, m
+        assert continued.detection == whole.detection
+    with pytest.raises(ValueError):
+        analyze_history(runs[:3], earlier=whole.detection)
+
+
+def test_a_continued_detection_tests_only_the_new_runs(monkeypatch):
+    """What makes adding a night cheap: the runs the earlier detection covered
+    are not compared again."""
+    import reportgen.analyze.history as history
+    runs = _mixed_history()
+    earlier = analyze_history(runs[:-1]).detection
+    compared = []
+    real = history.summarize
+
+    def counting(values, *a, **k):
+        compared.append(len(values))
+        return real(values, *a, **k)
+    monkeypatch.setattr(history, "summarize", counting)
+    analyze_history(runs, earlier=earlier)
+    continued = len(compared)
+    compared.clear()
+    analyze_history(runs)
+    # The series' points are summarised for every run either way; the window
+    # comparisons (two summaries each) only for the new run when continued.
+    points = len(runs)
+    assert continued - points <= 2 < len(compared) - points

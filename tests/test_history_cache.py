@@ -69,6 +69,59 @@ def test_adding_a_night_equals_a_full_build(sites):
     assert not any(p.startswith(f"diffs/{BAD}-") for p in added.files)
 
 
+def _spy_detection(monkeypatch) -> list:
+    """The `earlier` Detection each analyze_history call of the history site got."""
+    import reportgen.history_site as history_site
+    seen = []
+    real = history_site.analyze_history
+
+    def spy(runs, options, earlier=None):
+        seen.append(earlier)
+        return real(runs, options, earlier)
+    monkeypatch.setattr(history_site, "analyze_history", spy)
+    return seen
+
+
+def test_adding_a_night_continues_the_earlier_detection(sites, tmp_path, monkeypatch):
+    """Only the new night is tested against its window; a night changed before
+    it, a damaged entry or other options make the detection start over. Each
+    site ends the same as a full build."""
+    runs, full, _incremental, _added = sites
+    seen = _spy_detection(monkeypatch)
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    more = tmp_path / "runs"
+    shutil.copytree(runs, more)
+    shutil.copytree(RUNS / NIGHTS[6], more / NIGHTS[6])
+    added = build(more, site)
+    assert seen[-1] is not None and seen[-1].runs == 4
+    assert added.detection_cache.made == ["runs"]
+    fresh = tmp_path / "fresh"
+    build(more, fresh)
+    assert seen[-1] is None and tree(site) == tree(fresh)
+    # Nothing new: the entry is carried over as it is.
+    again = build(more, site)
+    assert seen[-1].runs == 5 and again.detection_cache.reused == ["runs"]
+    assert tree(site) == tree(fresh)
+    # Other options: start over.
+    build(more, site, baseline=2)
+    assert seen[-1] is None
+    build(more, site)
+    # An earlier night changed: its key no longer matches, start over.
+    log = more / NIGHTS[2] / "gctrace.log"
+    log.write_text(log.read_text()[:-200])
+    build(more, site)
+    assert seen[-1] is None
+    shutil.rmtree(fresh)
+    build(more, fresh)
+    assert tree(site) == tree(fresh)
+    # A damaged entry is not trusted.
+    _damage(site / CACHE_DIR / "detection" / "runs.json",
+            lambda h, b: (h, b.replace(b'"runs": 5', b'"runs": 4', 1)))
+    build(more, site)
+    assert seen[-1] is None and tree(site) == tree(fresh)
+
+
 def test_an_unchanged_rebuild_draws_and_analyses_nothing(sites, tmp_path):
     runs, full, _incremental, _added = sites
     site = tmp_path / "site"

@@ -263,7 +263,8 @@ def test_hostile_names_stay_text_in_the_history(tmp_path, hostile_profile):
         shutil.copy(hostile_profile, night / "heap.pb.gz")
         lines = [f"Benchmark{HOSTILE[0]}-2 100 {1000 * factor + k} ns/op" for k in range(8)]
         (night / "bench.txt").write_text("\n".join(lines) + "\n")
-        (night / "run.yml").write_text(f"commit: '{HOSTILE[1]}'\nlabels: {{x: '{HOSTILE[3]}'}}\n")
+        (night / "run.yml").write_text(f"commit: '{HOSTILE[1]}'\nbranch: \"a\\rb\\x00c\\x1bd\"\n"
+                                       f"labels: {{x: '{HOSTILE[3]}', y: '{HOSTILE[2]}'}}\n")
     site = tmp_path / "site"
     history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
     assert history.result.regressions
@@ -272,3 +273,15 @@ def test_hostile_names_stay_text_in_the_history(tmp_path, hostile_profile):
     for text in HOSTILE[:3]:
         assert text not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # Each run's own report shows its run.yml as text, in one preformatted block:
+    # escaped, carriage returns as line ends, other control characters dropped.
+    report = (site / "runs" / "n3" / "index.html").read_text()
+    for text in HOSTILE[:3]:
+        assert text not in report
+    block = report[report.index("<pre><code>Run n3"):]
+    block = block[:block.index("</code></pre>")]
+    assert "commit: &#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in block or \
+        'commit: "&gt;&lt;img src=x onerror=alert(1)&gt;' in block
+    assert "branch: a\nb" in block and "cd" in block and "\x00" not in block
+    assert "\x1b" not in block
+    assert "y: &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in block

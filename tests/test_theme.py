@@ -89,3 +89,57 @@ def test_a_theme_edited_between_two_builds_in_one_process_is_not_served_stale(
     first, page = ((project / d / "index.html").read_text() for d in ("out1", "out2"))
     assert "EDITED-THEME" not in first and "<HTML" not in first
     assert ("EDITED-THEME" in page) if same_mtime else ("<HTML" in page)
+
+
+def test_built_in_templates_are_compiled_once_per_user(tmp_path, monkeypatch):
+    """A second process (here: a fresh environment) loads the default theme's
+    compiled templates from the user's cache instead of compiling them, and
+    renders the same."""
+    import os
+    import stat
+
+    from reportgen.render import site
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    theme = THEMES_DIR / "default"
+    first = site._new_env(theme)
+    assert first.bytecode_cache is not None
+    page = first.get_template("top.html.j2")
+    (made,) = (tmp_path / "cache").iterdir()
+    assert stat.S_IMODE(os.lstat(made).st_mode) == 0o700 and any(made.iterdir())
+    second = site._new_env(theme)
+    compiled = []
+    monkeypatch.setattr(second, "compile", lambda *a, **k: compiled.append(a))
+    again = second.get_template("top.html.j2")
+    assert compiled == []
+    assert again.filename == page.filename
+    # A changed cache entry is compiled again (Jinja2 checks the source's sha1 and
+    # its own format), never half-loaded.
+    for entry in made.iterdir():
+        entry.write_bytes(entry.read_bytes()[:20])
+    third = site._new_env(theme)
+    third.get_template("top.html.j2")
+
+
+def test_no_template_cache_for_other_themes_or_unsafe_directories(tmp_path, monkeypatch):
+    import os
+
+    from reportgen.render.site import template_cache
+    theme = THEMES_DIR / "default"
+    copied = tmp_path / "theme"
+    shutil.copytree(theme, copied)
+    assert template_cache(copied, base=str(tmp_path / "c1")) is None   # the user's theme
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", "")
+    assert template_cache(theme) is None                                # turned off
+    shared = tmp_path / "shared"
+    assert template_cache(theme, base=str(shared)) is not None
+    (made,) = shared.iterdir()
+    os.chmod(made, 0o777)                  # others could plant code there
+    assert template_cache(theme, base=str(shared)) is None
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    shutil.rmtree(made)
+    made.symlink_to(elsewhere)              # a link to a directory: not ours to trust
+    assert template_cache(theme, base=str(shared)) is None
+    unwritable = tmp_path / "file"
+    unwritable.write_text("x")
+    assert template_cache(theme, base=str(unwritable / "sub")) is None  # cannot be made

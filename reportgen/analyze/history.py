@@ -152,6 +152,12 @@ class Culprit:
                 "sample_type": self.sample_type, "before": self.before, "after": self.after,
                 "points": self.points, "own": self.own}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Culprit":
+        """The inverse of as_dict (`points` is derived)."""
+        return cls(d["function"], d["profile"], d["sample_type"], d["before"], d["after"],
+                   d["own"])
+
 
 @dataclass
 class Change:
@@ -189,6 +195,18 @@ class Change:
                 "culprits": self.culprit_names,
                 "culprit_details": [c.as_dict() for c in self.culprits]}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Change":
+        """The inverse of as_dict: the same Change (tuples as tuples), so that a
+        change read back renders and serialises byte for byte as the original."""
+        def pair(v):
+            return tuple(v) if v is not None else None
+        return cls(d["run"], d["kind"], d["metric"], d["unit"], d["before"], d["after"],
+                   d["change"], d["change_unit"], d["series"], list(d["window"]), d["p_value"],
+                   tuple(d["n"]), pair(d["before_ci"]), pair(d["after_ci"]),
+                   [Culprit.from_dict(c) for c in d["culprit_details"]], d["profile"],
+                   d["function"])
+
 
 @dataclass
 class ShareSeries:
@@ -205,6 +223,40 @@ class ShareSeries:
                 "function": self.function, "cum": self.cum, "flat": self.flat, "own": self.own}
 
 
+_OUTCOMES = ("regressions", "improvements", "changes")
+
+
+@dataclass
+class Detection:
+    """What the rules found in the first `runs` runs, and the state they carry
+    to the runs after: where each benchmark's baseline starts (after its last
+    change) and, per profile kind, where each function's does. Every rule is
+    causal (a run is compared with runs before it, never after), so the same
+    runs with more appended continue from here and find exactly what a
+    detection over all of them finds; analyze_history(earlier=...) does that."""
+    runs: int = 0
+    bench_start: dict = field(default_factory=dict)   # (pkg, name, unit) -> run index
+    share_start: dict = field(default_factory=dict)   # profile key -> {function: run index}
+    regressions: list = field(default_factory=list)   # of Change, as analyze_history orders them
+    improvements: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"runs": self.runs,
+                "bench_start": [[*k, v] for k, v in sorted(self.bench_start.items())],
+                "share_start": {k: dict(sorted(v.items()))
+                                for k, v in sorted(self.share_start.items())},
+                **{k: [c.as_dict() for c in getattr(self, k)] for k in _OUTCOMES}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Detection":
+        """The inverse of as_dict. KeyError, TypeError or ValueError on a dict
+        of another shape."""
+        return cls(int(d["runs"]), {tuple(b[:3]): int(b[3]) for b in d["bench_start"]},
+                   {k: {f: int(i) for f, i in v.items()} for k, v in d["share_start"].items()},
+                   **{k: [Change.from_dict(c) for c in d[k]] for k in _OUTCOMES})
+
+
 @dataclass
 class HistoryResult:
     runs: list                    # run ids, in order
@@ -215,6 +267,7 @@ class HistoryResult:
     regressions: list             # of Change, in run order
     improvements: list
     changes: list                 # significant moves in units with no better direction
+    detection: Detection | None = None   # for a later analysis with more runs (not shown)
 
     def of_run(self, run: str) -> list:
         return [c for c in self.regressions if c.run == run]
@@ -404,12 +457,15 @@ def _overlap(a, b) -> bool:
     return a.bounded and b.bounded and a.lo <= b.hi and b.lo <= a.hi
 
 
-def _detect_bench(runs, key, per_run, metric, opts, out):
+def _detect_bench(runs, key, per_run, metric, opts, out, start: int = 0, first: int = 0) -> int:
+    """Changes of one benchmark and unit in runs `first` on, the baseline starting
+    at run `start`; returns where the baseline starts after the last run."""
     pkg, name, unit = key
     ids = [r["id"] for r in runs]
     present = [i for i, v in enumerate(per_run) if v]
-    start = 0
     for i in present:
+        if i < first:
+            continue
         window = _window(present, i, opts.baseline, start)
         if len(window) < min(2, opts.baseline):   # one run shows no night-to-night spread
             continue
@@ -436,6 +492,7 @@ def _detect_bench(runs, key, per_run, metric, opts, out):
         else:
             change.culprits = culprits(runs, i, opts.baseline, _prefer_for(unit))
             out["regressions"].append(change)
+    return start
 
 
 def beyond_window_spread(after: float, before: float, window_values: list) -> bool:
@@ -463,14 +520,18 @@ def moved_away(profiles: list, i: int, window: list) -> float:
     return min(lost / 100, 0.99)
 
 
-def _detect_shares(runs, opts, out):
-    """One regression per run and profile kind: the function whose cum share grew
-    most beyond what the others' shrinking explains, the others as culprits."""
+def _detect_shares(runs, opts, out, starts: dict, first: int = 0):
+    """One regression per run (from run `first` on) and profile kind: the function
+    whose cum share grew most beyond what the others' shrinking explains, the
+    others as culprits. starts: profile key -> {function: its baseline's first
+    run (after a change)}, updated."""
     ids = [r["id"] for r in runs]
     for key, profiles in _profiles_by_key(runs).items():
         present = [j for j, p in enumerate(profiles) if p is not None]
-        start: dict[str, int] = {}   # function -> its baseline's first run (after a change)
+        start = starts.setdefault(key, {})
         for i in present:
+            if i < first:
+                continue
             window = _window(present, i, opts.baseline)
             if not window:
                 continue
@@ -480,8 +541,8 @@ def _detect_shares(runs, opts, out):
             grown = []
             for move in moves:
                 name = move[0]
-                first = start.get(name, 0)   # the window, unless a change of name's is in it
-                own = window if first <= window[0] else _window(present, i, opts.baseline, first)
+                since = start.get(name, 0)   # the window, unless a change of name's is in it
+                own = window if since <= window[0] else _window(present, i, opts.baseline, since)
                 if not own:
                     continue
                 if tuple(own) not in moved:
@@ -516,11 +577,11 @@ def share_metric(profile: str, sample_type: str, function: str) -> str:
     return f"{profile} profile, {sample_type}: share of {function} (cum)"
 
 
-def _detect_goroutines(runs, groups: dict, opts, out):
+def _detect_goroutines(runs, groups: dict, opts, out, first: int = 0):
     ids = [r["id"] for r in runs]
     span = opts.baseline + 1
     for signature, counts in groups.items():
-        for i in range(span - 1, len(runs)):
+        for i in range(max(span - 1, first), len(runs)):
             seq = counts[i - span + 1:i + 1]
             if any(c is None for c in seq):
                 continue
@@ -533,7 +594,8 @@ def _detect_goroutines(runs, groups: dict, opts, out):
                     culprits=culprits(runs, i, opts.baseline)))
 
 
-def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> HistoryResult:
+def analyze_history(runs: list, options: HistoryOptions = HistoryOptions(),
+                    earlier: Detection | None = None) -> HistoryResult:
     """Trends and changes over runs in order.
 
     runs: [{"id": str, "metrics": run_metrics dict}], oldest first.
@@ -541,11 +603,22 @@ def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> H
     confidence interval; scalars such as profile totals and goroutines),
     share histories of the top functions per profile kind, and the
     regressions, improvements and direction-less changes (see the module
-    docstring for the rules).
+    docstring for the rules), with the Detection a later call can continue.
+
+    earlier: the `detection` of an analysis of the first earlier.runs of these
+    runs, with the same options (the caller vouches for both, e.g. by a hash
+    of the runs' files): only the runs after them are tested, with the same
+    result as testing all. ValueError when it holds more runs than given.
     """
+    earlier = earlier or Detection()
+    if earlier.runs > len(runs):
+        raise ValueError(f"a detection of {earlier.runs} runs continued with {len(runs)}")
+    first = earlier.runs
     runs = _with_shares(runs)
     ids = [r["id"] for r in runs]
-    out = {"regressions": [], "improvements": [], "changes": []}
+    out = {k: list(getattr(earlier, k)) for k in _OUTCOMES}
+    bench_start = dict(earlier.bench_start)
+    share_start = {k: dict(v) for k, v in earlier.share_start.items()}
     series = []
     bench = _bench_series(runs)
     many_pkgs = len({k[0] for k in bench}) > 1
@@ -559,18 +632,21 @@ def analyze_history(runs: list, options: HistoryOptions = HistoryOptions()) -> H
                 points.append(Point(run_id, s.median, lo, hi, s.n))
         series.append(Series(f"bench:{key[0]}:{key[1]}:{key[2]}", "bench", metric, key[2],
                              points))
-        _detect_bench(runs, key, per_run, metric, options, out)
+        bench_start[key] = _detect_bench(runs, key, per_run, metric, options, out,
+                                         bench_start.get(key, 0), first)
     series += _scalar_series(runs)
-    _detect_shares(runs, options, out)
+    _detect_shares(runs, options, out, share_start, first)
     groups = _group_counts(runs)
-    _detect_goroutines(runs, groups, options, out)
+    _detect_goroutines(runs, groups, options, out, first)
     order = {run_id: i for i, run_id in enumerate(ids)}
-    for k in out:
+    for k in out:   # stable: the earlier runs' changes keep their order
         out[k].sort(key=lambda c: (order[c.run], {"bench": 0, "share": 1}.get(c.kind, 2),
                                    -abs(c.change), c.metric))
+    detection = Detection(len(runs), bench_start, share_start,
+                          *(list(out[k]) for k in _OUTCOMES))
     return HistoryResult(ids, options, series, share_history(runs, out["regressions"]),
                          _group_series(ids, groups), out["regressions"], out["improvements"],
-                         out["changes"])
+                         out["changes"], detection)
 
 
 def _scalar_series(runs: list) -> list:
