@@ -113,3 +113,19 @@ def test_charts_draw_byte_for_byte_what_plain_pygal_draws(monkeypatch):
         charts.chart_class.cache_clear()
     assert fast == plain
     assert all("<svg" in svg and 'class="graph ' in svg for svg in fast)
+
+
+def test_names_that_shorten_alike_keep_distinct_labels():
+    import re
+
+    from reportgen.render.charts import distinct_labels
+    long_a = "github.com/example/service/internal/handlers/" + "x" * 60 + ".(*Server).Handle"
+    long_b = "github.com/example/other/internal/handlers/" + "x" * 60 + ".(*Server).Handle"
+    names = [long_a, long_b, long_a, "main.f"]
+    labels = distinct_labels(names, 640 * 0.42, 14)
+    assert labels[0] != labels[1] and labels[0] == labels[2]   # the same name, the same label
+    assert labels[1].endswith(" (2)") and labels[3] == "main.f"
+    svg = str(horizontal_bars("c", "t", names[:2] + names[3:], [30, 20, 10], "count", "auto"))
+    shown = re.findall(r'class="label">([^<]*)<', svg)
+    assert len(shown) == len(set(shown)) == 3
+    assert long_b in svg   # the full name in the tooltip

@@ -177,6 +177,27 @@ def fit_label(name: str, px: float, size: float) -> str:
     return "…"
 
 
+def distinct_labels(names: list[str], px: float, size: float) -> list[str]:
+    """fit_label of each name, with a number added to a label that an earlier,
+    different name already shortened to ("pkg.F", "pkg.F (2)"): two bars of
+    one chart never carry the same label. The full names stay in the tooltips."""
+    out, seen = [], {}
+    for name in names:
+        label = fit_label(name, px, size)
+        if label in seen and seen[label] != name:
+            n = 2
+            while True:
+                tag = f" ({n})"
+                numbered = fit_label(name, px - text_width(tag, size), size) + tag
+                if numbered not in seen:
+                    label = numbered
+                    break
+                n += 1
+        seen.setdefault(label, name)
+        out.append(label)
+    return out
+
+
 def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[int],
                     unit: str, out_unit: str, diverging: bool = False,
                     width: int = 640) -> Markup:
@@ -186,13 +207,13 @@ def horizontal_bars(chart_id: str, title: str, names: list[str], values: list[in
 
     Laid out here rather than by pygal, whose text widths are estimates that
     long or wide names exceed: the name column is as wide as its widest name
-    (text_width) up to LABEL_SHARE of the chart, names shortened to fit
-    (fit_label); the bars' scale leaves room on each side for the widest value
+    (text_width) up to LABEL_SHARE of the chart, names shortened to fit and
+    kept distinct (distinct_labels); the bars' scale leaves room on each side for the widest value
     label there. So no two texts overlap and none leaves the viewBox. Each bar
     has a tooltip with the full name and value. Negative values (a diverging
     chart: SHRANK blue, GREW red) grow left of a zero line."""
     margin, gap = 8, 6
-    shown = [show_controls(fit_label(n, width * LABEL_SHARE, BAR_FONT)) for n in names]
+    shown = [show_controls(t) for t in distinct_labels(names, width * LABEL_SHARE, BAR_FONT)]
     texts = [units.human(int(v), unit) for v in values]
     label_w = max([text_width(t, BAR_FONT) for t in shown] + [0])
     room_pos = max([text_width(t, BAR_FONT) for t, v in zip(texts, values) if v >= 0] + [0])
