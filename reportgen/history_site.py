@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, digest
     read_entry
 from reportgen.parallel import cpu_count, make_executor
 from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
-from reportgen.sources.runs import find_runs, run_key
+from reportgen.sources.runs import find_runs, run_key, stray_files
 
 
 @dataclass
@@ -90,6 +91,7 @@ def _report_notes(run, metrics):
     from markupsafe import Markup
 
     from reportgen.analyze.benchstat import summarize
+    from reportgen.render.names import show_controls
     lines = [f"Run {run.id}"]
     meta = run.meta
     for label, value in (("commit", meta.commit), ("date", meta.date),
@@ -105,7 +107,8 @@ def _report_notes(run, metrics):
             s = summarize(b["values"])
             lines.append(f"  {b['name']}  {s.median:g} {b['unit']}  (n={s.n})")
     text = _CONTROLS.sub("", "\n".join(lines).replace("\r\n", "\n").replace("\r", "\n"))
-    return Markup(f"<pre><code>{html.escape(text, quote=False)}\n</code></pre>")
+    # Markup passes the templates' finalize hook: bidi controls made visible here.
+    return Markup(f"<pre><code>{html.escape(show_controls(text), quote=False)}\n</code></pre>")
 
 
 # C0 controls but tab and newline, and DEL: nothing a page should carry (Markdown
@@ -117,12 +120,12 @@ def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
     """The run's own full report (today's default report of its profiles), as files."""
     from reportgen.build import compose_site
     from reportgen.manifest import default_manifest
-    paths = [str(run.path / ev.name) for ev in run.evidence if ev.kind in ("profile",
-                                                                           "goroutines")]
+    paths = [str(run.path / ev.name) for ev in run.evidence]   # every kind `build` reads
     manifest = default_manifest(paths)
     manifest.title = f"Run {run.id}"
     manifest.notes = _report_notes(run, metrics)
     manifest.theme_dir = theme_dir
+    manifest.base_dir = Path(run.path).absolute()   # files named as in the run, wherever it is
     writer = compose_site(manifest, max_decompressed)
     return writer.files
 
@@ -257,6 +260,11 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     from reportgen.manifest import THEMES_DIR
     theme_dir = theme_dir or THEMES_DIR / "default"
     jobs = jobs or cpu_count()
+    stray = stray_files(paths)
+    if stray:   # on stderr: the JSON and the gate's lines stay as they are
+        shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+        print(f"reportgen: warning: {paths[0]}: files beside the run directories are not "
+              f"part of any run: {shown}", file=sys.stderr)
     existing = target if target is not None and target.is_dir() else None
     runs, analysed, reused, files, links, cache = collect_runs(
         paths, existing, jobs, theme_dir, max_decompressed, target is not None)

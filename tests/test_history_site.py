@@ -263,7 +263,7 @@ def test_hostile_names_stay_text_in_the_history(tmp_path, hostile_profile):
         shutil.copy(hostile_profile, night / "heap.pb.gz")
         lines = [f"Benchmark{HOSTILE[0]}-2 100 {1000 * factor + k} ns/op" for k in range(8)]
         (night / "bench.txt").write_text("\n".join(lines) + "\n")
-        (night / "run.yml").write_text(f"commit: '{HOSTILE[1]}'\nbranch: \"a\\rb\\x00c\\x1bd\"\n"
+        (night / "run.yml").write_text(f"commit: '{HOSTILE[1]}'\nbranch: \"a\\rb\\x00c\\x1bd\\u202e\"\n"
                                        f"labels: {{x: '{HOSTILE[3]}', y: '{HOSTILE[2]}'}}\n")
     site = tmp_path / "site"
     history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
@@ -284,4 +284,54 @@ def test_hostile_names_stay_text_in_the_history(tmp_path, hostile_profile):
         'commit: "&gt;&lt;img src=x onerror=alert(1)&gt;' in block
     assert "branch: a\nb" in block and "cd" in block and "\x00" not in block
     assert "\x1b" not in block
+    assert "\u202e" not in report and "d\\u202e" in block   # bidi controls shown, not applied
     assert "y: &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in block
+
+
+def test_files_beside_the_runs_do_not_make_one_run_of_them(run_cli, tmp_path):
+    """A stray file in the directory of runs (a note, a README) used to make the
+    whole directory one run, and the gate passed; a report site written into
+    it (`-o runs/site`) is no run either."""
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:5])
+    (runs / "bench-notes.txt").write_text("BenchmarkX-2 100 5 ns/op\n")
+    out = run_cli("history", runs, "--fail-on-regression", "-o", runs / "site")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"Run {BAD}" in out.stdout
+    warning = [line for line in out.stderr.splitlines() if "warning" in line]
+    assert len(warning) == 1 and "bench-notes.txt" in warning[0]
+    again = run_cli("history", runs, "--fail-on-regression", "-o", runs / "site")
+    assert again.returncode == 1 and "reused 5" in again.stderr
+    assert (runs / "site" / ".reportgen-site").is_file()
+    from reportgen.render.sitedir import MARKER
+    from reportgen.sources.runs import SITE_MARKER
+    assert SITE_MARKER == MARKER
+
+
+def test_text_in_another_encoding_is_read_and_a_trace_is_named(tmp_path):
+    """A Latin-1 byte in a benchmark name or a GC log line does not drop the file
+    from the trend; an execution trace in a run is skipped with a note that
+    says what it is."""
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:3])
+    night = runs / NIGHTS[2]
+    bench = (night / "bench.txt").read_bytes()
+    (night / "bench.txt").write_bytes(bench.replace(b"BenchmarkQuote", b"BenchmarkQu\xe9te", 1))
+    with open(night / "gctrace.log", "ab") as f:
+        f.write(b"note \xff\xfe\n")
+    (night / "trace.out").write_bytes(b"go 1.26 trace\x00\x00\x00" + bytes(64))
+    history = build_history([str(runs)], None, HistoryOptions(), jobs=1)
+    run = history.runs[2]
+    assert {e["kind"] for e in run.evidence} >= {"bench", "gctrace"}
+    assert run.notes == ["trace.out: skipped, an execution trace (a history charts profiles, "
+                         "dumps, benchmarks and GC logs; `reportgen build` reports a trace)"]
+    ns = next(s for s in history.result.series if s.metric == "BenchmarkQuote-2 ns/op")
+    assert [p.run for p in ns.points] == NIGHTS[:3]   # the other lines of the file count
+
+
+def test_run_metadata_is_bounded(run_cli, tmp_path):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    (runs / NIGHTS[1] / "run.yml").write_text("labels:\n" + "".join(
+        f"  k{i}: v{i}\n" for i in range(20000)))
+    out = run_cli("history", runs)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run.yml" in lines[0] and "bytes" in lines[0]

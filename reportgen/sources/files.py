@@ -31,6 +31,10 @@ class NotRegularFile(OSError):
     """The path exists but is not something reportgen reads."""
 
 
+class TooLarge(NotRegularFile):
+    """A regular file beyond the size its kind allows."""
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "a special file")
 
@@ -54,7 +58,7 @@ def input_problem(path, allow_dir: bool = False) -> str | None:
 def read_regular(path, limit: int | None = None) -> bytes:
     """The bytes of a regular file. Raises FileNotFoundError, IsADirectoryError,
     NotRegularFile (special files, checked on the opened descriptor), or
-    NotRegularFile when the file holds more than `limit` bytes."""
+    TooLarge (a NotRegularFile) when the file holds more than `limit` bytes."""
     problem = input_problem(path)
     if problem == "does not exist":
         raise FileNotFoundError(2, "No such file or directory", str(path))
@@ -70,10 +74,10 @@ def read_regular(path, limit: int | None = None) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(f"is not a regular file ({_kind(st.st_mode)})")
         if limit is not None and st.st_size > limit:
-            raise NotRegularFile(f"is {st.st_size} bytes, more than the {limit} allowed")
+            raise TooLarge(f"is {st.st_size} bytes, more than the {limit} allowed")
         data = f.read() if limit is None else f.read(limit + 1)
     if limit is not None and len(data) > limit:
-        raise NotRegularFile(f"holds more than the {limit} bytes allowed")
+        raise TooLarge(f"holds more than the {limit} bytes allowed")
     return data
 
 
@@ -86,6 +90,8 @@ def read_bytes(path, error=ProfileError, what: str = "a profile",
         raise error(path, "no such file") from None
     except IsADirectoryError:
         raise error(path, f"is a directory, not {what}") from None
+    except TooLarge as e:
+        raise error(path, f"{e} for {what}") from None
     except NotRegularFile as e:
         raise error(path, f"{e}; only regular files are read") from None
     except OSError as e:

@@ -77,11 +77,18 @@ def evidence_files(directory: Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
+SITE_MARKER = ".reportgen-site"   # render.sitedir.MARKER: a report reportgen wrote
+
+
 def find_runs(paths: list) -> list[Path]:
     """Run directories in order: as given, or by name under one parent directory.
 
-    A single directory that holds no files of its own but subdirectories is a
-    parent of runs. Raises UsageError for a missing path, a file, or no run.
+    A single directory with subdirectories is a parent of runs, whatever
+    files it also holds (a README, a stray note: stray_files lists them for a
+    warning), so one file dropped beside the runs cannot turn a year of
+    nights into one run. Hidden directories and report sites reportgen wrote
+    (`-o runs/site`) are not runs. A directory without such subdirectories is
+    one run. Raises UsageError for a missing path, a file, or no run.
     """
     dirs = []
     for given in paths:
@@ -93,10 +100,8 @@ def find_runs(paths: list) -> list[Path]:
                                     "of runs)")
         dirs.append(p)
     if len(dirs) == 1:
-        subdirs = sorted((d for d in dirs[0].iterdir() if d.is_dir()
-                          and not d.name.startswith(".")), key=lambda d: d.name)
-        own = [f for f in evidence_files(dirs[0]) if f.name not in METADATA]
-        if subdirs and not own:
+        subdirs = _run_dirs(dirs[0])
+        if subdirs:
             dirs = subdirs
     ids = [d.resolve().name for d in dirs]
     for i, run_id in enumerate(ids):
@@ -106,6 +111,19 @@ def find_runs(paths: list) -> list[Path]:
     if not dirs:
         raise UsageError(paths[0] if paths else ".", "no run directories")
     return dirs
+
+
+def _run_dirs(parent: Path) -> list[Path]:
+    return sorted((d for d in parent.iterdir() if d.is_dir() and not d.name.startswith(".")
+                   and not (d / SITE_MARKER).exists()), key=lambda d: d.name)
+
+
+def stray_files(paths: list) -> list[str]:
+    """Names of the files beside the runs when one directory of runs is given
+    (find_runs ignores them): for a warning."""
+    if len(paths) != 1 or not Path(paths[0]).is_dir() or not _run_dirs(Path(paths[0])):
+        return []
+    return [f.name for f in evidence_files(Path(paths[0]))]
 
 
 def run_key(directory: Path, salt: str = "") -> str:
@@ -124,6 +142,9 @@ def run_key(directory: Path, salt: str = "") -> str:
 
 # ---- metadata ----------------------------------------------------------------
 
+MAX_META_BYTES = 64 << 10   # a few lines of metadata; a run's notes are not a document
+
+
 def read_meta(path: Path) -> RunMeta:
     """run.yml: plain scalars under commit, date, branch, title; a labels mapping.
 
@@ -131,7 +152,7 @@ def read_meta(path: Path) -> RunMeta:
     """
     display = str(path)
     try:
-        text = read_bytes(path, ManifestError, "run metadata").decode("utf-8")
+        text = read_bytes(path, ManifestError, "run metadata", MAX_META_BYTES).decode("utf-8")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except UnicodeDecodeError:
         raise ManifestError(display, "expected UTF-8 text") from None
@@ -168,13 +189,22 @@ def read_meta(path: Path) -> RunMeta:
 # ---- evidence readers --------------------------------------------------------
 
 def _is_text(head: bytes) -> bool:
-    if b"\0" in head or is_gzip(head):
-        return False
+    """Text unless it holds a NUL byte or is gzip: binary formats (protobuf, traces,
+    images) have NULs early; text in another encoding than UTF-8 (a Latin-1 é
+    in a benchmark name) is still text, read with replacement characters, as
+    `reportgen bench` and `gc` read it."""
+    return b"\0" not in head and not is_gzip(head)
+
+
+def _utf8(head: bytes) -> bool:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as e:
         return e.start >= len(head) - 3  # a character cut at the edge of the head
     return True
+
+
+_TRACE_HEADER = re.compile(rb"^go 1\.\d+ trace\x00")
 
 
 def _load_profile(path: Path, data: bytes, limit: int):
@@ -242,7 +272,15 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
             continue
         data = read_bytes(f)
         head = data[:65536]
-        reader = next((r for r in READERS if r.detect(head)), None)
+        if _TRACE_HEADER.match(head):
+            run.notes.append(f"{f.name}: skipped, an execution trace (a history charts "
+                             f"profiles, dumps, benchmarks and GC logs; `reportgen build` "
+                             f"reports a trace)")
+            continue
+        if _named_profile(f) and not _utf8(head):   # named a profile, not text: one that broke
+            reader = next(r for r in READERS if r.kind == "profile")
+        else:
+            reader = next((r for r in READERS if r.detect(head)), None)
         if reader is None:
             run.notes.append(f"{f.name}: skipped, text in no format reportgen reads")
             continue
