@@ -336,15 +336,21 @@ def flagged_diffs(history: History) -> list:
     return out
 
 
+def _profile_meta(run: RunInfo, key: str) -> dict:
+    """The run's numbers of its profile `key` (file, type, sample_type ...)."""
+    return next(p for p in run.metrics["profiles"] if p["key"] == key)
+
+
 def _profile_file(run: RunInfo, key: str) -> str:
-    return next(p["file"] for p in run.metrics["profiles"] if p["key"] == key)
+    return _profile_meta(run, key)["file"]
 
 
 def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
                max_decompressed: int):
     """diffs/RUN-vs-window-KIND/: the diff page and diff flame graph of the flagged
     run's profile against the window's newest one, scaled to the same total
-    (pprof -normalize: the runs' profiles may differ in length)."""
+    (pprof -normalize: the runs' profiles may differ in length), in the sample
+    type the history compares (run_metrics: alloc_space for heap profiles)."""
     from reportgen.build import compose_site
     from reportgen.manifest import Manifest, ProfileEntry, default_analysis
     by_id = {r.id: r for r in history.runs}
@@ -359,7 +365,10 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
     for run_id, base_id, key in flagged_diffs(history):
         run, base = by_id[run_id], by_id[base_id]
         slug = diff_slug(run_id, key)
-        dkey = digest(base.key, run.key, key)
+        # The sample type the history compares (heap: alloc_space, what B/op moves),
+        # not the profile's default (inuse_space).
+        sample_type = _profile_meta(run, key)["sample_type"]
+        dkey = digest(base.key, run.key, key, sample_type)
         entry = old.get(slug) if isinstance(old, dict) else None
         if entry and entry.get("key") == dkey:
             files = _old_files(existing, f"diffs/{slug}", entry.get("files") or [])
@@ -375,7 +384,7 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
                             f"{key}", notes=None, theme_dir=theme_dir, output=Path("."),
                             max_decompressed=max_decompressed, profiles=profiles,
                             analyses=[default_analysis("diff", 0, base="window", target="run",
-                                                       normalize=True)])
+                                                       normalize=True, sample_index=sample_type)])
         # A manifest path marks it as not bare files: build adds no default diffs.
         manifest.path = Path("history")
         files = compose_site(manifest, max_decompressed).files

@@ -201,6 +201,17 @@ def test_history_index_answers_first_and_links_reports_and_diffs(nightly_site):
     assert f'href="{diff}"' in html
     page = (nightly_site / diff).read_text()
     assert "main.canonicalSKU" in page and "<svg" in page
+    # The heap regression is in alloc_space (what B/op moves): its diff compares that,
+    # not the profile's default inuse_space, where nothing moved.
+    heap = nightly_site / "diffs" / f"{BAD}-vs-window-heap"
+    assert json.loads((heap / "data" / "01-diff.json").read_text())["sample_index"] == \
+        "alloc_space"
+    lead = (heap / "index.html").read_text()
+    lead = lead[lead.index('answer lead'):]
+    assert "Biggest rise: <bdi>main.canonicalSKU</bdi>" in lead[:lead.index("</p>")]
+    # A run's own report is the default report of all its files, as `build` makes it.
+    pages = {p.name for p in (nightly_site / "runs" / BAD / "pages").iterdir()}
+    assert {"01-gc.html", "04-bench.html"} <= pages
     data = json.loads((nightly_site / "data" / "history.json").read_text())
     assert data["regressions"][0]["run"] == BAD
     assert html.count("<svg") >= 8
