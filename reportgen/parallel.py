@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import traceback
 from bisect import bisect_left
 from itertools import accumulate
@@ -200,6 +201,24 @@ class SerialExecutor:
         self.close()
 
 
+def _die_with(parent: int):
+    """Worker initializer: end the worker when the caller dies, however it dies.
+    A caller killed by SIGKILL or SIGTERM (a CI timeout) cannot shut its pool
+    down, and its workers, each holding the others' pipes open, would wait for
+    work forever. Linux: PR_SET_PDEATHSIG; elsewhere nothing (no such call)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:   # the caller died before the call above
+        os._exit(1)
+
+
 def _can_fork() -> bool:
     # multiprocessing offers "fork" wherever os.fork exists (POSIX); asked without
     # importing it, so a build with one batch (an incremental history build's one
@@ -241,7 +260,8 @@ class ProcessExecutor(SerialExecutor):
             from concurrent.futures import ProcessPoolExecutor
             if self._ctx is None:
                 self._ctx = _fork_context()
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
+                                             initializer=_die_with, initargs=(os.getpid(),))
         return self._pool
 
     def submit(self, fn, items: list, weights: list[int] | None = None,

@@ -284,3 +284,52 @@ def _build_with_jobs(run_cli, tmp_path, count):
         errors.append(r.stderr)
     assert errors[0] == errors[1]
     return errors
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_workers_end_when_the_caller_is_killed(signal_name):
+    """A CI job's timeout kills the build: its pool's workers must not live on."""
+    import os
+    import signal
+    script = ("import os, sys, time\n"
+              "from reportgen.parallel import ProcessExecutor\n"
+              "def slow(x):\n    time.sleep(120)\n"
+              "ex = ProcessExecutor(2)\n"
+              "pending = ex.submit(slow, [1, 2])\n"
+              "print('started', flush=True)\n"
+              "time.sleep(120)\n")
+    caller = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert caller.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + 30
+        while len(workers := _children(caller.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) >= 2
+        time.sleep(0.3)   # the workers have run their initializer
+        caller.send_signal(getattr(signal, signal_name))
+        caller.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+            alive = [w for w in workers if os.path.exists(f"/proc/{w}")
+                     and open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+        assert alive == []
+    finally:
+        caller.kill()
+        caller.wait()
