@@ -298,3 +298,36 @@ def test_a_continued_detection_tests_only_the_new_runs(monkeypatch):
     # comparisons (two summaries each) only for the new run when continued.
     points = len(runs)
     assert continued - points <= 2 < len(compared) - points
+
+
+def test_a_function_returning_after_its_fix_is_a_regression_again():
+    """The reviewer's night 10: main.slowPath came (r3), was fixed (r7), came back
+    (r9). Its window at r9 must hold only the fixed runs (r7, r8), not r6 too:
+    against a window of one slow and two fixed runs the pooled test of a short
+    profile with many functions (Bonferroni) did not reach significance."""
+    slow = {"main.main": (0, 100), "main.handle": (5, 95), "main.parse": (30, 30),
+            "main.encode": (18, 18), "main.slowPath": (40, 42), "runtime.mallocgc": (7, 7)}
+    tiny = {f"main.helper{k}": (0.1, 0.1) for k in range(100)}
+    shapes = [CALM] * 3 + [slow] * 4 + [CALM] * 2 + [slow]
+    runs = [bench_run(f"r{i}", {}, [cpu_profile({**p, **tiny}, 30)])
+            for i, p in enumerate(shapes)]
+    result = analyze_history(runs)
+    assert [(c.run, c.function) for c in result.regressions] == [
+        ("r3", "main.slowPath"), ("r9", "main.slowPath")]
+    assert result.regressions[1].window == ["r7", "r8"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_share_alarms_on_twenty_runs_of_sampling_noise(seed):
+    """CPU profiles of 300 samples drawn from one program: shares wobble by
+    several points from run to run, and nothing is flagged."""
+    rng = np.random.default_rng(seed)
+    names = ["main.parse", "main.encode", "main.validate", "main.write", "runtime.mallocgc"]
+    weights = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+    runs = []
+    for i in range(20):
+        counts = rng.multinomial(300, weights)
+        shares = {n: (c / 3, c / 3) for n, c in zip(names, counts)}
+        shares["main.main"] = (0, 100)
+        runs.append(bench_run(f"r{i:02d}", {}, [cpu_profile(shares, 300)]))
+    assert analyze_history(runs).regressions == []

@@ -35,7 +35,9 @@ out. The method, whose defaults are in HistoryOptions:
   new hot function, and the rest of the profile on the night a hot function
   goes away, from being reported. One regression is reported per run and
   profile kind: the function that grew most beyond it, the program's own
-  code first. Runtime functions (GC, allocator, scheduler) move with GC
+  code first. A function's baseline restarts after its regression and after
+  it fell back by as much (significantly, for CPU profiles), so the window
+  of a function that returns after a fix holds only its fixed level. Runtime functions (GC, allocator, scheduler) move with GC
   timing from run to run and are never a share regression themselves.
 - Culprits of a regression: in the same run's profiles, the functions whose
   cum share grew most (beyond the others' shrinking) against the window, the
@@ -538,7 +540,7 @@ def _detect_shares(runs, opts, out, starts: dict, first: int = 0):
             moved = {tuple(window): moved_away(profiles, i, window)}
             moves = share_moves(profiles, i, window, scale=1 / (1 - moved[tuple(window)]))
             tested = len(moves) or 1
-            grown = []
+            grown, dropped = [], []
             for move in moves:
                 name = move[0]
                 since = start.get(name, 0)   # the window, unless a change of name's is in it
@@ -550,12 +552,20 @@ def _detect_shares(runs, opts, out, starts: dict, first: int = 0):
                 if own != window:    # compare with the runs since its last change only
                     move = share_moves(profiles, i, own, [name], 1 / (1 - moved[tuple(own)]))[0]
                 _name, before, after, p = move
+                significant = p is None or p < opts.alpha / tested
+                if before - after >= opts.share_points and significant:
+                    # It fell back (a fix): later windows start here, so a window
+                    # never mixes the runs before and after the fall, and the
+                    # function coming back is measured against its fixed level.
+                    dropped.append(name)
                 excess = after - before / (1 - moved[tuple(own)])
                 if excess < opts.share_points or after >= _ROOT_SHARE * 100 or is_runtime(name):
                     continue
-                if p is not None and p >= opts.alpha / tested:
+                if not significant:
                     continue
                 grown.append((not is_program_code(name), -excess, name, before, after, p, own))
+            for name in dropped:
+                start[name] = i
             if not grown:
                 continue
             grown.sort()
