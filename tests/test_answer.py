@@ -488,3 +488,16 @@ def test_normalized_diff_of_equal_durations_states_the_total_once(run_cli):
     assert out.returncode == 0, out.stderr
     headline = out.stdout.splitlines()[0]
     assert headline.startswith("Total CPU: ") and headline.count("Total CPU:") == 1
+
+
+def test_a_small_rename_does_not_lead_a_diff_whose_largest_move_is_elsewhere(run_cli):
+    """The nightly example's regression night: the runtime renamed a 1% sweep
+    function between the two captures, while main.canonicalSKU went 0 -> 50%
+    of CPU. The new hot function comes first; the rename is said after it."""
+    nights = ROOT / "examples" / "nightly" / "runs"
+    base, target = nights / "2026-11-04" / "cpu.pb.gz", nights / "2026-11-05" / "cpu.pb.gz"
+    if not base.exists():
+        pytest.skip("needs examples/nightly/runs")
+    text = run_cli("diff", base, target, "--normalize").stdout.splitlines()[0]
+    rise = text.index("Biggest rise: main.canonicalSKU")
+    assert "is gone and" in text and rise < text.index("is gone and")
