@@ -94,7 +94,7 @@ def _report_notes(run, metrics):
     from reportgen.render.names import show_controls
     lines = [f"Run {run.id}"]
     meta = run.meta
-    for label, value in (("commit", meta.commit), ("date", meta.date),
+    for label, value in (("title", meta.title), ("commit", meta.commit), ("date", meta.date),
                          ("branch", meta.branch)):
         if value:
             lines.append(f"{label}: {value}")
@@ -122,7 +122,7 @@ def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
     from reportgen.manifest import default_manifest
     paths = [str(run.path / ev.name) for ev in run.evidence]   # every kind `build` reads
     manifest = default_manifest(paths)
-    manifest.title = f"Run {run.id}"
+    manifest.title = f"Run {run.id}" + (f": {run.meta.title}" if run.meta.title else "")
     manifest.notes = _report_notes(run, metrics)
     manifest.theme_dir = theme_dir
     manifest.base_dir = Path(run.path).absolute()   # files named as in the run, wherever it is

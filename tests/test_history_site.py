@@ -346,3 +346,23 @@ def test_run_metadata_is_bounded(run_cli, tmp_path):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "run.yml" in lines[0] and "bytes" in lines[0]
+
+
+def test_a_run_title_names_its_report(tmp_path):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    with open(runs / NIGHTS[1] / "run.yml", "a") as f:
+        f.write("title: 'Release <v2>'\n")
+    site = tmp_path / "site"
+    history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+    write_history_site(history, site, "Nightly", THEME)
+    report = (site / "runs" / NIGHTS[1] / "index.html").read_text()
+    assert f"<title>Run {NIGHTS[1]}: Release &lt;v2&gt;" in report
+    assert "title: Release &lt;v2&gt;" in report
+
+
+def test_text_output_shows_bidi_controls(run_cli, tmp_path):
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    (runs / NIGHTS[1] / "run.yml").write_text("commit: \"ab\\u202ecd\"\n")
+    out = run_cli("history", runs)
+    assert out.returncode == 0
+    assert "\u202e" not in out.stdout and "ab\\u202ecd" in out.stdout

@@ -93,5 +93,8 @@ def run(args) -> int:
         data["gate"] = {"runs": which, "regressions": len(failing)}
         print_json(data)
     else:
-        sys.stdout.write(format_text(history, failing if args.fail_on_regression else None))
+        # A CI log is read by people too: bidi controls in names shown, not applied.
+        from reportgen.render.names import show_controls
+        sys.stdout.write(show_controls(format_text(history,
+                                                   failing if args.fail_on_regression else None)))
     return 1 if args.fail_on_regression and failing else 0

@@ -120,6 +120,8 @@ def answer(history) -> list[str]:
     newest = runs[result.newest]
     flagged = list(dict.fromkeys(c.run for c in result.regressions))
     if not flagged:
+        if len(result.runs) == 1:   # not "within the noise": there is nothing before it
+            return [f"One run so far, {run_label(newest)}: nothing to compare it with yet."]
         return [f"No regressions in {len(result.runs)} runs; the newest, {run_label(newest)}, "
                 f"is within the noise of the runs before it."]
     out = []
