@@ -263,6 +263,21 @@ def test_handed_cgo_dump():
     assert snap.warnings == []
 
 
+
+def test_handed_cgo_dump_groups_keep_every_frame():
+    """In the goroutine groups too: goroutine 0 [idle] is runtime frames only (an
+    M's g0), kept whole and named by where it began, not "?"."""
+    from reportgen.analyze.goroutines import group_goroutines
+    path = case("dump-cgo-frames.txt")
+    groups = group_goroutines(read(path.read_text(), str(path)))
+    idle = next(g for g in groups if g.state == "idle")
+    assert [f.func for f in idle.frames] == ["runtime.epollwait", "runtime.netpoll",
+                                             "runtime.findRunnable", "runtime.schedule",
+                                             "runtime.park_m", "runtime.mcall"]
+    assert idle.signature == "runtime.mcall [idle]"
+    assert sum(len(g.frames) for g in groups) == 10   # every frame line of the dump
+
+
 def test_debug1_records_without_blank_lines_between_them():
     """Old profiles (pprof's go.godoc.thread) print one record a line, no frames."""
     text = ("threadcreate profile: total 3\n1 @ 0x44cb3 0x45045\n"

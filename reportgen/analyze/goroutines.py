@@ -127,12 +127,16 @@ def distinct_frames(snapshot: Snapshot) -> set:
 
 def normalize(frames: list) -> list:
     """Drop leading runtime frames (park, chanrecv ...) and runtime.goexit, which
-    debug=0 shows and debug=1 and debug=2 hide, so stacks compare across formats."""
+    debug=0 shows and debug=1 and debug=2 hide, so stacks compare across formats.
+    A stack of runtime frames only (the runtime's own goroutines, shown in crash
+    dumps) is kept whole: there is no program frame to compare by."""
     frames = [f for f in frames if f.func != "runtime.goexit"]
     # `go obj.method(args)` runs through a generated wrapper that tracebacks
     # hide but debug=1, debug=0 and GOTRACEBACK=system show.
     while len(frames) > 1 and _WRAPPER.search(frames[-1].func):
         frames = frames[:-1]
+    if all(is_runtime(f.func) for f in frames):
+        return frames   # the runtime's own goroutine (an M's g0 in a crash dump): all of it
     i = 0
     while i < len(frames) - 1 and is_runtime(frames[i].func):
         i += 1
@@ -181,7 +185,8 @@ class Group:
         the function the goroutine started in (readLoop, conn.serve ...)."""
         if self.user_frame and self.user_via == "stack" and self.tier == "own":
             return self.user_frame.func
-        names = [f.func for f in self.frames if not is_runtime(f.func)] or ["?"]
+        names = [f.func for f in self.frames if not is_runtime(f.func)] or [
+            f.func for f in self.frames] or ["?"]   # all runtime: where it started
         return names[-1]
 
     @property
@@ -226,8 +231,9 @@ def group_goroutines(snapshot: Snapshot, ignore: list = (), own: tuple | None = 
             while j > 1 and fs[j - 1][4]:
                 j -= 1
             i = 0
-            while i < j - 1 and fs[i][0]:
-                i += 1
+            if not all(f[0] for f in fs[:j]):   # as normalize(): all runtime is kept whole
+                while i < j - 1 and fs[i][0]:
+                    i += 1
             frames, kept = raw[i:j], fs[i:j]
             state = next((f[1] for f in fs if f[1]), "") if snapshot.aggregated else ""
             hits = [f[3] for f in kept if f[3] is not None]
