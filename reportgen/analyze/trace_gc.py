@@ -265,13 +265,14 @@ class GCAnalysis:
             return np.zeros(0, np.int64), np.zeros(0)
         t = np.frombuffer(self.out_t, dtype=np.int64).copy()
         u = np.frombuffer(self.out_u, dtype=np.float64).copy()
-        # the closing step: add(last, 0.0)
-        if u[-1] != 0.0:
-            if t[-1] == self.last:
-                u[-1] = 0.0
-            else:
-                t = np.append(t, self.last)
-                u = np.append(u, 0.0)
+        # The closing step marks where the trace ends, always. (Go's add(last, 0) is a
+        # no-op when the utilization is already 0, so its function then ends at the
+        # last change and a trailing stretch at 0 falls out of every window.)
+        if t[-1] == self.last:
+            u[-1] = 0.0
+        else:
+            t = np.append(t, self.last)
+            u = np.append(u, 0.0)
         return t, u
 
     def report(self) -> GCReport:

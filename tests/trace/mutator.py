@@ -1,0 +1,159 @@
+"""A plain model of system-wide mutator utilization and its MMU, for the MMU differential test.
+
+`utilization(events, go_rules)` replays a trace's events one at a time with
+the rules of go tool trace's MMU page at its default options (Go 1.27
+internal/trace gc.go MutatorUtilizationV2, flags stw|background|assist, not
+per-P): at every event, 1 - (Ps with a GC activity) / GOMAXPROCS, or 0
+while a GC stop-the-world range is open. `go_rules` picks one of two
+readings of that rule, which differ in exactly two places:
+
+- counting: with go_rules, a P's GC count goes up at every GC worker label
+  and at every start of a goroutine that is a worker or in an assist, and
+  down at every stop (Go's counters; the runtime writes the label right
+  after the worker's GoStart, so each restart of a worker adds one that no
+  stop takes away). Without, a goroutine counts on its P once while it
+  runs (reportgen).
+- the end: with go_rules, the closing (last event, 0) point is dropped when
+  the utilization is already 0 (Go's addUtil keeps no unchanged point), so
+  the function ends at its last change. Without, it ends at the last event.
+
+`mmu(times, util, window)` is the lowest mean of that step function over any
+window inside it, by brute force over every window that has an edge on a
+step (a window longer than the function is cut to its length, as Go's
+MMUCurve does). Written for clarity, not speed, and independently of
+reportgen/analyze/trace_gc.py, whose results the test compares to it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+
+from reportgen.sources.trace import events as E
+from reportgen.sources.trace import spec as S
+
+_EXECUTING = (S.GO_RUNNING, S.GO_SYSCALL)
+
+
+def _gc_stw(name: str) -> bool:
+    return name.startswith("stop-the-world") and "GC" in name
+
+
+def utilization(events, go_rules: bool) -> tuple:
+    """([times ns], [utilization]) of the step function; the last point marks its end."""
+    times: list = []
+    utils: list = []
+
+    def add(t, u):
+        if utils and utils[-1] == u:
+            return
+        if times and times[-1] == t:
+            utils[-1] = min(utils[-1], u)
+            return
+        times.append(t)
+        utils.append(u)
+
+    ps: list = []  # GC count per P
+    procs: list = []  # (time, GOMAXPROCS)
+    stw = n_sync = 0
+    in_assist: set = set()
+    workers: set = set()
+    states: dict = {}
+    counted: set = set()  # the goroutines counted on a P (reportgen's rule)
+
+    def up(g, p):
+        if go_rules or g not in counted:
+            counted.add(g)
+            ps[p] += 1
+
+    def down(g, p):
+        if go_rules or g in counted:
+            counted.discard(g)
+            ps[p] -= 1
+
+    for ev in events:
+        kind = E.KIND[ev.typ]
+        if kind == E.KIND_SYNC:
+            n_sync = ev.args[0]
+        elif ev.typ == S.EV_PROCS_CHANGE:
+            n = ev.args[0]
+            del ps[n:]
+            while len(ps) < n:
+                if not times:
+                    times.append(ev.time)
+                    utils.append(1.0)
+                ps.append(0)
+            if not procs or procs[-1][1] != n:
+                procs.append((ev.time, n))
+        if not ps:
+            continue
+        if kind == E.KIND_RANGE_ACTIVE and n_sync > 1:
+            pass  # a range still open from an earlier generation: already known
+        elif kind in (E.KIND_RANGE_ACTIVE, E.KIND_RANGE_BEGIN):
+            name, _, sid = E.range_name(ev)
+            if (kind == E.KIND_RANGE_ACTIVE and name == "GC mark assist"
+                    and states.get(ev.g) in _EXECUTING):
+                # an assist running since before the trace began: it had this P all along
+                pi = 0
+                for i, t in enumerate(times):
+                    while pi + 1 < len(procs) and procs[pi + 1][0] < t:
+                        pi += 1
+                    utils[i] = max(0.0, utils[i] - 1.0 / procs[pi][1])
+            if _gc_stw(name):
+                stw += 1
+            elif name == "GC mark assist":
+                in_assist.add(sid)
+                if go_rules or kind == E.KIND_RANGE_BEGIN or states.get(sid) in _EXECUTING:
+                    up(sid, ev.p)
+        elif kind == E.KIND_RANGE_END:
+            name, _, sid = E.range_name(ev)
+            if _gc_stw(name):
+                stw -= 1
+            elif name == "GC mark assist":
+                down(sid, ev.p)
+                in_assist.discard(sid)
+        elif kind == E.KIND_STATE_TRANSITION:
+            st = E.transition(ev)
+            if st.resource == E.RESOURCE_GOROUTINE:
+                if st.id in in_assist or st.id in workers:
+                    was, now = st.old in _EXECUTING, st.new in _EXECUTING
+                    if now and not was:
+                        up(st.id, ev.p)
+                    elif was and not now:
+                        down(st.id, ev.p)
+                states[st.id] = st.new
+        elif kind == E.KIND_LABEL:
+            label = ev.table.string(ev.args[0])
+            if label.startswith("GC ") and label != "GC (idle)":
+                workers.add(ev.g)
+                up(ev.g, ev.p)
+        busy = len(ps) if stw else sum(1 for c in ps if c > 0)
+        add(ev.time, 1.0 - busy / len(ps))
+    if not times:
+        return [], []
+    end = events[-1].time
+    if go_rules or times[-1] == end:
+        add(end, 0.0)
+    else:
+        times.append(end)
+        utils.append(0.0)
+    return times, utils
+
+
+def mmu(times, utils, window: int) -> float:
+    """The lowest mean utilization over any `window`-long stretch of the function."""
+    span = times[-1] - times[0]
+    window = min(window, span)
+    area = [0.0] + list(accumulate((times[i + 1] - times[i]) * utils[i]
+                                   for i in range(len(times) - 1)))
+
+    def integral(t):  # from times[0] to t
+        i = bisect_right(times, t) - 1
+        if i >= len(times) - 1:
+            return area[-1]
+        return area[i] + (t - times[i]) * utils[i]
+
+    starts = {times[0], times[-1] - window}
+    starts.update(t for t in times if t + window <= times[-1])
+    starts.update(t - window for t in times if t - window >= times[0])
+    return max(0.0, min((integral(s + window) - integral(s)) / window for s in starts))
