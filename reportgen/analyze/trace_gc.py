@@ -8,9 +8,21 @@ The MMU for a window w is the lowest mean utilization over any w-long
 stretch, computed exactly on that step function (the minimum of a step
 function's window mean lies where a window edge meets a step).
 
-One deliberate difference from Go: the runtime labels a mark worker at
-every start, and Go's code counts both the start and the label, so a P
-stays "in GC" after the worker stops; here a running worker counts once.
+Two deliberate differences from Go, both checked against go tool trace by
+tests/test_trace_mmu_differential.py (tests/trace/mutator.py models both
+readings):
+
+- The runtime labels a mark worker right after every GoStart, and Go
+  counts both the start and the label but the stop once, so from a
+  worker's second start on its P stays "in GC" for good; here a running
+  worker counts once.
+- Go closes the function with a (last event, 0) point that its addUtil
+  drops when the utilization is already 0. Once the double count has left
+  every P "in GC" (often within the first tens of milliseconds), Go's
+  function therefore ends there, and its MMU covers only that prefix: a
+  later stop-the-world pause is not seen (a 5 ms window inside a 5.4 ms
+  pause reads 0 here and more in go tool trace), and a window longer than
+  the prefix is cut to it. Here the function always ends at the last event.
 """
 
 from __future__ import annotations
@@ -86,7 +98,12 @@ def _is_gc_stw(name: str) -> bool:
 
 
 def mutator_utilization(events) -> tuple:
-    """(times ns, utilization) of the system-wide mutator utilization step function."""
+    """(times ns, utilization) of the system-wide mutator utilization step function.
+
+    Two numpy arrays: utilization[i] (0..1) holds from times[i] to times[i+1]; the
+    last point is the last event's time and marks the function's end. Empty arrays
+    when no GOMAXPROCS was seen.
+    """
     a = GCAnalysis()
     a.feed(events)
     return a.utilization()

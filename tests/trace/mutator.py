@@ -17,11 +17,12 @@ readings of that rule, which differ in exactly two places:
   the utilization is already 0 (Go's addUtil keeps no unchanged point), so
   the function ends at its last change. Without, it ends at the last event.
 
-`mmu(times, util, window)` is the lowest mean of that step function over any
-window inside it, by brute force over every window that has an edge on a
-step (a window longer than the function is cut to its length, as Go's
-MMUCurve does). Written for clarity, not speed, and independently of
-reportgen/analyze/trace_gc.py, whose results the test compares to it.
+`utilization_at(times, util, t)` is its value at t; `mmu(times, util,
+window)` is the lowest mean of that step function over any window inside
+it, by brute force over every window that has an edge on a step (a window
+longer than the function is cut to its length, as Go's MMUCurve does).
+Written for clarity, not speed, and independently of
+reportgen/analyze/trace_gc.py, whose results the tests compare to it.
 """
 
 from __future__ import annotations
@@ -138,6 +139,11 @@ def utilization(events, go_rules: bool) -> tuple:
         times.append(end)
         utils.append(0.0)
     return times, utils
+
+
+def utilization_at(times, utils, t) -> float:
+    """The step function's value at time t (inside it)."""
+    return utils[bisect_right(times, t) - 1]
 
 
 def mmu(times, utils, window: int) -> float:
