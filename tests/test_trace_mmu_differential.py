@@ -14,9 +14,9 @@ docstring; tests/trace/mutator.py models both readings):
 
 - Go's MutatorUtilizationV2 counts a background mark worker both at its
   GoStart and at the "GC (...)" label the runtime writes right after it,
-  but uncounts it once when it stops, so after a worker's second start its
-  P counts as "in GC" for the rest of the trace. reportgen counts a running
-  worker once.
+  but uncounts it once when it stops, so each P a worker restarts on (from
+  its second start on) counts as "in GC" for the rest of the trace.
+  reportgen counts a running worker once.
 - Go ends its utilization function with a (last event, 0) point that its
   addUtil drops when the utilization is already 0. Once the double count
   has left every P "in GC", the utilization stays 0, so the function ends

@@ -13,9 +13,9 @@ tests/test_trace_mmu_differential.py (tests/trace/mutator.py models both
 readings):
 
 - The runtime labels a mark worker right after every GoStart, and Go
-  counts both the start and the label but the stop once, so from a
-  worker's second start on its P stays "in GC" for good; here a running
-  worker counts once.
+  counts both the start and the label but the stop once, so each P a
+  worker restarts on (from its second start on) stays "in GC" for good;
+  here a running worker counts once.
 - Go closes the function with a (last event, 0) point that its addUtil
   drops when the utilization is already 0. Once the double count has left
   every P "in GC" (often within the first tens of milliseconds), Go's
