@@ -64,14 +64,33 @@ def test_restarted_mark_worker_counts_once():
                    ev(S.EV_GO_LABEL, start + 1, 5, 0, WORKER),
                    ev(S.EV_GO_STOP, start + 1_000, 5, 0, PREEMPTED, 0)]
     events.append(ev(S.EV_HEAP_ALLOC, 9_000, 1, 0, 4096))
-    # the first start counts at the label (the worker is not known before it), the second
-    # at the GoStart
-    ours = ([1_000, 2_001, 3_000, 4_000, 5_000, 9_000], [1.0, 0.5, 1.0, 0.5, 1.0, 0.0])
+    # each run counts from its label to the stop
+    ours = ([1_000, 2_001, 3_000, 4_001, 5_000, 9_000], [1.0, 0.5, 1.0, 0.5, 1.0, 0.0])
     assert utilization(events) == ours
     assert mutator.utilization(events, go_rules=False) == ours
     # Go counts the second start and its label, uncounts the stop once: P 0 stays in GC
     assert mutator.utilization(events, go_rules=True) == ([1_000, 2_001, 3_000, 4_000, 9_000],
                                                           [1.0, 0.5, 1.0, 0.5, 0.0])
+
+
+def test_label_on_the_trace_reader_counts_for_its_run_only():
+    # The runtime labels whatever starts on a P with a mark worker pending: here
+    # goroutine 7 (the trace reader) runs on P 0, enters a write, and its syscall ends
+    # without a P, then it runs again on P 1.
+    events = [ev(S.EV_PROCS_CHANGE, 1_000, 1, 0, 2),
+              ev(S.EV_GO_START, 2_000, -1, 0, 7, 1), ev(S.EV_GO_LABEL, 2_001, 7, 0, WORKER),
+              ev(S.EV_GO_SYSCALL_BEGIN, 2_500, 7, 0, 2, 0),
+              ev(S.EV_GO_SYSCALL_END_BLOCKED, 6_000, 7, -1),
+              ev(S.EV_GO_START, 7_000, -1, 1, 7, 3),
+              ev(S.EV_GO_STOP, 7_500, 7, 1, PREEMPTED, 0),
+              ev(S.EV_HEAP_ALLOC, 9_000, 1, 0, 4096)]
+    ours = ([1_000, 2_001, 2_500, 9_000], [1.0, 0.5, 1.0, 0.0])
+    assert utilization(events) == ours
+    assert mutator.utilization(events, go_rules=False) == ours
+    # Go keeps it a worker, still running through the syscall, and its end with no P
+    # indexes Go's per-P table at -1: go tool trace's MMU page fails on such a trace
+    with pytest.raises(mutator.GoPanic):
+        mutator.utilization(events, go_rules=True)
 
 
 def gc_stress():

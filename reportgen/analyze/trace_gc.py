@@ -120,8 +120,8 @@ class GCAnalysis:
         self.stw = 0
         self.ps: list = []  # per P: count of GC activities running on it
         self.in_gc: set = set()
-        self.bg_mark: set = set()
-        self.counted: set = set()  # GC goroutines now counted on their P
+        self.bg_mark: set = set()  # GC workers labelled at their current start
+        self.counted: dict = {}  # GC goroutine -> the P it is counted on
         self.states: dict = {}
         self.n_sync = 0
         self.procs: list = []  # [(time, gomaxprocs)]
@@ -172,16 +172,23 @@ class GCAnalysis:
                     if g in in_gc or g in bg_mark:
                         was = st.old in (_GO_RUNNING, _GO_SYSCALL)
                         now = st.new in (_GO_RUNNING, _GO_SYSCALL)
-                        if not was and now and g not in counted:
+                        if g in bg_mark and st.old == _GO_RUNNING and st.new != _GO_RUNNING:
+                            # A worker's run ends: the runtime labels it again at its next
+                            # start, and a label can also land on a goroutine that starts
+                            # on a P with a worker pending (the trace reader), so a label
+                            # counts for one run only.
+                            bg_mark.discard(g)
+                            now = now and g in in_gc
+                        if not was and now and g not in counted and 0 <= ev.p < len(ps):
                             old = ps[ev.p]
                             ps[ev.p] = old + 1
                             busy += (old + 1 > 0) - (old > 0)
-                            counted.add(g)
+                            counted[g] = ev.p
                         elif was and not now and g in counted:
-                            old = ps[ev.p]
-                            ps[ev.p] = old - 1
+                            p = counted.pop(g)
+                            old = ps[p]
+                            ps[p] = old - 1
                             busy += (old - 1 > 0) - (old > 0)
-                            counted.discard(g)
                     states[g] = st.new
             else:
                 # cycles, pauses and heap metrics (the GC page's tables)
@@ -209,6 +216,8 @@ class GCAnalysis:
                     n = ev.args[0]
                     if len(ps) > n:
                         del ps[n:]
+                        for g in [g for g, p in counted.items() if p >= n]:
+                            del counted[g]  # its P is gone
                     while len(ps) < n:
                         if not out_t:
                             out_t.append(ev.time)
@@ -237,31 +246,31 @@ class GCAnalysis:
                         in_gc.add(sid)
                         running = kind == _KIND_RANGE_BEGIN or \
                             states.get(sid) in (_GO_RUNNING, _GO_SYSCALL)
-                        if running and sid not in counted:
+                        if running and sid not in counted and 0 <= ev.p < len(ps):
                             old = ps[ev.p]
                             ps[ev.p] = old + 1
                             busy += (old + 1 > 0) - (old > 0)
-                            counted.add(sid)
+                            counted[sid] = ev.p
                 elif kind == _KIND_RANGE_END:
                     name, scope, sid = range_name(ev)
                     if _is_gc_stw(name):
                         stw -= 1
                     elif name == "GC mark assist":
                         if sid in counted:
-                            old = ps[ev.p]
-                            ps[ev.p] = old - 1
+                            p = counted.pop(sid)
+                            old = ps[p]
+                            ps[p] = old - 1
                             busy += (old - 1 > 0) - (old > 0)
-                            counted.discard(sid)
                         in_gc.discard(sid)
                 elif kind == _KIND_LABEL:
                     label = ev.table.string(ev.args[0])
                     if label.startswith("GC ") and label != "GC (idle)":
                         bg_mark.add(ev.g)
-                        if ev.g not in counted:
+                        if ev.g not in counted and 0 <= ev.p < len(ps):
                             old = ps[ev.p]
                             ps[ev.p] = old + 1
                             busy += (old + 1 > 0) - (old > 0)
-                            counted.add(ev.g)
+                            counted[ev.g] = ev.p
             u = 1.0 - (len(ps) if stw > 0 else busy) / len(ps)
             if out_u:
                 if u == out_u[-1]:

@@ -5,14 +5,19 @@ the rules of go tool trace's MMU page at its default options (Go 1.27
 internal/trace gc.go MutatorUtilizationV2, flags stw|background|assist, not
 per-P): at every event, 1 - (Ps with a GC activity) / GOMAXPROCS, or 0
 while a GC stop-the-world range is open. `go_rules` picks one of two
-readings of that rule, which differ in exactly two places:
+readings of that rule, which differ in exactly these places:
 
-- counting: with go_rules, a P's GC count goes up at every GC worker label
-  and at every start of a goroutine that is a worker or in an assist, and
-  down at every stop (Go's counters; the runtime writes the label right
-  after the worker's GoStart, so each restart of a worker adds one that no
-  stop takes away). Without, a goroutine counts on its P once while it
-  runs (reportgen).
+- counting: with go_rules, a goroutine labelled as a GC worker once stays
+  one for good, and a P's GC count goes up at every such label and at
+  every start of a worker or of a goroutine in an assist, and down at every
+  stop (Go's counters; the runtime writes the label right after a worker's
+  GoStart, so each restart adds one that no stop takes away), on the P of
+  the event (Go panics where that event has none: GoPanic). Without, a
+  label holds until the goroutine stops running (real workers are labelled
+  again at every start; the label can also land on another goroutine, e.g.
+  the trace reader, that starts on a P with a worker pending), and a
+  goroutine counts once, on the P where it started, while it runs
+  (reportgen).
 - the end: with go_rules, the closing (last event, 0) point is dropped when
   the utilization is already 0 (Go's addUtil keeps no unchanged point), so
   the function ends at its last change. Without, it ends at the last event.
@@ -36,12 +41,22 @@ from reportgen.sources.trace import spec as S
 _EXECUTING = (S.GO_RUNNING, S.GO_SYSCALL)
 
 
+class GoPanic(Exception):
+    """Go's reading indexes its per-P table with a P out of range here (a GC goroutine
+    starting or stopping on an event with no P): go tool trace's MutatorUtilizationV2
+    panics (index out of range [-1]) and its /mmu page fails."""
+
+
 def _gc_stw(name: str) -> bool:
     return name.startswith("stop-the-world") and "GC" in name
 
 
-def utilization(events, go_rules: bool) -> tuple:
-    """([times ns], [utilization]) of the step function; the last point marks its end."""
+def utilization(events, go_rules: bool, notes: set | None = None) -> tuple:
+    """([times ns], [utilization]) of the step function; the last point marks its end.
+
+    With go_rules, "negative" is added to `notes` when a P's count goes below 0 (a
+    goroutine stopping on another P than the one it was counted on).
+    """
     times: list = []
     utils: list = []
 
@@ -60,17 +75,26 @@ def utilization(events, go_rules: bool) -> tuple:
     in_assist: set = set()
     workers: set = set()
     states: dict = {}
-    counted: set = set()  # the goroutines counted on a P (reportgen's rule)
+    counted: dict = {}  # goroutine -> the P it is counted on (reportgen's reading)
 
     def up(g, p):
-        if go_rules or g not in counted:
-            counted.add(g)
+        if go_rules:
+            if not 0 <= p < len(ps):
+                raise GoPanic(f"GC goroutine {g} starts with P {p}")
+            ps[p] += 1
+        elif g not in counted and 0 <= p < len(ps):
+            counted[g] = p
             ps[p] += 1
 
     def down(g, p):
-        if go_rules or g in counted:
-            counted.discard(g)
+        if go_rules:
+            if not 0 <= p < len(ps):
+                raise GoPanic(f"GC goroutine {g} stops with P {p}")
             ps[p] -= 1
+            if ps[p] < 0 and notes is not None:
+                notes.add("negative")
+        elif g in counted:
+            ps[counted.pop(g)] -= 1
 
     for ev in events:
         kind = E.KIND[ev.typ]
@@ -79,6 +103,8 @@ def utilization(events, go_rules: bool) -> tuple:
         elif ev.typ == S.EV_PROCS_CHANGE:
             n = ev.args[0]
             del ps[n:]
+            for g in [g for g, p in counted.items() if p >= n]:
+                del counted[g]
             while len(ps) < n:
                 if not times:
                     times.append(ev.time)
@@ -118,6 +144,10 @@ def utilization(events, go_rules: bool) -> tuple:
             if st.resource == E.RESOURCE_GOROUTINE:
                 if st.id in in_assist or st.id in workers:
                     was, now = st.old in _EXECUTING, st.new in _EXECUTING
+                    if (not go_rules and st.id in workers and st.old == S.GO_RUNNING
+                            and st.new != S.GO_RUNNING):
+                        workers.discard(st.id)  # a label holds for one run
+                        now = now and st.id in in_assist
                     if now and not was:
                         up(st.id, ev.p)
                     elif was and not now:
