@@ -8,14 +8,19 @@ The MMU for a window w is the lowest mean utilization over any w-long
 stretch, computed exactly on that step function (the minimum of a step
 function's window mean lies where a window edge meets a step).
 
-Two deliberate differences from Go, both checked against go tool trace by
+Deliberate differences from Go, all checked against go tool trace by
 tests/test_trace_mmu_differential.py (tests/trace/mutator.py models both
 readings):
 
 - The runtime labels a mark worker right after every GoStart, and Go
   counts both the start and the label but the stop once, so each P a
   worker restarts on (from its second start on) stays "in GC" for good;
-  here a running worker counts once.
+  here a running worker counts once, from its label to its stop.
+- Go keeps a labelled goroutine a worker for good, but the runtime labels
+  whatever starts on a P that has a worker pending (seen: runtime/trace's
+  reader goroutine, whose write syscall can then end with no P, where Go
+  indexes P -1 and its MMU page fails). Here a label counts for one run,
+  and a goroutine is uncounted on the P it was counted on.
 - Go closes the function with a (last event, 0) point that its addUtil
   drops when the utilization is already 0. Once the double count has left
   every P "in GC" (often within the first tens of milliseconds), Go's
