@@ -28,6 +28,10 @@ readings):
   later stop-the-world pause is not seen (a 5 ms window inside a 5.4 ms
   pause reads 0 here and more in go tool trace), and a window longer than
   the prefix is cut to it. Here the function always ends at the last event.
+- Go's MMUCurve evaluates a window at the left edge of each band it refines
+  without clamping it to the last start that fits, so it can count a window
+  that overhangs the function's end (the overhang as 0) and read a little
+  low. Here every window lies inside the function.
 """
 
 from __future__ import annotations

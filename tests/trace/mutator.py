@@ -176,14 +176,20 @@ def utilization_at(times, utils, t) -> float:
     return utils[bisect_right(times, t) - 1]
 
 
-def mmu(times, utils, window: int) -> float:
-    """The lowest mean utilization over any `window`-long stretch of the function."""
+def mmu(times, utils, window: int, go_bands: bool = False) -> float:
+    """The lowest mean utilization over any `window`-long stretch of the function.
+
+    With go_bands, also the windows Go's MMUCurve evaluates that reach past the
+    function's end (counting that part as 0): it splits the function into
+    min(1000, points) bands and evaluates a window at the left edge of each band
+    it refines, even where that edge lies past the last window that fits.
+    """
     span = times[-1] - times[0]
     window = min(window, span)
     area = [0.0] + list(accumulate((times[i + 1] - times[i]) * utils[i]
                                    for i in range(len(times) - 1)))
 
-    def integral(t):  # from times[0] to t
+    def integral(t):  # from times[0] to t; 0 past the end (the last value)
         i = bisect_right(times, t) - 1
         if i >= len(times) - 1:
             return area[-1]
@@ -192,4 +198,9 @@ def mmu(times, utils, window: int) -> float:
     starts = {times[0], times[-1] - window}
     starts.update(t for t in times if t + window <= times[-1])
     starts.update(t - window for t in times if t - window >= times[0])
+    if go_bands and window > 0:
+        n_bands = min(1000, len(times))
+        band = max(1, (span + n_bands - 1) // n_bands)
+        max_bands = (window + 2 * (band - 1)) // band
+        starts.update(times[0] + i * band for i in range(n_bands + 2 - max_bands))
     return max(0.0, min((integral(s + window) - integral(s)) / window for s in starts))
