@@ -108,3 +108,23 @@ def test_go_gc_stress_trace_equals_the_model():
     windows = default_windows(times[-1] - times[0])
     for w, u in mmu_curve(np.array(times), np.array(util), windows):
         assert u == pytest.approx(mutator.mmu(times, util, w), abs=1e-12), w
+
+
+def test_the_answer_counts_only_the_gcs_own_pauses_as_the_gcs():
+    """"GC stop-the-world" is the GC's pauses; a start-trace (or read-mem-stats)
+    pause is said apart, and a trace with no GC cycle says so."""
+    from reportgen.analyze.trace_gc import GCCycle, GCReport, Pause
+    from reportgen.analyze.trace_report import _gc_sentence
+    start = Pause(0, 18_000, "start trace", False)
+    quiet = GCReport(1_000_000, pauses=[start])
+    assert _gc_sentence(quiet) == ("No GC cycle in the trace; other stop-the-world pauses "
+                                   "1.8% of wall time (1 pause: start trace)")
+    busy = GCReport(1_000_000, cycles=[GCCycle(100, 5000)], gc_cpu_fraction=0.25,
+                    pauses=[start, Pause(200, 40_000, "GC sweep termination", True),
+                            Pause(9000, 10_000, "GC mark termination", True)])
+    assert _gc_sentence(busy) == (
+        "GC stop-the-world 5.0% of wall time (2 pauses, longest 40 µs); GC used 25.0% of "
+        "the CPU over 1 cycle; other stop-the-world pauses 1.8% of wall time (1 pause: "
+        "start trace)")
+    busy.pauses[0] = Pause(0, 100, "start trace", False)   # 0.01%: not worth a clause
+    assert _gc_sentence(busy).endswith("over 1 cycle")

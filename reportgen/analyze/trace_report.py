@@ -177,8 +177,11 @@ def wait_site(waits: WaitRecorder, gids: set, reason: str, total_ns: int):
 def group_verdicts(groups, waits: WaitRecorder, limit: int = 3) -> list:
     """For the program's goroutine groups with the most time, where that time goes."""
     out = []
+    # Not the runtime's goroutines, nor runtime/trace's own reader (the capture
+    # itself): the answer is about the program.
     candidates = [g for g in groups
-                  if g.start and not trace_goroutines.is_system_goroutine(g.start)]
+                  if g.start and not trace_goroutines.is_system_goroutine(g.start)
+                  and not g.start.startswith("runtime/trace.")]
     candidates.sort(key=lambda g: (-sum(x.stats.total_ns for x in g.goroutines), g.start))
     for g in candidates[:limit]:
         parts: dict = {}
@@ -260,11 +263,7 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
                        + (": the CPU is saturated, more goroutines are runnable than Ps run them"
                           if delay > running else ""))
     if gc.duration_ns:
-        longest = max((p.duration_ns for p in gc.pauses), default=0)
-        answers.append(f"GC stop-the-world {gc.stw_ns / gc.duration_ns:.1%} of wall time "
-                       f"({_count(len(gc.pauses), 'pause')}, longest {_dur(longest)}); "
-                       f"GC used {gc.gc_cpu_fraction:.1%} of the CPU over "
-                       f"{_count(len(gc.cycles), 'cycle')}")
+        answers.append(_gc_sentence(gc))
     truncated = ""
     if meta.error:
         lost = meta.size - meta.valid_bytes
@@ -275,6 +274,27 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
                        meta.generations, n_events,
                        lanes.timeline(groups, start, end) if lanes is not None and n_events
                        else None)
+
+
+def _gc_sentence(gc) -> str:
+    """The GC's stop-the-world share and CPU; pauses the GC did not ask for (start
+    trace, read mem stats ...) said apart, not counted as the GC's."""
+    own = [p for p in gc.pauses if p.gc]
+    other = [p for p in gc.pauses if not p.gc]
+    if gc.cycles or own:
+        longest = max((p.duration_ns for p in own), default=0)
+        text = (f"GC stop-the-world {gc.gc_stw_ns / gc.duration_ns:.1%} of wall time "
+                f"({_count(len(own), 'pause')}, longest {_dur(longest)}); GC used "
+                f"{gc.gc_cpu_fraction:.1%} of the CPU over {_count(len(gc.cycles), 'cycle')}")
+    else:
+        text = "No GC cycle in the trace"
+    other_ns = sum(p.duration_ns for p in other)
+    if other and (not own or other_ns / gc.duration_ns >= 0.0005):   # not "0.0%"
+        kinds = ", ".join(sorted({p.kind for p in other}))
+        share = other_ns / gc.duration_ns
+        text += (f"; other stop-the-world pauses {share:.1%} of wall time "
+                 f"({_count(len(other), 'pause')}: {kinds})")
+    return text
 
 
 def _count(n: int, word: str) -> str:
