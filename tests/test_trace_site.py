@@ -141,15 +141,14 @@ def test_alerts_example_answer(run_cli, tmp_path):
 
 
 def test_timeline_downsamples_to_its_budget():
-    from reportgen.analyze.trace_profiles import goroutine_transitions
     from reportgen.analyze.trace_timeline import goroutine_timeline
 
     parsed = load_trace(DATA / "channels.trace")
     groups = group_goroutines(summarize(parsed.all_events))
     ev = parsed.events
-    full = goroutine_timeline(goroutine_transitions(ev), groups, ev[0].time, ev[-1].time,
+    full = goroutine_timeline(ev, groups, ev[0].time, ev[-1].time,
                               budget=10 ** 9)
-    small = goroutine_timeline(goroutine_transitions(ev), groups, ev[0].time, ev[-1].time,
+    small = goroutine_timeline(ev, groups, ev[0].time, ev[-1].time,
                                budget=1)
     assert full.merged == 0 and small.merged > 0 and small.segments < full.segments
     bins = (ev[-1].time - ev[0].time) // small.step_ns

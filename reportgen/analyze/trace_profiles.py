@@ -13,12 +13,11 @@ delay/nanoseconds, one location per PC) and, read back, our Profile model.
 from __future__ import annotations
 
 import gzip
-from array import array
-
 import numpy as np
 
 from reportgen.analyze.trace_stacks import StackTable
-from reportgen.sources.trace import events as E
+from reportgen.analyze.trace_transitions import (EMPTY, Grouped, Reasons, Transitions,
+                                                 first_per_run)
 from reportgen.sources.trace import spec as S
 
 PROFILE_KINDS = ("net", "sync", "syscall", "sched")
@@ -42,81 +41,55 @@ def goroutine_intervals(summary, end_ns: int) -> dict:
             for g in summary.goroutines.values()}
 
 
-def goroutine_transitions(events) -> list:
-    """[(event, Transition)] for every goroutine state change, in order."""
-    KIND = E.KIND
-    is_st = E.KIND_STATE_TRANSITION
-    goroutine = E.RESOURCE_GOROUTINE
-    transition = E.transition
-    out = []
-    append = out.append
-    for ev in events:
-        if KIND[ev.typ] == is_st:
-            st = ev.st or transition(ev)
-            if st.resource == goroutine:
-                append((ev, st))
-    return out
-
-
 class BlockingRecorder:
-    """The four blocking profiles' records, fed a generation's transitions at a time.
+    """The four blocking profiles' records, fed a generation's Transitions at a time.
 
-    One pass of go tool trace's makeComputePprofFunc per kind over
-    goroutine_transitions(). Records whose stacks have the same PCs are one
-    record (stackMap.getOrAdd), described by the latest such stack; order is
-    by first appearance.
+    go tool trace's makeComputePprofFunc per kind: for each goroutine, a
+    stretch of a kind begins at the first transition into the kind's state
+    with a reason the kind counts, and ends at the next transition into any
+    other state (a run of transitions into the same state is one stretch).
+    Records whose stacks have the same PCs are one record
+    (stackMap.getOrAdd), described by the latest such stack; order is by
+    first appearance.
 
     Each finished stretch is kept as four integers (goroutine, begin, end,
-    StackTable ID) in one array per kind; records() clips them to the goroutines' lives,
-    known only once the whole trace is read, and merges them by stack.
+    StackTable ID) per kind, in the order the stretches end; records() clips
+    them to the goroutines' lives, known only once the whole trace is read,
+    and merges them by stack. Stretches still open at the end of a feed are
+    carried into the next as rows (trace_transitions.Grouped).
     """
 
-    def __init__(self, stacks: StackTable, kinds=PROFILE_KINDS):
+    def __init__(self, stacks: StackTable, reasons: Reasons | None = None, kinds=PROFILE_KINDS):
         self.stacks = stacks
+        self.reasons = reasons or Reasons()
         self.kinds = tuple(kinds)
-        # goroutine -> (state, {kind: (begin ns, stack ID)}): every kind open for a goroutine
-        # tracks the state of its latest transition (any other state closes it)
-        self._open: dict = {}
-        self._rows = {k: array("q") for k in self.kinds}  # goroutine, begin, end, stack ID
-        self._wanted: dict = {}  # (state, reason) -> kinds that start a stretch there
+        self._rows = {k: [] for k in self.kinds}  # arrays of (goroutine, begin, end, stack ID)
+        # the transitions that began the stretches still open, in order
+        self._carry = Transitions.empty()
 
-    def _starts(self, state, reason) -> tuple:
-        key = (state, reason)
-        ks = self._wanted.get(key)
-        if ks is None:
-            ks = self._wanted[key] = tuple(k for k in self.kinds if _TRACKED[k][0] == state
-                                           and _TRACKED[k][1](reason))
-        return ks
-
-    def feed(self, transitions):
-        rows_of = self._rows
-        open_ = self._open
-        wanted = self._wanted
-        starts = self._starts
-        id_of = self.stacks.id_of
-        for ev, st in transitions:
-            gid = st.id
-            new = st.new
-            cur = open_.get(gid)
-            if cur is not None and cur[0] != new:
-                del open_[gid]
-                t = ev.time
-                for kind, b in cur[1].items():
-                    rows_of[kind].extend((gid, b[0], t, b[1]))
-                cur = None
-            ks = wanted.get((new, st.reason))
-            if ks is None:
-                ks = starts(new, st.reason)
-            if ks:
-                if cur is None:
-                    cur = open_[gid] = (new, {})
-                o = cur[1]
-                b = None
-                for k in ks:
-                    if k not in o:
-                        if b is None:
-                            b = (ev.time, id_of(ev))
-                        o[k] = b
+    def feed(self, tr: Transitions):
+        G = Grouped(self._carry, tr)
+        if not G.n:
+            return
+        run, closer = G.state_runs()
+        names = self.reasons.names
+        still_open = []
+        for kind in self.kinds:
+            state, counts = _TRACKED[kind]
+            want = np.fromiter(map(counts, names), dtype=bool, count=len(names))
+            rows = np.flatnonzero((G.state == state) & want[G.reason])
+            if not len(rows):
+                continue
+            begin = first_per_run(run, rows)  # the first transition of its run that counts
+            end = closer[run[begin]]
+            done = end >= 0
+            still_open.append(begin[~done])
+            b, e = begin[done], end[done]
+            by_end = np.argsort(G.order[e], kind="stable")
+            b, e = b[by_end], e[by_end]
+            self._rows[kind].append(np.stack((G.gid[b], G.time[b], G.time[e], G.stack[b]),
+                                             axis=1))
+        self._carry = G.rows(np.unique(np.concatenate(still_open)) if still_open else EMPTY)
 
     def records(self, intervals: dict) -> dict:
         """{kind: [(frames, count, delay_ns)]}, frames leaf first (pc, func, file, line),
@@ -139,8 +112,7 @@ class BlockingRecorder:
         out = {}
         for kind in self.kinds:
             rows = self._rows[kind]
-            rows = (np.frombuffer(rows, dtype=np.int64) if len(rows) else
-                    np.zeros(0, np.int64)).reshape(-1, 4)
+            rows = np.concatenate(rows) if rows else np.zeros((0, 4), np.int64)
             g, s0, s1, sid = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
             if not len(g) or not n:
                 out[kind] = []

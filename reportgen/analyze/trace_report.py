@@ -12,10 +12,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from reportgen import gocode
 from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace_regions,
                                trace_timeline)
 from reportgen.analyze.trace_stacks import StackTable
+from reportgen.analyze.trace_transitions import (Grouped, Reasons, Transitions,
+                                                 first_per_run)
 from reportgen.sources.trace import spec as S
 
 @dataclass
@@ -112,38 +116,41 @@ def _state_of(name: str):
 
 class WaitRecorder:
     """How long each goroutine waits with each reason on each stack, fed a generation's
-    transitions at a time: {(goroutine, reason, StackTable ID): ns}.
+    Transitions at a time: {(goroutine, reason, StackTable ID): ns}.
 
     A wait stretch for a reason begins at the first transition into Waiting
     with that reason and ends at the next transition out of Waiting; it is
     charged to the stack of the event that began it.
     """
 
-    def __init__(self, stacks: StackTable):
+    def __init__(self, stacks: StackTable, reasons: Reasons | None = None):
         self.stacks = stacks
+        self.reasons = reasons or Reasons()
         self.ns: dict = {}
-        self._open: dict = {}  # goroutine -> {reason: (begin ns, stack ID)}
+        self._carry = Transitions.empty()  # the transitions that began the open stretches
 
-    def feed(self, transitions):
-        open_ = self._open
+    def feed(self, tr: Transitions):
+        G = Grouped(self._carry, tr)
+        if not G.n:
+            return
+        run, closer = G.state_runs()
+        rows = np.flatnonzero(G.state == S.GO_WAITING)
+        begin = first_per_run(run, rows, G.reason)
+        end = closer[run[begin]]
+        done = end >= 0
+        self._carry = G.rows(begin[~done])
+        b, e = begin[done], end[done]
+        if not len(b):
+            return
+        key = np.stack((G.gid[b], G.reason[b], G.stack[b]), axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        total = np.zeros(len(uniq), dtype=np.int64)
+        np.add.at(total, inv.reshape(-1), G.time[e] - G.time[b])
         ns = self.ns
-        id_of = self.stacks.id_of
-        waiting = S.GO_WAITING
-        for ev, st in transitions:
-            gid = st.id
-            if st.new != waiting:
-                run = open_.pop(gid, None)
-                if run is not None:
-                    t = ev.time
-                    for reason, (b, sid) in run.items():
-                        key = (gid, reason, sid)
-                        ns[key] = ns.get(key, 0) + t - b
-                continue
-            run = open_.get(gid)
-            if run is None:
-                run = open_[gid] = {}
-            if st.reason not in run:
-                run[st.reason] = (ev.time, id_of(ev))
+        names = self.reasons.names
+        for (gid, r, sid), dt in zip(uniq.tolist(), total.tolist()):
+            k = (gid, names[r], sid)
+            ns[k] = ns.get(k, 0) + dt
 
 
 def wait_site(waits: WaitRecorder, gids: set, reason: str, total_ns: int):
@@ -220,10 +227,11 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
     """
     summarizer = trace_goroutines.Summarizer()
     stacks = StackTable()
-    blocking = trace_profiles.BlockingRecorder(stacks)
-    waits = WaitRecorder(stacks)
+    reasons = Reasons()
+    blocking = trace_profiles.BlockingRecorder(stacks, reasons)
+    waits = WaitRecorder(stacks, reasons)
     gc_acc = trace_gc.GCAnalysis()
-    lanes = trace_timeline.SegmentRecorder(stacks) if timeline else None
+    lanes = trace_timeline.SegmentRecorder(stacks, reasons) if timeline else None
     start = end = None
     n_events = 0
     for events, complete in segments:
@@ -234,7 +242,7 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
             start = events[0].time
         end = events[-1].time
         n_events += len(events)
-        transitions = trace_profiles.goroutine_transitions(events)
+        transitions = Transitions.of_events(events, stacks, reasons)
         blocking.feed(transitions)
         waits.feed(transitions)
         gc_acc.feed(events)

@@ -9,12 +9,12 @@ the result says how many were merged.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 from reportgen.analyze.trace_stacks import StackTable
+from reportgen.analyze.trace_transitions import EMPTY, Grouped, Reasons, Transitions
 from reportgen.sources.trace import spec as S
 
 STATE_CODES = {S.GO_RUNNING: "run", S.GO_RUNNABLE: "wait-p", S.GO_WAITING: "blocked",
@@ -34,7 +34,7 @@ class Timeline:
     step_ns: int  # stretches shorter than this were merged
 
 
-def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int = 120,
+def goroutine_timeline(events, groups, start: int, end: int, max_lanes: int = 120,
                        budget: int = 40000) -> Timeline:
     """Lanes for the goroutines with the most time (program goroutines first).
 
@@ -44,67 +44,55 @@ def goroutine_timeline(transitions, groups, start: int, end: int, max_lanes: int
     so the page holds at most about `budget` segments whatever the trace's size.
     """
     rec = SegmentRecorder(StackTable())
-    rec.feed(transitions)
+    rec.feed(Transitions.of_events(events, rec.stacks, rec.reasons))
     return rec.timeline(groups, start, end, max_lanes, budget)
 
 
-class SegmentRecorder:
-    """Every goroutine's state segments, fed a generation's transitions at a time.
+_DRAWN = np.array(sorted(STATE_CODES), dtype=np.int64)
 
-    Which goroutines get a lane is known only at the end, so each segment is
-    kept as four integers (goroutine, begin, end, kind: state, reason and
-    StackTable ID numbered together) in one array rather than as events.
+
+class SegmentRecorder:
+    """Every goroutine's state segments, fed a generation's Transitions at a time.
+
+    A segment runs from a transition into a drawn state (STATE_CODES) to the
+    goroutine's next transition. Which goroutines get a lane is known only at
+    the end, so each segment is kept as four integers (goroutine, begin, end,
+    kind: state, reason and StackTable ID numbered together) rather than as
+    events; the segments still open are carried into the next feed as rows.
     """
 
-    def __init__(self, stacks: StackTable):
+    def __init__(self, stacks: StackTable, reasons: Reasons | None = None):
         self.stacks = stacks
-        self._cur: dict = {}  # goroutine -> (begin ns, kind)
+        self.reasons = reasons or Reasons()
         self._kinds: dict = {}  # (state, reason, stack ID) -> kind
-        self._rows = array("q")  # goroutine, begin, end, kind
+        self._rows: list = []  # arrays of (goroutine, begin, end, kind)
+        self._carry = Transitions.empty()  # the transitions that began the open segments
 
-    def feed(self, transitions):
-        cur = self._cur
-        rows = self._rows
-        n0 = len(rows)
-        extend = rows.extend
-        codes = STATE_CODES
-        stack_arg = S.STACK_ARG
-        # kinds first seen here get provisional negative numbers, keyed by the generation's
-        # own stack ID; they are renumbered once at the end (cheaper than per segment)
-        local: dict = {}
-        for ev, st in transitions:
-            gid = st.id
-            prev = cur.get(gid)
-            t = ev.time
-            if prev is not None:
-                extend((gid, prev[0], t, prev[1]))
-            new = st.new
-            if new in codes:
-                i = stack_arg[ev.typ]
-                key = (new, st.reason, ev.args[i] if i >= 0 else 0, ev.table)
-                k = local.get(key)
-                if k is None:
-                    k = local[key] = -1 - len(local)
-                cur[gid] = (t, k)
-            elif prev is not None:
-                del cur[gid]
-        if not local:
-            return
+    def _kind_of(self, state, reason, stack) -> np.ndarray:
+        """The kind of each (state, reason code, stack ID) row."""
+        if not len(state):
+            return EMPTY
+        key = np.stack((state, reason, stack), axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
         kinds = self._kinds
-        id_for = self.stacks.id_for
-        final = []
-        for state, reason, sid, table in local:
-            final.append(kinds.setdefault((state, reason, id_for(table, sid)), len(kinds)))
-        final = np.array(final, dtype=np.int64)
-        if len(rows) > n0:
-            view = np.frombuffer(rows, dtype=np.int64)[n0:].reshape(-1, 4)
-            k = view[:, 3]
-            neg = k < 0
-            k[neg] = final[-1 - k[neg]]
-            del view, k
-        for gid, (t, k) in list(cur.items()):
-            if k < 0:
-                cur[gid] = (t, int(final[-1 - k]))
+        names = self.reasons.names
+        ids = np.fromiter((kinds.setdefault((s, names[r], k), len(kinds))
+                           for s, r, k in uniq.tolist()), dtype=np.int64, count=len(uniq))
+        return ids[inv.reshape(-1)]
+
+    def feed(self, tr: Transitions):
+        G = Grouped(self._carry, tr)
+        if not G.n:
+            return
+        drawn = np.isin(G.state, _DRAWN)
+        # every transition ends the segment its goroutine's previous transition began
+        close = np.flatnonzero(~G.first[1:] & drawn[:-1]) + 1
+        begin = close - 1
+        if len(close):
+            kind = self._kind_of(G.state[begin], G.reason[begin], G.stack[begin])
+            self._rows.append(np.stack((G.gid[close], G.time[begin], G.time[close], kind),
+                                       axis=1))
+        self._carry = G.rows(np.flatnonzero(G.last & drawn))
 
     def timeline(self, groups, start: int, end: int, max_lanes: int = 120,
                  budget: int = 40000) -> Timeline:
@@ -113,17 +101,19 @@ class SegmentRecorder:
         gs.sort(key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
                                -x.stats.total_ns, x.id))
         shown = {x.id: x for x in gs[:max_lanes]}
+        c = self._carry
+        open_kinds = self._kind_of(c.state, c.reason, c.stack).tolist()
         kinds = list(self._kinds)
         raw: dict = {gid: [] for gid in shown}
-        if len(self._rows):
-            rows = np.frombuffer(self._rows, dtype=np.int64).reshape(-1, 4)
+        if self._rows:
+            rows = np.concatenate(self._rows)
             rows = rows[np.isin(rows[:, 0], np.fromiter(shown, dtype=np.int64,
                                                          count=len(shown)))]
             for gid, s, e, k in rows.tolist():
                 raw[gid].append((s, e, k))
-        for gid, prev in self._cur.items():
+        for gid, t, k in zip(c.gid.tolist(), c.time.tolist(), open_kinds):
             if gid in raw:
-                raw[gid].append((prev[0], end, prev[1]))
+                raw[gid].append((t, end, k))
         frames = self.stacks.frames
         reasons: dict = {"": 0}
         stacks: dict = {"": 0}

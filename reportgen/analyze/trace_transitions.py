@@ -1,0 +1,152 @@
+"""A trace's goroutine state transitions as integer columns, and each goroutine's runs.
+
+The blocking profiles, the wait sites and the timeline lanes all look at
+the same thing: for each goroutine, the stretches between its successive
+state transitions (go tool trace's pprof.go and the summarizer walk them
+event by event). Here a generation's transitions become numpy columns
+once, and each recorder works on them grouped by goroutine, with what it
+still had open at the end of the previous generation carried in as rows
+that sort first in their goroutine's group (carry_sorted). A busy trace
+has millions of transitions; this replaces a Python loop per recorder and
+transition by a few array operations per generation.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+
+import numpy as np
+
+from reportgen.analyze.trace_stacks import StackTable
+from reportgen.sources.trace import events as E
+from reportgen.sources.trace import spec as S
+
+COLUMNS = ("gid", "time", "state", "reason", "stack")
+EMPTY = np.zeros(0, dtype=np.int64)
+_time = attrgetter("time")
+_typ = attrgetter("typ")
+_args = attrgetter("args")
+_table = attrgetter("table")
+
+
+class Reasons:
+    """Wait and stop reasons (strings) numbered in order of first appearance; "" is 0."""
+
+    def __init__(self):
+        self.names: list = [""]
+        self._code: dict = {"": 0}
+
+    def codes(self, names) -> np.ndarray:
+        code = self._code
+        for name in dict.fromkeys(names):
+            if name not in code:
+                code[name] = len(self.names)
+                self.names.append(name)
+        return np.fromiter(map(code.__getitem__, names), dtype=np.int64, count=len(names))
+
+
+class Transitions:
+    """One batch of goroutine transitions in trace order, as int64 columns of equal length.
+
+    gid: the goroutine (Transition.id); time: ns; state: the new GO_* state;
+    reason: code in the shared Reasons; stack: StackTable ID of the event's
+    own stack (Event.stack_id(), what a stretch that begins there is
+    charged to).
+    """
+
+    __slots__ = COLUMNS + ("n",)
+
+    def __init__(self, gid, time, state, reason, stack):
+        self.gid, self.time, self.state, self.reason, self.stack = gid, time, state, reason, stack
+        self.n = len(gid)
+
+    @classmethod
+    def empty(cls) -> "Transitions":
+        return cls(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY)
+
+    @classmethod
+    def of_events(cls, events, stacks: StackTable, reasons: Reasons) -> "Transitions":
+        """The goroutine transitions among `events` (any generations), in order."""
+        KIND = E.KIND
+        ST = E.KIND_STATE_TRANSITION
+        RG = E.RESOURCE_GOROUTINE
+        transition = E.transition
+        evs = [ev for ev in events
+               if KIND[ev.typ] == ST and (ev.st or transition(ev))[0] == RG]
+        n = len(evs)
+        if not n:
+            return cls.empty()
+        _, gids, _, news, why, _ = zip(*[ev.st for ev in evs])
+        stack_arg = S.STACK_ARG
+        local = [a[i] if i >= 0 else 0
+                 for a, i in zip(map(_args, evs), map(stack_arg.__getitem__, map(_typ, evs)))]
+        tables = list(map(_table, evs))
+        stack = np.empty(n, dtype=np.int64)
+        if tables.count(tables[0]) == n:  # one generation: map each distinct stack once
+            table = tables[0]
+            uniq, inv = np.unique(np.array(local, dtype=np.uint64), return_inverse=True)
+            ids = np.fromiter((stacks.id_for(table, int(s)) for s in uniq), dtype=np.int64,
+                              count=len(uniq))
+            stack[:] = ids[inv.reshape(-1)]
+        else:
+            id_for = stacks.id_for
+            stack[:] = [id_for(t, s) for t, s in zip(tables, local)]
+        return cls(np.array(gids, dtype=np.int64), np.fromiter(map(_time, evs), np.int64, n),
+                   np.array(news, dtype=np.int64), reasons.codes(why), stack)
+
+    def take(self, idx) -> "Transitions":
+        return Transitions(*(getattr(self, c)[idx] for c in COLUMNS))
+
+
+class Grouped:
+    """Carried rows and a batch's transitions sorted by goroutine, each goroutine's carried
+    rows first and its transitions in trace order.
+
+    Columns as Transitions, plus `order`: the transition's index in the batch (-1 for a
+    carried row); `first`/`last`: whether a row begins/ends its goroutine's group.
+    """
+
+    def __init__(self, carry: Transitions, batch: Transitions):
+        cols = {c: np.concatenate((getattr(carry, c), getattr(batch, c))) for c in COLUMNS}
+        order = np.concatenate((np.full(carry.n, -1, dtype=np.int64),
+                                np.arange(batch.n, dtype=np.int64)))
+        by = np.argsort(cols["gid"], kind="stable")
+        for c in COLUMNS:
+            setattr(self, c, cols[c][by])
+        self.order = order[by]
+        self.n = n = len(by)
+        g = self.gid
+        self.first = np.ones(n, dtype=bool)
+        self.last = np.ones(n, dtype=bool)
+        if n > 1:
+            same = g[1:] == g[:-1]
+            self.first[1:] = ~same
+            self.last[:-1] = ~same
+
+    def rows(self, idx) -> Transitions:
+        return Transitions(*(getattr(self, c)[idx] for c in COLUMNS))
+
+    def state_runs(self):
+        """Each goroutine's runs: maximal stretches of consecutive rows in the same state.
+
+        Returns (run index per row, and per run the row right after its last one: the
+        transition that ends it, or -1 when the run is still open at the end).
+        """
+        n = self.n
+        if not n:
+            return EMPTY, EMPTY
+        s = self.state
+        begins = self.first.copy()
+        begins[1:] |= s[1:] != s[:-1]
+        run = np.cumsum(begins) - 1
+        ends = np.flatnonzero(np.concatenate((begins[1:], [True])))  # last row of each run
+        closer = np.where(self.last[ends], -1, ends + 1)
+        return run, closer
+
+
+def first_per_run(run: np.ndarray, rows: np.ndarray, sub: np.ndarray | None = None) -> np.ndarray:
+    """For each distinct (run, sub) among `rows` (indices with run >= 0), its first row."""
+    r = run[rows]
+    key = r if sub is None else r * (int(sub.max(initial=0)) + 1) + sub[rows]
+    _, first = np.unique(key, return_index=True)
+    return rows[np.sort(first)]
