@@ -19,7 +19,7 @@ from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace
                                trace_timeline)
 from reportgen.analyze.trace_stacks import StackTable
 from reportgen.analyze.trace_transitions import (Grouped, Reasons, Transitions,
-                                                 first_per_run)
+                                                 first_per_run, unique_rows)
 from reportgen.sources.trace import spec as S
 
 @dataclass
@@ -142,13 +142,12 @@ class WaitRecorder:
         b, e = begin[done], end[done]
         if not len(b):
             return
-        key = np.stack((G.gid[b], G.reason[b], G.stack[b]), axis=1)
-        uniq, inv = np.unique(key, axis=0, return_inverse=True)
-        total = np.zeros(len(uniq), dtype=np.int64)
-        np.add.at(total, inv.reshape(-1), G.time[e] - G.time[b])
+        uniq, inv = unique_rows(G.gid[b], G.reason[b], G.stack[b])
+        total = np.zeros(len(uniq[0]), dtype=np.int64)
+        np.add.at(total, inv, G.time[e] - G.time[b])
         ns = self.ns
         names = self.reasons.names
-        for (gid, r, sid), dt in zip(uniq.tolist(), total.tolist()):
+        for gid, r, sid, dt in zip(*(u.tolist() for u in uniq), total.tolist()):
             k = (gid, names[r], sid)
             ns[k] = ns.get(k, 0) + dt
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportgen.analyze.trace_stacks import StackTable
-from reportgen.analyze.trace_transitions import EMPTY, Grouped, Reasons, Transitions
+from reportgen.analyze.trace_transitions import (EMPTY, Grouped, Reasons, Transitions,
+                                                 unique_rows)
 from reportgen.sources.trace import spec as S
 
 STATE_CODES = {S.GO_RUNNING: "run", S.GO_RUNNABLE: "wait-p", S.GO_WAITING: "blocked",
@@ -72,13 +73,13 @@ class SegmentRecorder:
         """The kind of each (state, reason code, stack ID) row."""
         if not len(state):
             return EMPTY
-        key = np.stack((state, reason, stack), axis=1)
-        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        uniq, inv = unique_rows(state, reason, stack)
         kinds = self._kinds
         names = self.reasons.names
         ids = np.fromiter((kinds.setdefault((s, names[r], k), len(kinds))
-                           for s, r, k in uniq.tolist()), dtype=np.int64, count=len(uniq))
-        return ids[inv.reshape(-1)]
+                           for s, r, k in zip(*(u.tolist() for u in uniq))), dtype=np.int64,
+                          count=len(uniq[0]))
+        return ids[inv]
 
     def feed(self, tr: Transitions):
         G = Grouped(self._carry, tr)

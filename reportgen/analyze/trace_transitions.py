@@ -13,7 +13,7 @@ transition by a few array operations per generation.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import attrgetter, getitem, itemgetter
 
 import numpy as np
 
@@ -27,6 +27,11 @@ _time = attrgetter("time")
 _typ = attrgetter("typ")
 _args = attrgetter("args")
 _table = attrgetter("table")
+_st = attrgetter("st")
+_id, _new, _reason = itemgetter(1), itemgetter(3), itemgetter(4)  # Transition fields
+# per wire type: where its own stack is among the args (0 when it has none), and whether none
+_STACK_AT = np.array([max(i, 0) for i in S.STACK_ARG], dtype=np.int64)
+_NO_STACK = np.array([i < 0 for i in S.STACK_ARG], dtype=bool)
 
 
 class Reasons:
@@ -76,23 +81,25 @@ class Transitions:
         n = len(evs)
         if not n:
             return cls.empty()
-        _, gids, _, news, why, _ = zip(*[ev.st for ev in evs])
-        stack_arg = S.STACK_ARG
-        local = [a[i] if i >= 0 else 0
-                 for a, i in zip(map(_args, evs), map(stack_arg.__getitem__, map(_typ, evs)))]
-        tables = list(map(_table, evs))
-        stack = np.empty(n, dtype=np.int64)
-        if tables.count(tables[0]) == n:  # one generation: map each distinct stack once
-            table = tables[0]
-            uniq, inv = np.unique(np.array(local, dtype=np.uint64), return_inverse=True)
-            ids = np.fromiter((stacks.id_for(table, int(s)) for s in uniq), dtype=np.int64,
-                              count=len(uniq))
-            stack[:] = ids[inv.reshape(-1)]
+        sts = list(map(_st, evs))
+        typs = np.fromiter(map(_typ, evs), dtype=np.int64, count=n)
+        # the event's own stack argument (0 for types without one); args are uint64
+        local = np.fromiter(map(getitem, map(_args, evs), _STACK_AT[typs].tolist()),
+                            dtype=np.uint64, count=n)
+        local[_NO_STACK[typs]] = 0
+        first, last = evs[0].table, evs[-1].table
+        if first is last:  # one generation (events come a generation after another)
+            uniq, inv = np.unique(local, return_inverse=True)
+            ids = np.fromiter((stacks.id_for(first, s) for s in uniq.tolist()),
+                              dtype=np.int64, count=len(uniq))
+            stack = ids[inv.reshape(-1)]
         else:
-            id_for = stacks.id_for
-            stack[:] = [id_for(t, s) for t, s in zip(tables, local)]
-        return cls(np.array(gids, dtype=np.int64), np.fromiter(map(_time, evs), np.int64, n),
-                   np.array(news, dtype=np.int64), reasons.codes(why), stack)
+            stack = np.fromiter(map(stacks.id_for, map(_table, evs), local.tolist()),
+                                dtype=np.int64, count=n)
+        return cls(np.fromiter(map(_id, sts), dtype=np.int64, count=n),
+                   np.fromiter(map(_time, evs), dtype=np.int64, count=n),
+                   np.fromiter(map(_new, sts), dtype=np.int64, count=n),
+                   reasons.codes(list(map(_reason, sts))), stack)
 
     def take(self, idx) -> "Transitions":
         return Transitions(*(getattr(self, c)[idx] for c in COLUMNS))
@@ -142,6 +149,22 @@ class Grouped:
         ends = np.flatnonzero(np.concatenate((begins[1:], [True])))  # last row of each run
         closer = np.where(self.last[ends], -1, ends + 1)
         return run, closer
+
+
+def unique_rows(*cols):
+    """(the distinct rows of equal-length int64 columns, as columns in sorted order; each
+    row's index among them)."""
+    n = len(cols[0])
+    if not n:
+        return [c[:0] for c in cols], EMPTY
+    order = np.lexsort(cols[::-1])
+    sc = [c[order] for c in cols]
+    starts = np.ones(n, dtype=bool)
+    for c in sc:
+        starts[1:] |= c[1:] != c[:-1]
+    inv = np.empty(n, dtype=np.int64)
+    inv[order] = np.cumsum(starts) - 1
+    return [c[starts] for c in sc], inv
 
 
 def first_per_run(run: np.ndarray, rows: np.ndarray, sub: np.ndarray | None = None) -> np.ndarray:
