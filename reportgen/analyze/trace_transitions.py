@@ -59,11 +59,19 @@ class Transitions:
     charged to).
     """
 
-    __slots__ = COLUMNS + ("n",)
+    __slots__ = COLUMNS + ("n", "_by_gid")
 
     def __init__(self, gid, time, state, reason, stack):
         self.gid, self.time, self.state, self.reason, self.stack = gid, time, state, reason, stack
         self.n = len(gid)
+        self._by_gid = None
+
+    def by_gid(self) -> np.ndarray:
+        """Row indices sorted by goroutine, trace order within one (computed once: every
+        recorder groups the same batch)."""
+        if self._by_gid is None:
+            self._by_gid = np.argsort(self.gid, kind="stable")
+        return self._by_gid
 
     @classmethod
     def empty(cls) -> "Transitions":
@@ -117,7 +125,10 @@ class Grouped:
         cols = {c: np.concatenate((getattr(carry, c), getattr(batch, c))) for c in COLUMNS}
         order = np.concatenate((np.full(carry.n, -1, dtype=np.int64),
                                 np.arange(batch.n, dtype=np.int64)))
-        by = np.argsort(cols["gid"], kind="stable")
+        by = batch.by_gid() + carry.n
+        if carry.n:  # merge the carried rows in, before their goroutine's transitions
+            co = carry.by_gid()
+            by = np.insert(by, np.searchsorted(batch.gid[batch.by_gid()], carry.gid[co]), co)
         for c in COLUMNS:
             setattr(self, c, cols[c][by])
         self.order = order[by]
