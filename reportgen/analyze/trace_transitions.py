@@ -170,7 +170,8 @@ def unique_rows(*cols):
         return [c[:0] for c in cols], EMPTY
     order = np.lexsort(cols[::-1])
     sc = [c[order] for c in cols]
-    starts = np.ones(n, dtype=bool)
+    starts = np.zeros(n, dtype=bool)
+    starts[0] = True
     for c in sc:
         starts[1:] |= c[1:] != c[:-1]
     inv = np.empty(n, dtype=np.int64)

@@ -48,17 +48,17 @@ class ParsedTrace:
 class _Cursor:
     """One thread's events in a generation, decoded up front (batchcursor.go's walk).
 
-    typs/times/starts are parallel lists (type, time in ns, index of the
-    event's first token in `tok`); args are cut from `tok` when the event
-    comes up, as a fresh list the ordering may rewrite.
+    typs/times/argl/starts are parallel lists (type, time in ns, the four
+    arguments zero-padded as a fresh list the ordering may rewrite, index of
+    the event's first token in the generation's varints).
     """
-    __slots__ = ("m", "tok", "typs", "times", "starts", "k", "typ", "time", "args", "n")
+    __slots__ = ("m", "typs", "times", "argl", "starts", "k", "typ", "time", "args", "n")
 
-    def __init__(self, m, tok, typs, times, starts):
+    def __init__(self, m, typs, times, argl, starts):
         self.m = m
-        self.tok = tok
         self.typs = typs
         self.times = times
+        self.argl = argl
         self.starts = starts
         self.n = len(typs)
         self.k = -1
@@ -69,21 +69,16 @@ class _Cursor:
     def next_event(self, gen=None) -> bool:
         """batchCursor.nextEvent: step to this thread's next event; False when none is left."""
         k = self.k + 1
-        if k >= len(self.typs):
+        if k >= self.n:
             return False
         self.k = k
-        typ = self.typ = self.typs[k]
+        self.typ = self.typs[k]
         self.time = self.times[k]
-        i = self.starts[k] + 2
-        n = S.NARGS[typ]
-        args = self.tok[i:i + n]
-        if n < 4:
-            args.extend(_PAD[n])
-        self.args = args
+        self.args = self.argl[k]
         return True
 
 
-_PAD = [[0] * (4 - n) for n in range(5)]
+_NARGS = np.array(S.NARGS, dtype=np.int64)
 
 
 def _check_varints(b: np.ndarray, ends: np.ndarray):
@@ -153,7 +148,13 @@ def decode_cursors(gen) -> list:
         for (a, base), (b, _) in zip(seg_starts, seg_starts[1:]):
             if b > a:
                 times[a:b] = np.cumsum(dts[a:b]) + base
-        out.append(_Cursor(m, tok, [tok[i] for i in starts], times.tolist(), starts))
+        typs = values[st]
+        nargs_of = _NARGS[typs]
+        args = np.zeros((len(st), 4), dtype=np.uint64)
+        for a in range(4):
+            has = nargs_of > a
+            args[has, a] = values[st[has] + 2 + a]
+        out.append(_Cursor(m, typs.tolist(), times.tolist(), args.tolist(), starts))
     return out
 
 
@@ -341,8 +342,6 @@ class _Reader:
         last = self.last_ts
         ncpu = len(self.cpu)
         cpu_done = self.cpu_i >= ncpu
-        nargs = S.NARGS
-        pad = _PAD
         gs_get = order.gs.get
         ms_get = order.ms.get
         ps_get = order.ps.get
@@ -482,14 +481,9 @@ class _Reader:
                         k = c.k + 1
                         if k < c.n:
                             c.k = k
-                            typ = c.typ = c.typs[k]
+                            c.typ = c.typs[k]
                             t = c.time = c.times[k]
-                            i = c.starts[k] + 2
-                            n = nargs[typ]
-                            args = c.tok[i:i + n]
-                            if n < 4:
-                                args.extend(pad[n])
-                            c.args = args
+                            c.args = c.argl[k]
                             nf = len(f)
                             if t > ctime and (nf > 1 and f[1].time < t or
                                               nf > 2 and f[2].time < t):
