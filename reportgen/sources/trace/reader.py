@@ -242,6 +242,8 @@ def _validate_ids(e: Event):
 
 
 class _Reader:
+    inline = True  # drain's inline ordering paths (False: every event through Ordering.advance)
+
     def __init__(self, data: bytes, ver: int):
         self.ver = ver
         self.gens = GenerationReader(data, ver)
@@ -364,7 +366,8 @@ class _Reader:
         SWEEP_RANGE = (S.EV_GC_SWEEP_BEGIN, 0)  # order._range_type(GCSweepBegin)
         HALF, FULL = 1 << 63, 1 << 64
         # the inline paths need the first generation known (Ordering.advance sets it)
-        fast = order.initial_gen != 0
+        inline = self.inline
+        fast = inline and order.initial_gen != 0
         try:
             while True:
                 if queue:
@@ -475,7 +478,7 @@ class _Reader:
                             c = None
                         else:
                             e = popleft()
-                            fast = True
+                            fast = inline
                     if c is not None:
                         # batchCursor.nextEvent, inline
                         k = c.k + 1

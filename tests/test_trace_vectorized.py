@@ -1,0 +1,234 @@
+"""The fast forms of the trace reader and analyses against their plain definitions.
+
+- the reader's inline ordering paths (_Reader.drain) against every event
+  going through Ordering.advance, on committed traces, cut and corrupted;
+- the recorders that work on numpy columns of goroutine transitions
+  (blocking profiles, wait sites, timeline segments) against a loop over
+  the transitions one at a time that states what each records, on random
+  transition sequences fed in random chunks (what is still open at the end
+  of a chunk is carried into the next) and on real traces;
+- the column helpers (unique_rows, state_runs, first_per_run) on edge cases.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reportgen.analyze.trace_profiles import _TRACKED, PROFILE_KINDS, BlockingRecorder
+from reportgen.analyze.trace_report import WaitRecorder
+from reportgen.analyze.trace_stacks import StackTable
+from reportgen.analyze.trace_timeline import STATE_CODES, SegmentRecorder
+from reportgen.analyze.trace_transitions import (Grouped, Reasons, Transitions, first_per_run,
+                                                 unique_rows)
+from reportgen.sources.trace import events as E
+from reportgen.sources.trace import spec as S
+from reportgen.sources.trace.reader import TraceStream, _Reader, read_trace
+from reportgen.sources.trace.wire import TraceFormatError
+
+DATA = Path(__file__).resolve().parent / "data" / "trace"
+TRACES = sorted(DATA.glob("*.trace"))
+STATES = (S.GO_NOT_EXIST, S.GO_RUNNABLE, S.GO_RUNNING, S.GO_WAITING, S.GO_SYSCALL)
+REASONS = ("", "chan receive", "sync", "network", "select", "sleep", "forever", "preempted")
+
+
+# -- the reader's inline ordering paths ---------------------------------------------------
+
+def _stream(data: bytes, inline: bool):
+    """Every event (with its transition) and the outcome of reading `data`."""
+    old = _Reader.inline
+    _Reader.inline = inline
+    try:
+        parsed = read_trace(data)
+    except TraceFormatError as e:
+        return [], f"error: {e}"
+    finally:
+        _Reader.inline = old
+    out = []
+    for e in parsed.all_events:
+        tr = E.transition(e) if E.KIND[e.typ] == E.KIND_STATE_TRANSITION else None
+        out.append((e.typ, e.time, e.g, e.p, e.m, list(e.args), tr))
+    return out, (parsed.error, len(parsed.events), parsed.valid_bytes, parsed.generations)
+
+
+def _variants(data: bytes, rnd: random.Random, n: int):
+    yield data
+    for cut in sorted(rnd.sample(range(17, len(data)), min(n, len(data) - 17))):
+        yield data[:cut]
+    for _ in range(n):
+        b = bytearray(data)
+        i = rnd.randrange(16, len(b))
+        b[i] = rnd.randrange(256)
+        yield bytes(b)
+
+
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name)
+def test_inline_ordering_equals_ordering_advance(path):
+    rnd = random.Random(path.name)
+    for data in _variants(path.read_bytes(), rnd, 12):
+        assert _stream(data, True) == _stream(data, False)
+
+
+# -- the recorders: definitions one transition at a time ------------------------------------
+
+def blocking_reference(chunks, kinds=PROFILE_KINDS) -> dict:
+    """makeComputePprofFunc per kind: {kind: [(goroutine, begin, end, stack)] in end order}."""
+    open_: dict = {}
+    out = {k: [] for k in kinds}
+    for chunk in chunks:
+        for gid, t, new, reason, sid in chunk:
+            cur = open_.get(gid)
+            if cur is not None and cur[0] != new:
+                del open_[gid]
+                for kind, (b, s) in cur[1].items():
+                    out[kind].append((gid, b, t, s))
+                cur = None
+            ks = [k for k in kinds if _TRACKED[k][0] == new and _TRACKED[k][1](reason)]
+            if ks:
+                if cur is None:
+                    cur = open_[gid] = (new, {})
+                for k in ks:
+                    cur[1].setdefault(k, (t, sid))
+    return out
+
+
+def waits_reference(chunks) -> dict:
+    open_: dict = {}
+    ns: dict = {}
+    for chunk in chunks:
+        for gid, t, new, reason, sid in chunk:
+            if new != S.GO_WAITING:
+                for r, (b, s) in open_.pop(gid, {}).items():
+                    ns[(gid, r, s)] = ns.get((gid, r, s), 0) + t - b
+                continue
+            open_.setdefault(gid, {}).setdefault(reason, (t, sid))
+    return ns
+
+
+def segments_reference(chunks) -> tuple:
+    """({goroutine: [(begin, end, (state, reason, stack))]}, {goroutine: (begin, kind)})."""
+    cur: dict = {}
+    segs: dict = {}
+    for chunk in chunks:
+        for gid, t, new, reason, sid in chunk:
+            prev = cur.pop(gid, None)
+            if prev is not None:
+                segs.setdefault(gid, []).append((prev[0], t, prev[1]))
+            if new in STATE_CODES:
+                cur[gid] = (t, (new, reason, sid))
+    return segs, cur
+
+
+def _columns(chunk, reasons: Reasons) -> Transitions:
+    cols = list(zip(*chunk)) if chunk else [[]] * 5
+    return Transitions(np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype=np.int64),
+                       np.array(cols[2], dtype=np.int64), reasons.codes(list(cols[3])),
+                       np.array(cols[4], dtype=np.int64))
+
+
+def _recorded(chunks):
+    stacks, reasons = StackTable(), Reasons()
+    blocking = BlockingRecorder(stacks, reasons)
+    waits = WaitRecorder(stacks, reasons)
+    lanes = SegmentRecorder(stacks, reasons)
+    for chunk in chunks:
+        tr = _columns(chunk, reasons)
+        blocking.feed(tr)
+        waits.feed(tr)
+        lanes.feed(tr)
+    rows = {k: [tuple(r) for a in blocking._rows[k] for r in a.tolist()] for k in PROFILE_KINDS}
+    kinds = list(lanes._kinds)
+    segs: dict = {}
+    for a in lanes._rows:
+        for gid, b, e, k in a.tolist():
+            segs.setdefault(gid, []).append((b, e, kinds[k]))
+    c = lanes._carry
+    open_kinds = lanes._kind_of(c.state, c.reason, c.stack).tolist()
+    kinds = list(lanes._kinds)
+    cur = {gid: (t, kinds[k]) for gid, t, k in zip(c.gid.tolist(), c.time.tolist(), open_kinds)}
+    return rows, waits.ns, (segs, cur)
+
+
+def _check(chunks):
+    rows, ns, lanes = _recorded(chunks)
+    assert rows == blocking_reference(chunks)
+    assert ns == waits_reference(chunks)
+    assert lanes == segments_reference(chunks)
+
+
+_transition = st.tuples(st.integers(1, 6), st.sampled_from(STATES), st.sampled_from(REASONS),
+                        st.integers(0, 4))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_transition, max_size=80), st.lists(st.integers(0, 80), max_size=6))
+def test_recorders_equal_their_definitions(transitions, cuts):
+    rows = [(gid, 10 * (i + 1), state, reason, stack)
+            for i, (gid, state, reason, stack) in enumerate(transitions)]
+    bounds = [0] + sorted(c for c in cuts if c <= len(rows)) + [len(rows)]
+    _check([rows[a:b] for a, b in zip(bounds, bounds[1:])])
+
+
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name)
+def test_recorders_equal_their_definitions_on_traces(path):
+    stacks, reasons = StackTable(), Reasons()
+    chunks = []
+    for events, complete in TraceStream(path.read_bytes()).segments():
+        tr = Transitions.of_events(events, stacks, reasons)
+        chunks.append(list(zip(tr.gid.tolist(), tr.time.tolist(), tr.state.tolist(),
+                               [reasons.names[r] for r in tr.reason.tolist()],
+                               tr.stack.tolist())))
+    assert sum(map(len, chunks)) > 0
+    _check(chunks)
+
+
+def test_transitions_of_events_are_the_goroutine_transitions():
+    parsed = read_trace((DATA / "channels.trace").read_bytes())
+    stacks, reasons = StackTable(), Reasons()
+    tr = Transitions.of_events(parsed.all_events, stacks, reasons)  # every generation at once
+    want = [(ev, E.transition(ev)) for ev in parsed.all_events
+            if E.KIND[ev.typ] == E.KIND_STATE_TRANSITION
+            and E.transition(ev).resource == E.RESOURCE_GOROUTINE]
+    assert tr.gid.tolist() == [t.id for _, t in want]
+    assert tr.time.tolist() == [ev.time for ev, _ in want]
+    assert tr.state.tolist() == [t.new for _, t in want]
+    assert [reasons.names[r] for r in tr.reason.tolist()] == [t.reason for _, t in want]
+    assert [stacks.frames[s] for s in tr.stack.tolist()] == \
+        [tuple(ev.stack()) for ev, _ in want]
+
+
+# -- the helpers -----------------------------------------------------------------------------
+
+def test_unique_rows():
+    a = np.array([3, 1, 3, 1, 2], dtype=np.int64)
+    b = np.array([0, 5, 0, 4, 9], dtype=np.int64)
+    uniq, inv = unique_rows(a, b)
+    assert [u.tolist() for u in uniq] == [[1, 1, 2, 3], [4, 5, 9, 0]]
+    assert inv.tolist() == [3, 1, 3, 0, 2]
+    empty = np.zeros(0, dtype=np.int64)
+    uniq, inv = unique_rows(empty, empty)
+    assert [len(u) for u in uniq] == [0, 0] and len(inv) == 0
+
+
+def test_state_runs_and_first_per_run():
+    reasons = Reasons()
+    carry = _columns([(7, 1, S.GO_WAITING, "sync", 1)], reasons)
+    batch = _columns([(5, 2, S.GO_RUNNING, "", 0), (7, 3, S.GO_WAITING, "chan receive", 2),
+                      (5, 4, S.GO_RUNNING, "", 0), (7, 5, S.GO_RUNNABLE, "", 0),
+                      (5, 6, S.GO_WAITING, "select", 3)], reasons)
+    g = Grouped(carry, batch)
+    assert g.gid.tolist() == [5, 5, 5, 7, 7, 7]  # carried rows first in their goroutine
+    assert g.order.tolist() == [0, 2, 4, -1, 1, 3]
+    assert g.first.tolist() == [True, False, False, True, False, False]
+    assert g.last.tolist() == [False, False, True, False, False, True]
+    run, closer = g.state_runs()
+    assert run.tolist() == [0, 0, 1, 2, 2, 3]
+    assert closer.tolist() == [2, -1, 5, -1]  # the row that ends each run, -1: still open
+    rows = np.flatnonzero(g.state == S.GO_WAITING)
+    assert first_per_run(run, rows).tolist() == [2, 3]
+    assert first_per_run(run, rows, g.reason).tolist() == [2, 3, 4]
