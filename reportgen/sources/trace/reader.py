@@ -113,9 +113,13 @@ def decode_cursors(gen) -> list:
         raise TraceFormatError(f"found invalid uvarint ({e})") from None
     _check_varints(raw, ends)
     gen.values = values  # for references_valid
-    tok = values.tolist()
+    # per token: how many tokens an event that starts there takes (0: it cannot start one)
+    step = np.zeros(len(values), dtype=np.int64)
+    small = values < 256
+    step[small] = _NARGS[values[small].astype(np.int64)] + 2
+    step[step < 2] = 0
+    step = step.tolist()
     bounds = np.searchsorted(ends, bends - 1, side="right").tolist()  # token end of each batch
-    nargs = S.NARGS
     out = []
     j = 0
     t0 = 0
@@ -127,15 +131,16 @@ def decode_cursors(gen) -> list:
             j += 1
             seg_starts.append((len(starts), gen.to_ns(b.time)))
             i = t0
+            append = starts.append
             while i < t1:
-                typ = tok[i]
-                n = nargs[typ] if typ < 256 else -2
-                if n < 0:
-                    if n == -2 or typ >= S.NUM_EVENTS:
+                n = step[i]
+                if not n:
+                    typ = int(values[i])
+                    if typ >= S.NUM_EVENTS:
                         raise TraceFormatError(f"found invalid event type: {typ}")
                     raise TraceFormatError(f"found event without a timestamp: type={typ}")
-                starts.append(i)
-                i += 2 + n
+                append(i)
+                i += n
             if i > t1:
                 raise TraceFormatError("found invalid uvarint (an event runs past its batch)")
             t0 = t1
