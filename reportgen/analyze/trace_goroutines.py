@@ -213,47 +213,23 @@ class Summarizer:
             if kind == _KIND_SYNC:
                 sync_ts = t
             elif kind == _KIND_STATE_TRANSITION:
-                st = ev.st or transition(ev)
-                if st.resource == _RESOURCE_GOROUTINE:
-                    gid, old, new = st.id, st.old, st.new
+                resource, gid, old, new, reason, stack_id = ev.st or transition(ev)
+                if resource == _RESOURCE_GOROUTINE:
                     if old == new:
                         continue
                     g = gs.get(gid)
-                    if old == _GO_UNDETERMINED:
-                        g = GoroutineSummary(gid, creation_ns=sync_ts)
-                        d = t - sync_ts
-                        if new == _GO_RUNNING:
-                            g.stats.exec_ns += d
-                        elif new == _GO_WAITING:
-                            g.stats.block_ns[st.reason] = g.stats.block_ns.get(st.reason, 0) + d
-                        elif new == _GO_RUNNABLE:
-                            g.stats.sched_wait_ns += d
-                        elif new == _GO_SYSCALL:
-                            if ev.p == _NO_ID:
-                                g.stats.syscall_block_ns += d
-                            else:
-                                g.stats.syscall_ns += d
-                        gs[gid] = g
-                    elif old == _GO_NOT_EXIST:
-                        g = GoroutineSummary(gid, creation_ns=t)
-                        creator = gs.get(ev.g)
-                        if creator is not None and creator._active_regions:
-                            r = creator._active_regions[-1]
-                            g._active_regions = [RegionSummary(r.task, "", t, None, gid,
-                                                               ExecStats())]
-                        gs[gid] = g
-                    elif old == _GO_RUNNING:
+                    if old == _GO_RUNNING:
                         g.stats.exec_ns += t - g._start
                         g._start = 0
+                    elif old == _GO_RUNNABLE:
+                        if g._runnable:
+                            g.stats.sched_wait_ns += t - g._runnable
+                            g._runnable = 0
                     elif old == _GO_WAITING:
                         if g._block:
                             r = g._block_reason
                             g.stats.block_ns[r] = g.stats.block_ns.get(r, 0) + t - g._block
                             g._block = 0
-                    elif old == _GO_RUNNABLE:
-                        if g._runnable:
-                            g.stats.sched_wait_ns += t - g._runnable
-                            g._runnable = 0
                     elif old == _GO_SYSCALL:
                         if g._syscall:
                             if g._syscall_block:
@@ -265,8 +241,31 @@ class Summarizer:
                             g._syscall_block = 0
                             syscalling_p.pop(syscalling_g.get(gid, _NO_ID), None)
                             syscalling_g.pop(gid, None)
-                    if g.name == "" and st.stack_id:
-                        frames = ev.table.frames(st.stack_id)
+                    elif old == _GO_NOT_EXIST:
+                        g = GoroutineSummary(gid, creation_ns=t)
+                        creator = gs.get(ev.g)
+                        if creator is not None and creator._active_regions:
+                            r = creator._active_regions[-1]
+                            g._active_regions = [RegionSummary(r.task, "", t, None, gid,
+                                                               ExecStats())]
+                        gs[gid] = g
+                    elif old == _GO_UNDETERMINED:
+                        g = GoroutineSummary(gid, creation_ns=sync_ts)
+                        d = t - sync_ts
+                        if new == _GO_RUNNING:
+                            g.stats.exec_ns += d
+                        elif new == _GO_WAITING:
+                            g.stats.block_ns[reason] = g.stats.block_ns.get(reason, 0) + d
+                        elif new == _GO_RUNNABLE:
+                            g.stats.sched_wait_ns += d
+                        elif new == _GO_SYSCALL:
+                            if ev.p == _NO_ID:
+                                g.stats.syscall_block_ns += d
+                            else:
+                                g.stats.syscall_ns += d
+                        gs[gid] = g
+                    if g.name == "" and stack_id:
+                        frames = ev.table.frames(stack_id)
                         if frames:
                             g.pc, g.name = frames[-1][0], frames[-1][1]
                     if new == _GO_RUNNING:
@@ -276,9 +275,9 @@ class Summarizer:
                     elif new == _GO_RUNNABLE:
                         g._runnable = t
                     elif new == _GO_WAITING:
-                        if st.reason != "forever":
+                        if reason != "forever":
                             g._block = t
-                            g._block_reason = st.reason
+                            g._block_reason = reason
                         else:
                             g.finalize(t, t)
                     elif new == _GO_NOT_EXIST:
@@ -287,9 +286,9 @@ class Summarizer:
                         syscalling_p[ev.p] = gid
                         syscalling_g[gid] = ev.p
                         g._syscall = t
-                elif st.resource == _RESOURCE_PROC:
-                    if st.old != st.new and st.new == _PROC_IDLE:
-                        goid = syscalling_p.pop(st.id, None)
+                elif resource == _RESOURCE_PROC:
+                    if old != new and new == _PROC_IDLE:
+                        goid = syscalling_p.pop(gid, None)
                         if goid is not None:
                             gs[goid]._syscall_block = t
             elif kind == _KIND_RANGE_BEGIN or kind == _KIND_RANGE_ACTIVE:

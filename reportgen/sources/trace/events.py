@@ -156,17 +156,31 @@ for _t, _f in _TRANSITIONS.items():
     _TRANSITION_OF[_t] = _f
 
 
+# wire type -> (name, or None for a stop-the-world's own, scope kind, scope id source:
+# _FROM_G, _FROM_P, _FROM_ARG0 or _FROM_NONE), as Event.Range() switches on the type
+_FROM_NONE, _FROM_G, _FROM_P, _FROM_ARG0 = range(4)
+_RANGES = [None] * 256
+for _ts, _r in (((S.EV_STW_BEGIN, S.EV_STW_END), (None, RESOURCE_GOROUTINE, _FROM_G)),
+                ((S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END),
+                 ("GC concurrent mark phase", RESOURCE_NONE, _FROM_NONE)),
+                ((S.EV_GC_SWEEP_BEGIN, S.EV_GC_SWEEP_END),
+                 ("GC incremental sweep", RESOURCE_PROC, _FROM_P)),
+                ((S.EV_GC_SWEEP_ACTIVE,), ("GC incremental sweep", RESOURCE_PROC, _FROM_ARG0)),
+                ((S.EV_GC_MARK_ASSIST_BEGIN, S.EV_GC_MARK_ASSIST_END),
+                 ("GC mark assist", RESOURCE_GOROUTINE, _FROM_G)),
+                ((S.EV_GC_MARK_ASSIST_ACTIVE,),
+                 ("GC mark assist", RESOURCE_GOROUTINE, _FROM_ARG0))):
+    for _t in _ts:
+        _RANGES[_t] = _r
+
+
 def range_name(e: Event) -> tuple:
     """(name, scope kind, scope id) of a range event, as Event.Range()."""
-    t = e.typ
-    if t in (S.EV_STW_BEGIN, S.EV_STW_END):
-        return ("stop-the-world (" + e.table.string(e.args[0]) + ")", RESOURCE_GOROUTINE, e.g)
-    if t in (S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END):
-        return ("GC concurrent mark phase", RESOURCE_NONE, 0)
-    if t in (S.EV_GC_SWEEP_BEGIN, S.EV_GC_SWEEP_ACTIVE, S.EV_GC_SWEEP_END):
-        return ("GC incremental sweep", RESOURCE_PROC,
-                e.args[0] if t == S.EV_GC_SWEEP_ACTIVE else e.p)
-    if t in (S.EV_GC_MARK_ASSIST_BEGIN, S.EV_GC_MARK_ASSIST_ACTIVE, S.EV_GC_MARK_ASSIST_END):
-        return ("GC mark assist", RESOURCE_GOROUTINE,
-                e.args[0] if t == S.EV_GC_MARK_ASSIST_ACTIVE else e.g)
-    raise AssertionError(f"not a range event: {t}")
+    r = _RANGES[e.typ]
+    if r is None:
+        raise AssertionError(f"not a range event: {e.typ}")
+    name, scope, src = r
+    if name is None:
+        name = "stop-the-world (" + e.table.string(e.args[0]) + ")"
+    return (name, scope, e.g if src == _FROM_G else e.p if src == _FROM_P else
+            e.args[0] if src == _FROM_ARG0 else 0)
