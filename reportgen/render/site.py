@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from reportgen import __version__, units
 from reportgen.errors import UsageError
+from reportgen.render.json_text import dumps_indented
 from reportgen.render.names import display_name, finalize, show_controls_in_json
 from reportgen.render.sitedir import write_report
 
@@ -278,7 +279,7 @@ class SiteWriter:
                 pass
 
     def add_data(self, name: str, data) -> str:
-        self.files["data/" + name] = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+        self.files["data/" + name] = dumps_indented(data) + "\n"
         return name
 
     def add_page(self, path: str, template: str, page_title: str, **context):
