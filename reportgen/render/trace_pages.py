@@ -76,16 +76,17 @@ def _group_rows(report) -> list:
     rows = []
     for i, g in enumerate(report.groups):
         parts: dict = {}
-        for x in g.goroutines:
-            for k, v in x.stats.non_overlapping().items():
+        breakdown = [x.stats.non_overlapping() for x in g.goroutines]
+        for b in breakdown:
+            for k, v in b.items():
                 parts[k] = parts.get(k, 0) + v
         total = sum(x.stats.total_ns for x in g.goroutines)
         top = sorted(((v, k) for k, v in parts.items() if v), reverse=True)[:3]
-        columns = sorted({k for x in g.goroutines for k in x.stats.non_overlapping()},
+        columns = sorted({k for b in breakdown for k in b},
                          key=lambda k: (k != "Execution time", k))
         members = [{"id": x.id, "total": x.stats.total_ns,
-                    "cells": [x.stats.non_overlapping().get(c, 0) for c in columns]}
-                   for x in g.goroutines[:GOROUTINES_PER_GROUP]]
+                    "cells": [b.get(c, 0) for c in columns]}
+                   for x, b in zip(g.goroutines[:GOROUTINES_PER_GROUP], breakdown)]
         rows.append({"start": g.start or "(Inactive, no stack trace sampled)",
                      "id": f"g-{i + 1}-{anchor(g.start or 'inactive')}", "count": g.count,
                      "execution": g.execution_ns, "total": total,
