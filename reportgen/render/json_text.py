@@ -36,6 +36,7 @@ def dumps_indented(data, ensure_ascii: bool = False) -> str:
     enc = encode_basestring_ascii if ensure_ascii else encode_basestring
     out: list = []
     append = out.append
+    keys: dict = {}  # str key -> its encoding and ": " (a few names, over and over)
     int_repr = int.__repr__
 
     def scalar(o):
@@ -79,7 +80,8 @@ def dumps_indented(data, ensure_ascii: bool = False) -> str:
             inner = nl + " "
             sep = "[" + inner
             for x in o:
-                s = scalar(x)
+                tx = type(x)  # the common scalars inline
+                s = int_repr(x) if tx is int else enc(x) if tx is str else scalar(x)
                 if s is None:
                     append(sep)
                     write(x, inner)
@@ -94,12 +96,18 @@ def dumps_indented(data, ensure_ascii: bool = False) -> str:
             inner = nl + " "
             sep = "{" + inner
             for k, x in o.items():
-                s = scalar(x)
+                tx = type(x)
+                s = int_repr(x) if tx is int else enc(x) if tx is str else scalar(x)
+                ek = keys.get(k) if type(k) is str else None
+                if ek is None:
+                    ek = key(k) + ": "
+                    if type(k) is str:
+                        keys[k] = ek
                 if s is None:
-                    append(sep + key(k) + ": ")
+                    append(sep + ek)
                     write(x, inner)
                 else:
-                    append(sep + key(k) + ": " + s)
+                    append(sep + ek + s)
                 sep = "," + inner
             append(nl + "}")
         else:
