@@ -61,8 +61,8 @@ def fraction(text: str) -> float:
 def print_json(data, ascii_only: bool = False) -> None:
     """Every command's `--format json`: indented, one trailing newline. top, peek and
     diff keep ASCII escapes (their output has always been ASCII); the rest print UTF-8."""
+    import json
     import sys
 
-    from reportgen.render.json_text import dumps_indented
-
-    sys.stdout.write(dumps_indented(data, ensure_ascii=ascii_only) + "\n")
+    json.dump(data, sys.stdout, indent=1, ensure_ascii=ascii_only)
+    sys.stdout.write("\n")
