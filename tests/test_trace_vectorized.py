@@ -232,3 +232,17 @@ def test_state_runs_and_first_per_run():
     rows = np.flatnonzero(g.state == S.GO_WAITING)
     assert first_per_run(run, rows).tolist() == [2, 3]
     assert first_per_run(run, rows, g.reason).tolist() == [2, 3, 4]
+
+
+
+def test_a_sweep_on_a_proc_never_seen_is_a_format_error():
+    """Go's order.go would dereference a nil P state here; a mutated trace did
+    that to us as a KeyError (a traceback). Now: TraceFormatError, exit 2."""
+    from reportgen.sources.trace import spec as S
+    from reportgen.sources.trace.order import Ordering, _M
+    from reportgen.sources.trace.wire import TraceFormatError
+    for typ in (S.EV_GC_SWEEP_BEGIN, S.EV_GC_SWEEP_END):
+        order = Ordering(26)
+        order.ms[1] = _M(p=7)   # thread 1 runs on P 7, whose state the trace never gave
+        with pytest.raises(TraceFormatError, match="unknown proc 7"):
+            order.advance(typ, 20, [0, 0, 0, 0], None, 1, 1)

@@ -594,10 +594,18 @@ class Ordering:
         self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
+    def _proc(self, pid, what):
+        """The state of the P an event runs on. Go's order.go indexes its map and
+        would dereference nil for a P it never saw: a broken trace here."""
+        p = self.ps.get(pid)
+        if p is None:
+            raise TraceFormatError(f"encountered {what} on unknown proc {pid}")
+        return p
+
     def _sweep_begin(self, typ, time, args, table, gen, ctx):
         if ctx[0] == NO or ctx[1] == NO:
             _check(ctx, MUST, MUST, MAY)
-        _begin_range(self.ps[ctx[1]], _range_type(typ))
+        _begin_range(self._proc(ctx[1], "GCSweepBegin"), _range_type(typ))
         self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
@@ -613,7 +621,7 @@ class Ordering:
     def _sweep_end(self, typ, time, args, table, gen, ctx):
         if ctx[0] == NO or ctx[1] == NO:
             _check(ctx, MUST, MUST, MAY)
-        _end_range(self.ps[ctx[1]], typ)
+        _end_range(self._proc(ctx[1], "GCSweepEnd"), typ)
         self._append(Event(typ, time, ctx[2], ctx[1], ctx[0], args, table))
         return ctx
 
