@@ -313,9 +313,6 @@ def test_files_beside_the_runs_do_not_make_one_run_of_them(run_cli, tmp_path):
     again = run_cli("history", runs, "--fail-on-regression", "-o", runs / "site")
     assert again.returncode == 1 and "reused 5" in again.stderr
     assert (runs / "site" / ".reportgen-site").is_file()
-    from reportgen.render.sitedir import MARKER
-    from reportgen.sources.runs import SITE_MARKER
-    assert SITE_MARKER == MARKER
 
 
 def test_text_in_another_encoding_is_read_and_a_trace_is_named(tmp_path):

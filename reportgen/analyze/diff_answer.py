@@ -66,13 +66,15 @@ def diff_answer(diff) -> Answer:
                        f"{units.human(h.values[0], unit)} → {units.human(h.values[-1], unit)}{via}.")
         if lead[1].startswith("Total "):
             del lead[1]
-    renamed, rename_said, rename_size = set(), [], 0
-    for r in diff.renames[:1]:
-        renamed |= {r.gone, r.new}
-        rename_said = [r.parent, r.gone, r.new]
-        rename_size = max(abs(r.base_cum), abs(r.target_cum))
-        rename = (f"{r.gone} is gone and {r.new} is new under the same caller, so compare "
-                  f"the caller: {r.parent} {said(*scaled(r.parent_base_cum, r.parent_target_cum))}.")
+    # A move said in the headline: (names it says, its sentence, its size).
+    rename, renamed = None, set()
+    if diff.renames:
+        r = diff.renames[0]
+        renamed = {r.gone, r.new}
+        rename = ([r.parent, r.gone, r.new],
+                  f"{r.gone} is gone and {r.new} is new under the same caller, so compare the "
+                  f"caller: {r.parent} {said(*scaled(r.parent_base_cum, r.parent_target_cum))}.",
+                  max(abs(r.base_cum), abs(r.target_cum)))
     biggest = max(abs(b_tot), abs(t_tot), 1)
     inner = [m for m in diff.movers if m.name not in renamed and not is_entry(m.name.split(" ")[0])
              and max(abs(m.base_cum), abs(m.target_cum)) < 0.9 * biggest]
@@ -88,15 +90,14 @@ def diff_answer(diff) -> Answer:
         cands = [m for m in inner if delta(m) * sign > 0]
         if cands:
             m = max(cands, key=lambda m: (abs(delta(m)), m.name))
-            moves.append((m.name, f"{label}: {m.name} {said(*scaled(m.base_cum, m.target_cum))}.",
+            moves.append(([m.name], f"{label}: {m.name} {said(*scaled(m.base_cum, m.target_cum))}.",
                           max(abs(m.base_cum), abs(m.target_cum))))
-    if rename_said:
+    if rename:
         # A rename leads only when it is the largest move: a renamed 1% runtime
         # function must not push a new 50% function to the end of the sentence.
-        at = 0 if all(rename_size >= size for _n, _t, size in moves) else len(moves)
-        moves.insert(at, (rename_said, rename, rename_size))
+        moves.insert(0 if all(rename[2] >= size for *_, size in moves) else len(moves), rename)
     for said_names, text, _size in moves:
-        names += said_names if isinstance(said_names, list) else [said_names]
+        names += said_names
         lead.append(text)
     if diff.same_duration and not per_unit and not diff.normalize:  # the total comes last
         lead.append(f"Total {what}: {units.human(b_tot, unit)} → {units.human(t_tot, unit)} "

@@ -203,13 +203,12 @@ class Summarizer:
         last = self.last
         sync_ts = self.sync_ts
         task = self._task
-        KIND = _KIND
         for ev in events:
             t = ev.time
             if sync_ts == 0:
                 sync_ts = t
             last = t
-            kind = KIND[ev.typ]
+            kind = _KIND[ev.typ]
             if kind == _KIND_SYNC:
                 sync_ts = t
             elif kind == _KIND_STATE_TRANSITION:

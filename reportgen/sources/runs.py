@@ -77,9 +77,6 @@ def evidence_files(directory: Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
-SITE_MARKER = ".reportgen-site"   # render.sitedir.MARKER: a report reportgen wrote
-
-
 def find_runs(paths: list) -> list[Path]:
     """Run directories in order: as given, or by name under one parent directory.
 
@@ -114,8 +111,9 @@ def find_runs(paths: list) -> list[Path]:
 
 
 def _run_dirs(parent: Path) -> list[Path]:
+    from reportgen.render.sitedir import MARKER   # what marks a report reportgen wrote
     return sorted((d for d in parent.iterdir() if d.is_dir() and not d.name.startswith(".")
-                   and not (d / SITE_MARKER).exists()), key=lambda d: d.name)
+                   and not (d / MARKER).exists()), key=lambda d: d.name)
 
 
 def stray_files(paths: list) -> list[str]:
