@@ -215,7 +215,9 @@ def test_a_goroutine_group_that_keeps_growing_is_flagged():
     assert {c.run for c in result.regressions} == {"r3", "r4", "r5"}
     assert all(c.metric == f"goroutines: {leak}" for c in result.regressions)
     first = result.regressions[0]
-    assert (first.before, first.after) == (5, 29)
+    # before: the window's median count (5, 13, 21), as every rule's before
+    assert (first.before, first.after) == (13, 29)
+    assert first.change == pytest.approx((29 / 13 - 1) * 100)
     # Growing by one now and then is not a leak.
     slow = [goroutine_run(f"r{i}", {leak: 5 + i}) for i in range(6)]
     assert analyze_history(slow).regressions == []
@@ -331,3 +333,17 @@ def test_no_share_alarms_on_twenty_runs_of_sampling_noise(seed):
         shares["main.main"] = (0, 100)
         runs.append(bench_run(f"r{i:02d}", {}, [cpu_profile(shares, 300)]))
     assert analyze_history(runs).regressions == []
+
+
+@pytest.mark.parametrize("nights", [10, 40])
+def test_trend_chart_dots_each_run_only_while_they_stand_apart(nights):
+    from reportgen.render.history_pages import DOTS_UP_TO, trend_chart
+    factors = [1.0] * (nights - 1) + [2.0]
+    result = analyze_history(step_runs(factors))
+    series = next(s for s in result.series if s.metric.endswith("ns/op"))
+    flagged = {c.run for c in result.regressions if c.series == series.key}
+    assert flagged == {result.runs[-1]}
+    svg = str(trend_chart("t", series, result.runs, flagged, set()))
+    dots = svg.count("<circle")
+    # every run a dot up to DOTS_UP_TO runs, else only the flagged run's mark
+    assert dots == (nights + 1 if nights <= DOTS_UP_TO else 1)

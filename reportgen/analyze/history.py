@@ -168,7 +168,7 @@ class Change:
     kind: str            # "bench", "share", "goroutines"
     metric: str
     unit: str            # the metric's unit ("% of cpu" for shares)
-    before: float        # window median (shares: median share; goroutines: first count)
+    before: float        # window median (shares: median share)
     after: float
     change: float        # percent (bench, goroutines) or percentage points (share)
     change_unit: str     # "%" or "points"
@@ -597,9 +597,10 @@ def _detect_goroutines(runs, groups: dict, opts, out, first: int = 0):
                 continue
             rising = all(b > a for a, b in zip(seq, seq[1:]))
             if rising and seq[-1] - seq[0] >= opts.min_goroutines:
+                before = median([float(c) for c in seq[:-1]])   # the window's, as for the others
                 out["regressions"].append(Change(
                     ids[i], "goroutines", f"goroutines: {signature}", "goroutines",
-                    float(seq[0]), float(seq[-1]), change_pct(seq[0], seq[-1]) or 0.0, "%",
+                    before, float(seq[-1]), change_pct(before, seq[-1]) or 0.0, "%",
                     f"goroutines:{signature}", ids[i - span + 1:i], None, (span - 1, 1),
                     culprits=culprits(runs, i, opts.baseline)))
 

@@ -41,10 +41,10 @@ def gc_charts(slug: str, runs: list[tuple[str, GCAnalysis]]) -> list:
         rate.append((tag(label, "cycles per second"),
                      [(b.start_s, round(b.cycles / width, 2)) for b in a.buckets]))
         timed = [s for s in a.scav if s["at_s"] is not None]
-        scav.append((tag(label, "released to the OS so far (MiB)"),
+        scav.append((tag(label, "released to the OS so far (MB)"),
                      _thin([(s["at_s"], round(s["now_released_kib"] / 1024, 2)) for s in timed
                             if s["now_released_kib"] is not None])))
-        scav.append((tag(label, "released by this pass (MiB)"),
+        scav.append((tag(label, "released by this pass (MB)"),
                      _thin([(s["at_s"], round(s["released_kib"] / 1024, 2)) for s in timed])))
         util.append((tag(label, "heap in use / retained (%)"),
                      _thin([(s["at_s"], s["util_pct"]) for s in timed if s["util_pct"] is not None],
@@ -52,15 +52,16 @@ def gc_charts(slug: str, runs: list[tuple[str, GCAnalysis]]) -> list:
         queue.append((tag(label, "runnable, waiting for a P"),
                        _thin([(s["ms"] / 1000, s["runnable"]) for s in a.sched])))
         idle.append((tag(label, "idle Ps"), _thin([(s["ms"] / 1000, s["idleprocs"]) for s in a.sched])))
+    # MB as gctrace and pprof print it: 2^20 bytes
     mb, ms = (lambda v: f"{v:g} MB"), (lambda v: f"{v:g} ms")
     pct, count = (lambda v: f"{v:g}%"), (lambda v: f"{v:g}")
     for key, title, series, y, fmt in (
             ("heap", "Heap per cycle: live and goal" + ("" if two else ", start and end"), heap,
-             "MiB", mb),
+             "MB", mb),
             ("stw", "Stop-the-world pause per cycle", pause, "ms", ms),
             ("cpu", "GC CPU share over time", cpu, "% of GOMAXPROCS", pct),
             ("rate", "GC cycles per second", rate, "cycles/s", count),
-            ("scav", "Scavenger: memory returned to the OS", scav, "MiB", mb),
+            ("scav", "Scavenger: memory returned to the OS", scav, "MB", mb),
             ("util", "Scavenger: heap utilisation", util, "%", pct),
             ("queue", "Scheduler: run queues (global + per P)", queue, "goroutines", count),
             ("idle", "Scheduler: idle Ps", idle, "Ps", count)):

@@ -29,6 +29,7 @@ _TREND_STYLE = dict(
 # position, so every chart adds the same four, empty or not.
 _TREND_CHART = dict(width=480, height=270, margin=8, show_legend=False, dots_size=2.5,
                     include_x_axis=False)
+DOTS_UP_TO = 24     # runs on a trend chart that still get a dot each
 MAX_SHOWN = 8        # answer sentences and culprits shown per line
 
 
@@ -232,7 +233,10 @@ def trend_chart(chart_id: str, series, ids: list, regressed: set, improved: set)
               [(index[p.run], p.lo) for p in reversed(band)] if band else [],
               fill=True, show_dots=False, stroke_style={"width": 0})
     line = [{"value": (index[p.run], p.value), "label": p.run} for p in series.points]
-    chart.add("median" if series.kind == "bench" else "value", line)
+    # A dot per run while they stand apart; beyond that the line alone (a
+    # year of nights would be thousands of dots, each pygal's slowest part).
+    chart.add("median" if series.kind == "bench" else "value", line,
+              show_dots=len(ids) <= DOTS_UP_TO)
     for label, runs in (("regression", regressed), ("improvement", improved)):
         marks = [{"value": (index[p.run], p.value), "label": p.run} for p in series.points
                  if p.run in runs]
