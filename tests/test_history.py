@@ -55,7 +55,7 @@ def test_false_alarm_rate_over_a_hundred_histories():
         result = analyze_history(one_distribution_runs(seed))
         regressions += len(result.regressions)
         improvements += len(result.improvements)
-    assert regressions <= 3
+    assert regressions <= 5     # 4: the README's figure
     assert improvements <= 15
 
 
@@ -347,3 +347,78 @@ def test_trend_chart_dots_each_run_only_while_they_stand_apart(nights):
     dots = svg.count("<circle")
     # every run a dot up to DOTS_UP_TO runs, else only the flagged run's mark
     assert dots == (nights + 1 if nights <= DOTS_UP_TO else 1)
+
+
+@pytest.mark.parametrize("factors, regressed, improved", [
+    ([1, 1, 1, 1, 2, 4], ["r04", "r05"], []),                 # a second step the next night
+    ([1, 1, 1, 1, 2, 1, 2], ["r04", "r06"], ["r05"]),          # reverted, then re-landed
+    ([1, 1, 1, 1, 0.5, 1.5, 1.5, 1.5], ["r05"], ["r04"]),      # a fast blip, then slower for good
+    ([1, 10], ["r01"], []),                                    # two runs: the second is tested
+])
+def test_the_night_after_a_change_is_tested_against_that_night(factors, regressed, improved):
+    result = analyze_history(step_runs(factors))
+    assert [c.run for c in result.regressions] == regressed
+    assert [c.run for c in result.improvements] == improved
+    if regressed and regressed[-1] == f"r{len(factors) - 1:02d}":
+        assert gate(result, "newest")
+
+
+def test_a_benchmark_that_starts_allocating_is_a_regression():
+    """0 -> 1 allocs/op (a value escaped to the heap): the largest change there is."""
+    runs = [bench_run(f"r{i}", {("BenchmarkX-8", "allocs/op"): [0 if i < 4 else 1] * 10,
+                                ("BenchmarkX-8", "B/op"): [0 if i < 4 else 48] * 10})
+            for i in range(5)]
+    result = analyze_history(runs)
+    assert sorted(c.metric for c in result.regressions) == ["BenchmarkX-8 B/op",
+                                                             "BenchmarkX-8 allocs/op"]
+    c = result.regressions[0]
+    assert (c.before, c.after, c.change) == (0, c.after, float("inf"))
+    assert c.as_dict()["change"] is None       # JSON has no infinity
+    from reportgen.analyze.history import Change
+    from reportgen.render.history_pages import change_text
+    assert Change.from_dict(c.as_dict()) == c
+    assert change_text(c) == "from 0"
+
+
+@pytest.mark.parametrize("unit, lower", [("ns/op", True), ("sec/op", True), ("ms/op", True),
+                                         ("us/op", True), ("cpu-ns/op", True), ("B/op", True),
+                                         ("allocs/op", True), ("MB/s", False), ("B/s", False),
+                                         ("ops/s", False), ("widgets/op", None)])
+def test_which_way_is_better_per_unit(unit, lower):
+    from reportgen.analyze.history import lower_is_better
+    assert lower_is_better(unit) is lower
+    result = analyze_history([bench_run(f"r{i}", {("BenchmarkX-8", unit): np.round(
+        1000 * (2 if i == 4 else 1) * np.random.default_rng(i).lognormal(0, 0.01, 10), 2)})
+        for i in range(5)])
+    outcome = ("regressions" if lower else "improvements" if lower is False else "changes")
+    assert [c.run for c in getattr(result, outcome)] == ["r4"]
+
+
+def test_a_new_function_taking_nearly_all_the_profile_is_found():
+    """96% of CPU in a new function: not a root (main.main spans every run), the news."""
+    slow = {"main.main": (0, 100), "main.handle": (0, 99), "main.retryLoop": (96, 96),
+            "main.parse": (2, 2), "main.encode": (1, 1), "runtime.mallocgc": (1, 1)}
+    rng = np.random.default_rng(1)
+    runs = [bench_run(f"r{i}", {("BenchmarkH-2", "ns/op"): np.round(
+        1000 * (20 if i == 4 else 1) * rng.lognormal(0, .02, 10), 1)},
+        [cpu_profile(slow if i == 4 else CALM)]) for i in range(5)]
+    result = analyze_history(runs)
+    bench = next(c for c in result.regressions if c.kind == "bench")
+    assert bench.culprit_names[0] == "main.retryLoop"
+    share = next(c for c in result.regressions if c.kind == "share")
+    assert share.function == "main.retryLoop" and share.after == pytest.approx(96)
+    assert "main.main" not in bench.culprit_names
+
+
+def test_of_equal_growth_the_callee_leads_the_culprits():
+    """A caller that only passes its time on has the callee's cum: the callee,
+    whose flat grew, is named first, whatever the names' order."""
+    calm = {"main.main": (0, 100), "main.zzServe": (60, 60), "main.work": (40, 40)}
+    slow = {"main.main": (0, 100), "main.zzServe": (30, 30), "main.work": (20, 20),
+            "main.aaLookup": (0, 50), "main.zzSlow": (50, 50)}
+    runs = [bench_run(f"r{i}", {}, [cpu_profile(slow if i == 4 else calm, 100_000)])
+            for i in range(5)]
+    share = next(c for c in analyze_history(runs).regressions if c.kind == "share")
+    assert share.function == "main.zzSlow"
+    assert share.culprit_names[0] == "main.aaLookup"
+    assert share.culprits[0].growth == pytest.approx(50 - 0)

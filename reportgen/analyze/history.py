@@ -15,7 +15,7 @@ out. The method, whose defaults are in HistoryOptions:
   history makes (every night, every benchmark and unit): with no change,
   (1)-(3) hold in about 1 comparison in 500 on this machine's noise; (4)
   asks the change to exceed the night-to-night variation the window shows,
-  which the pooled test cannot see. A window needs two runs. A detected
+  which the pooled test cannot see (unknown with a window of one run). A detected
   change starts a new baseline: later windows do not reach back past it,
   so a regression is reported once, on the night it came, and its fix is
   an improvement.
@@ -63,6 +63,12 @@ SHARE_HISTORY = 10            # functions per profile kind in the share history
 _ROOT_SHARE = 0.95            # functions at least this share in every run: roots
 
 
+def _is_root(before: float, after: float) -> bool:
+    """A root (main.main, runtime.goexit) spans the whole profile before and after;
+    a new function taking 96% of it is not one, it is the news."""
+    return min(before, after) >= _ROOT_SHARE * 100
+
+
 @dataclass(frozen=True)
 class HistoryOptions:
     baseline: int = DEFAULT_BASELINE
@@ -91,19 +97,24 @@ def is_runtime(name: str) -> bool:
     return family(package_of(name)) == "runtime"
 
 
+_TIME_PREFIXES = ("ns/", "us/", "µs/", "ms/", "s/", "sec/")
+
+
 def is_time_unit(unit: str) -> bool:
-    """ns/op, and custom time units such as cpu-ns/op (CPU time per op)."""
-    return unit.startswith("ns/") or unit.endswith("-ns/op")
+    """Time per op: ns/op, benchstat's sec/op, custom ones such as us/op or ms/op,
+    and named ones such as cpu-ns/op (CPU time per op)."""
+    return unit.startswith(_TIME_PREFIXES) or any(
+        unit.endswith("-" + p + "op") for p in _TIME_PREFIXES)
 
 
 def lower_is_better(unit: str) -> bool | None:
     """For Go's own benchmark units: time, bytes and allocations per op shrink
-    when better, rates (MB/s) grow; a custom unit says nothing (None), except
-    time per op under another name (cpu-ns/op)."""
+    when better, rates (MB/s, B/s) grow; a custom unit says nothing (None),
+    except time per op under another name (ms/op, cpu-ns/op)."""
+    if unit.endswith("/s"):   # first: B/s is a rate, not bytes per op
+        return False
     if is_time_unit(unit) or unit.startswith("B/") or unit == "allocs/op":
         return True
-    if unit.endswith("/s"):
-        return False
     return None
 
 
@@ -144,6 +155,7 @@ class Culprit:
     before: float        # cum share in percent: window median
     after: float
     own: bool            # the program's own code
+    growth: float        # points grown beyond the others' shrinking: what culprits rank by
 
     @property
     def points(self) -> float:
@@ -152,13 +164,13 @@ class Culprit:
     def as_dict(self) -> dict:
         return {"function": self.function, "profile": self.profile,
                 "sample_type": self.sample_type, "before": self.before, "after": self.after,
-                "points": self.points, "own": self.own}
+                "points": self.points, "growth": self.growth, "own": self.own}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Culprit":
         """The inverse of as_dict (`points` is derived)."""
         return cls(d["function"], d["profile"], d["sample_type"], d["before"], d["after"],
-                   d["own"])
+                   d["own"], d["growth"])
 
 
 @dataclass
@@ -170,7 +182,7 @@ class Change:
     unit: str            # the metric's unit ("% of cpu" for shares)
     before: float        # window median (shares: median share)
     after: float
-    change: float        # percent (bench, goroutines) or percentage points (share)
+    change: float        # percent (bench, goroutines; inf from 0) or percentage points
     change_unit: str     # "%" or "points"
     series: str          # Series/ShareSeries key
     window: list         # run ids compared against
@@ -188,7 +200,8 @@ class Change:
 
     def as_dict(self) -> dict:
         return {"run": self.run, "kind": self.kind, "metric": self.metric, "unit": self.unit,
-                "before": self.before, "after": self.after, "change": self.change,
+                "before": self.before, "after": self.after,
+                "change": self.change if math.isfinite(self.change) else None,   # from 0
                 "change_unit": self.change_unit, "p_value": self.p_value, "n": list(self.n),
                 "before_ci": list(self.before_ci) if self.before_ci else None,
                 "after_ci": list(self.after_ci) if self.after_ci else None,
@@ -204,7 +217,8 @@ class Change:
         def pair(v):
             return tuple(v) if v is not None else None
         return cls(d["run"], d["kind"], d["metric"], d["unit"], d["before"], d["after"],
-                   d["change"], d["change_unit"], d["series"], list(d["window"]), d["p_value"],
+                   math.inf if d["change"] is None else d["change"], d["change_unit"],
+                   d["series"], list(d["window"]), d["p_value"],
                    tuple(d["n"]), pair(d["before_ci"]), pair(d["after_ci"]),
                    [Culprit.from_dict(c) for c in d["culprit_details"]], d["profile"],
                    d["function"])
@@ -419,12 +433,23 @@ def culprits(runs: list, i: int, baseline: int, prefer: tuple = ()) -> list:
         scale = 1 / (1 - moved_away(profiles, i, window))
         for name, before, after, _p in share_moves(profiles, i, window):
             excess = after - before * scale
-            if excess >= 1.0 and after < _ROOT_SHARE * 100:
-                found.append((not is_program_code(name), -excess, name, Culprit(
-                    name, key, profiles[i]["sample_type"], before, after,
-                    is_program_code(name))))
-    found.sort(key=lambda f: f[:3])
-    return [f[3] for f in found[:CULPRITS]]
+            if excess >= 1.0 and not _is_root(before, after):
+                found.append((not is_program_code(name), *_growth_rank(profiles, i, window,
+                                                                       name, excess),
+                              name, Culprit(name, key, profiles[i]["sample_type"], before,
+                                            after, is_program_code(name), excess)))
+    found.sort(key=lambda f: f[:4])
+    return [f[4] for f in found[:CULPRITS]]
+
+
+def _growth_rank(profiles: list, i: int, window: list, name: str, excess: float) -> tuple:
+    """Sort key of a grown function: most growth beyond the others' shrinking
+    first; of equal growth (a caller and the one callee it spends everything
+    in have the same cum), the one whose own (flat) share grew, where the
+    cost is."""
+    flat_growth = (_shares(profiles[i]).get(name, _NO_SHARE)[0]
+                   - _window_medians(profiles, window).get(name, _NO_SHARE)[0])
+    return -round(excess, 6), -round(flat_growth, 6)
 
 
 _PREFER = {"time": ("cpu",), "memory": ("allocs", "heap")}
@@ -469,14 +494,14 @@ def _detect_bench(runs, key, per_run, metric, opts, out, start: int = 0, first: 
         if i < first:
             continue
         window = _window(present, i, opts.baseline, start)
-        if len(window) < min(2, opts.baseline):   # one run shows no night-to-night spread
+        if not window:   # one run after a change is a window too: the next night is tested
             continue
         before = [v for j in window for v in per_run[j]]
         # The cheap conditions first: the exact test is computed only for the
         # few comparisons that pass them (it is the costly part of a history).
         a, b = summarize(before, opts.confidence), summarize(per_run[i], opts.confidence)
-        delta = change_pct(a.median, b.median)
-        if not (delta is not None and abs(delta) >= opts.min_change and not _overlap(a, b)
+        delta = _pct_or_inf(a.median, b.median)
+        if not (abs(delta) >= opts.min_change and not _overlap(a, b)
                 and beyond_window_spread(b.median, a.median, [per_run[j] for j in window])):
             continue
         row = compare_row(pkg, name, unit, before, per_run[i], opts.alpha, opts.confidence)
@@ -484,12 +509,12 @@ def _detect_bench(runs, key, per_run, metric, opts, out, start: int = 0, first: 
             continue
         start = i  # a new baseline from this run on
         change = Change(ids[i], "bench", metric, unit, row.base.median, row.target.median,
-                        row.delta_pct, "%", f"bench:{pkg}:{name}:{unit}", [ids[j] for j in window],
+                        delta, "%", f"bench:{pkg}:{name}:{unit}", [ids[j] for j in window],
                         row.test.p, (row.base.n, row.target.n), _ci(row.base), _ci(row.target))
         better = lower_is_better(unit)
         if better is None:
             out["changes"].append(change)
-        elif (row.delta_pct < 0) == better:
+        elif (delta < 0) == better:
             out["improvements"].append(change)
         else:
             change.culprits = culprits(runs, i, opts.baseline, _prefer_for(unit))
@@ -497,10 +522,18 @@ def _detect_bench(runs, key, per_run, metric, opts, out, start: int = 0, first: 
     return start
 
 
+def _pct_or_inf(old: float, new: float) -> float:
+    """change_pct, with a change from 0 infinite: 0 -> 1 allocs/op (a value that
+    escaped to the heap) is the largest change there is, not none."""
+    pct = change_pct(old, new)
+    return pct if pct is not None else math.copysign(math.inf, new)
+
+
 def beyond_window_spread(after: float, before: float, window_values: list) -> bool:
     """Whether the run's median is farther from the window's pooled median than
     any single window run's median is: the change must exceed the night-to-night
-    variation the window itself shows, which the pooled test cannot see."""
+    variation the window itself shows, which the pooled test cannot see (with
+    a window of one run, the pooled median is that run's: always true)."""
     return all(abs(after - before) > abs(median(v) - before) for v in window_values)
 
 
@@ -559,19 +592,21 @@ def _detect_shares(runs, opts, out, starts: dict, first: int = 0):
                     # function coming back is measured against its fixed level.
                     dropped.append(name)
                 excess = after - before / (1 - moved[tuple(own)])
-                if excess < opts.share_points or after >= _ROOT_SHARE * 100 or is_runtime(name):
+                if excess < opts.share_points or _is_root(before, after) or is_runtime(name):
                     continue
                 if not significant:
                     continue
-                grown.append((not is_program_code(name), -excess, name, before, after, p, own))
+                grown.append((not is_program_code(name),
+                              *_growth_rank(profiles, i, own, name, excess),
+                              name, before, after, p, own))
             for name in dropped:
                 start[name] = i
             if not grown:
                 continue
             grown.sort()
             for g in grown:
-                start[g[2]] = i
-            _, _, name, before, after, p, own = grown[0]
+                start[g[3]] = i
+            _, _, _, name, before, after, p, own = grown[0]
             prof = profiles[i]
             c = Change(ids[i], "share", share_metric(key, prof["sample_type"], name),
                        f"% of {prof['sample_type']}", before, after, after - before, "points",

@@ -93,7 +93,7 @@ def fmt_value(v: float, unit: str) -> str:
     elif unit.startswith("ns/"):
         v, suffix, table = v * 1e-9, "s", _SI
     elif unit.startswith("B/"):
-        suffix, table = "B", _BINARY
+        suffix, table = ("B/s" if unit == "B/s" else "B"), _BINARY   # a rate keeps its /s
     else:
         suffix, table = "", [s for s in _SI if s[0] >= 1]
     for factor, prefix in table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 
 from reportgen.analyze.history import is_time_unit
 from reportgen.render.bench_pages import fmt_value
@@ -52,8 +53,12 @@ def value_text(v: float | None, unit: str) -> str:
     return fmt_value(v, unit)
 
 
-def change_text(c) -> str:
-    return f"{c.change:+.1f} points" if c.change_unit == "points" else f"{c.change:+.1f}%"
+def change_text(c, digits: int = 1) -> str:
+    """+140.0% / +24.0 points; "from 0" for a change from nothing (0 -> 1 allocs/op)."""
+    if math.isinf(c.change):
+        return "from 0"
+    return (f"{c.change:+.{digits}f} points" if c.change_unit == "points" else
+            f"{c.change:+.{digits}f}%")
 
 
 def p_text(p: float | None) -> str:
@@ -79,7 +84,7 @@ def _profile_word(key: str) -> str:
 
 
 def culprit_text(c) -> str:
-    return ", ".join(f"{m.function} ({m.points:+.0f} points of {_profile_word(m.profile)})"
+    return ", ".join(f"{m.function} ({m.growth:+.0f} points of {_profile_word(m.profile)})"
                      for m in c.culprits)
 
 
@@ -97,7 +102,7 @@ def regression_sentence(changes: list, run) -> str:
                    key=lambda c: (not is_time_unit(c.unit), -abs(c.change)))
     shares = [c for c in changes if c.kind == "share"]
     other = [c for c in changes if c.kind not in ("bench", "share")]
-    parts = [f"{c.metric} {c.change:+.0f}% ({p_text(c.p_value)})" for c in bench[:3]]
+    parts = [f"{c.metric} {change_text(c, 0)} ({p_text(c.p_value)})" for c in bench[:3]]
     if len(bench) > 3:
         more = len(bench) - 3
         parts.append(f"{more} more benchmark unit{'s' if more > 1 else ''}")
@@ -108,7 +113,7 @@ def regression_sentence(changes: list, run) -> str:
     elif bench and bench[0].culprits:
         m = bench[0].culprits[0]
         parts.append(f"{_profile_word(m.profile)} moved into {m.function} "
-                     f"({m.points:+.0f} points)")
+                     f"({m.growth:+.0f} points)")
     parts += [f"{c.metric} {c.before:g} → {c.after:g}" for c in other[:2]]
     return f"Run {run_label(run)}: " + ", ".join(parts) + "."
 
@@ -283,7 +288,9 @@ def _links(history, c) -> list:
 
 def _change_rows(history, changes) -> list:
     return [{"c": c, "before": value_text(c.before, c.unit), "after": value_text(c.after, c.unit),
-             "change": change_text(c), "evidence": evidence_text(c), "links": _links(history, c),
+             "change": change_text(c), "change_value": c.change if math.isfinite(c.change)
+             else sys.float_info.max,   # sorts above every finite change
+             "evidence": evidence_text(c), "links": _links(history, c),
              "culprits": culprit_text(c)} for c in changes]
 
 
