@@ -422,3 +422,28 @@ def test_of_equal_growth_the_callee_leads_the_culprits():
     assert share.function == "main.zzSlow"
     assert share.culprit_names[0] == "main.aaLookup"
     assert share.culprits[0].growth == pytest.approx(50 - 0)
+
+
+def test_a_partial_recovery_says_what_is_still_slow():
+    from types import SimpleNamespace
+
+    from reportgen.render.history_pages import answer
+    rng = np.random.default_rng(3)
+
+    def night(i, ns, allocs):
+        return bench_run(f"n{i:02d}", {
+            ("BenchmarkQ-2", "ns/op"): np.round(1000 * ns * rng.lognormal(0, .02, 10), 1),
+            ("BenchmarkQ-2", "allocs/op"): [allocs] * 10})
+    runs = [night(i, 1, 2) for i in range(4)] + [night(4, 2, 4), night(5, 2, 4),
+                                                  night(6, 2, 2), night(7, 2, 2)]
+    result = analyze_history(runs)
+    assert {c.run for c in result.regressions} == {"n04"}
+    history = SimpleNamespace(result=result, runs=[SimpleNamespace(id=r["id"], meta={})
+                                                   for r in runs])
+    sentence = answer(history)[1]
+    assert sentence.endswith("BenchmarkQ-2 allocs/op improved again by run n06; "
+                             "BenchmarkQ-2 ns/op did not."), sentence
+    runs += [night(8, 1, 2)]
+    history.result = analyze_history(runs)
+    history.runs.append(SimpleNamespace(id="n08", meta={}))
+    assert answer(history)[1].endswith(" Improved again in run n08."), answer(history)

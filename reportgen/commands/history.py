@@ -93,8 +93,7 @@ def run(args) -> int:
         data["gate"] = {"runs": which, "regressions": len(failing)}
         print_json(data)
     else:
-        # A CI log is read by people too: bidi controls in names shown, not applied.
-        from reportgen.render.names import show_controls
-        sys.stdout.write(show_controls(format_text(history,
-                                                   failing if args.fail_on_regression else None)))
+        # A CI log is read by people too: controls in names shown, not applied
+        # (format_text writes every line with render.names.one_line).
+        sys.stdout.write(format_text(history, failing if args.fail_on_regression else None))
     return 1 if args.fail_on_regression and failing else 0

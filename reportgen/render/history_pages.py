@@ -16,6 +16,7 @@ import sys
 from reportgen.analyze.history import is_time_unit
 from reportgen.render.bench_pages import fmt_value
 from reportgen.render.charts import chart_class, clean_svg, shorten
+from reportgen.render.names import one_line
 
 # Band, median, regression, improvement: the diff flame graph's red, a green
 # for better (the theme's), a light fill for the confidence band.
@@ -140,20 +141,36 @@ def answer(history) -> list[str]:
     for run_id in reversed(flagged):
         if run_id == result.newest or len(out) > MAX_SHOWN:
             continue
-        sentence = regression_sentence(result.of_run(run_id), runs[run_id])
-        fixed = _fixed_by(result, run_id)
-        if fixed:
-            sentence += f" Improved again in run {run_label(runs[fixed])}."
-        out.append(sentence)
+        out.append(regression_sentence(result.of_run(run_id), runs[run_id])
+                   + _recovery(result, run_id, runs))
     return out
 
 
-def _fixed_by(result, run_id: str) -> str | None:
-    """The first later run with an improvement of a series that regressed in run_id."""
-    series = {c.series for c in result.of_run(run_id)}
-    later = [c for c in result.improvements if c.series in series
-             and result.runs.index(c.run) > result.runs.index(run_id)]
-    return later[0].run if later else None
+def _recovery(result, run_id: str, runs: dict) -> str:
+    """" Improved again in run X." once a later run improved every benchmark unit
+    that regressed in run_id; while only some have, which did and which not
+    (allocs/op back, ns/op still slow is no fix)."""
+    regressed = {c.series: c.metric for c in result.of_run(run_id) if c.kind == "bench"}
+    at = result.runs.index(run_id)
+    fixed: dict[str, str] = {}   # series -> the first later run that improved it
+    for c in result.improvements:
+        if c.series in regressed and result.runs.index(c.run) > at:
+            fixed.setdefault(c.series, c.run)
+    if not fixed:
+        return ""
+    last = max(fixed.values(), key=result.runs.index)
+    if len(fixed) == len(regressed):
+        return f" Improved again in run {run_label(runs[last])}."
+    back = [regressed[k] for k in regressed if k in fixed]
+    still = [regressed[k] for k in regressed if k not in fixed]
+    return (f" {_listed(back)} improved again by run {run_label(runs[last])}; "
+            f"{_listed(still)} did not.")
+
+
+def _listed(metrics: list) -> str:
+    shown = metrics[:MAX_SHOWN]
+    return ", ".join(shown) + (f" and {len(metrics) - len(shown)} more" if len(metrics) > len(shown)
+                               else "")
 
 
 # ---- text for a CI log -------------------------------------------------------
@@ -191,6 +208,8 @@ def format_text(history, gated: list | None = None) -> str:
     if lines:
         lines.append("")
     lines += answer(history)
+    # One line per finding whatever the names hold (a run named "x\ngate: passed").
+    lines = [one_line(line) for line in lines]
     if gated is not None:
         lines.append(f"gate: {len(gated)} regression{'s' if len(gated) != 1 else ''} "
                      f"fail{'s' if len(gated) == 1 else ''} the check" if gated else

@@ -25,6 +25,18 @@ def show_controls(text: str) -> str:
     return BIDI_CONTROLS.sub(lambda m: "\\u%04x" % ord(m[0]), text)
 
 
+# C0 controls but tab, and DEL: a line break inside a name would start a line of
+# its own in a log ("gate: passed" from a run's name), the others are invisible.
+_LINE_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """`text` as one line of a log: line breaks and other C0 controls written as
+    visible escapes (\\n, \\x1b), bidi controls as show_controls does."""
+    return show_controls(_LINE_CONTROLS.sub(
+        lambda m: {"\n": "\\n", "\r": "\\r"}.get(m[0], "\\x%02x" % ord(m[0])), text))
+
+
 def show_controls_in_json(text: str) -> str:
     """show_controls for JSON text (ensure_ascii=False): a raw control can only sit
     inside a string there, where the visible escape's backslash is escaped too."""

@@ -194,6 +194,17 @@ def _is_text(head: bytes) -> bool:
     return b"\0" not in head and not is_gzip(head)
 
 
+def _from_utf16(data: bytes) -> bytes:
+    """UTF-16 text with its byte-order mark (PowerShell's `>` writes it) as UTF-8;
+    anything else as it is."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data
+
+
 def _utf8(head: bytes) -> bool:
     try:
         head.decode("utf-8")
@@ -215,8 +226,23 @@ def _load_goroutines(path: Path, data: bytes, limit: int):
     return load_goroutines(path, data)
 
 
+# What `go test -bench` prints when a benchmark fails: its results stop there.
+_BENCH_FAILED = re.compile(
+    rb"^(?:Benchmark\S*\s+)?(?:panic: |--- FAIL: |FAIL\s|\*\*\* Test killed)", re.M)
+
+
 def _load_bench(path: Path, data: bytes, limit: int):
-    from reportgen.sources.bench import parse_bench
+    """Benchmark output; one that ends in a failure (a panic, a timeout, b.Fatal)
+    is a broken capture: its results are partial and a trend would take them as
+    the night's, so it fails with the line, as a broken profile does."""
+    from reportgen.sources.bench import BenchError, parse_bench
+    failed = _BENCH_FAILED.search(data)
+    if failed:
+        line = data.count(b"\n", 0, failed.start()) + 1
+        text = data[failed.start():].split(b"\n", 1)[0].decode("utf-8", "replace")
+        raise BenchError(f"{path}:{line}", f"the benchmark run failed here "
+                                          f"({' '.join(text.split())[:120]}); its results "
+                                          f"are partial")
     return parse_bench(data.decode("utf-8", errors="replace"), str(path))
 
 
@@ -244,9 +270,11 @@ class Reader:
 
 
 READERS: list[Reader] = [
-    Reader("goroutines", _detect_goroutines, _load_goroutines),
+    # Benchmark results first: output that ends in a panic carries a goroutine
+    # dump too (a dump never has a result line).
     Reader("bench", lambda head: _is_text(head) and bool(_BENCH_LINE.search(head)),
            _load_bench),
+    Reader("goroutines", _detect_goroutines, _load_goroutines),
     # GODEBUG=gctrace/scavtrace/schedtrace logs (reportgen.sources.gctrace); their
     # numbers come from reportgen.analyze.run_metrics.EXTRACTORS["gctrace"].
     Reader("gctrace", _detect_gctrace, _load_gctrace),
@@ -268,7 +296,7 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
     for f in evidence_files(d):
         if f.name in METADATA:
             continue
-        data = read_bytes(f)
+        data = _from_utf16(read_bytes(f))
         head = data[:65536]
         if _TRACE_HEADER.match(head):
             run.notes.append(f"{f.name}: skipped, an execution trace (a history charts "
