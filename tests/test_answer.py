@@ -481,13 +481,25 @@ def test_answer_names_are_escaped_and_isolated(run_cli, tmp_path):
     assert lead.startswith("<bdi>main.&lt;script&gt;alert(1)&lt;/script&gt;\\u202eevil</bdi> holds")
 
 
+def _human(pprof_total: str) -> tuple:
+    """pprof's "1.47s" / "660ms" as our "1.47", "s" / "660", "ms"."""
+    m = re.fullmatch(r"([0-9.]+)([a-zµ]+)", pprof_total)
+    return m[1], m[2]
+
+
 def test_normalized_diff_of_equal_durations_states_the_total_once(run_cli):
     before, after = (ROOT / "examples" / "gateway" / "profiles" / side / "cpu.pb.gz"
                      for side in ("before", "after"))
     out = run_cli("diff", before, after, "--normalize", "--mode", "base")
     assert out.returncode == 0, out.stderr
     headline = out.stdout.splitlines()[0]
-    assert headline.startswith("Total CPU: ") and headline.count("Total CPU:") == 1
+    # Normalized totals are equal by construction: the real ones are said, once.
+    assert headline.startswith("Normalized (pprof -normalize): ")
+    assert headline.count("the real totals were") == 1 and "Total CPU" not in headline
+    tops = [run_cli("top", p).stdout for p in (before, after)]
+    real = [re.search(r"Total samples = (\S+)", t)[1] for t in tops]
+    assert re.search(r"real totals were (\S+) (\S+) → (\S+) (\S+)", headline).groups() == (
+        *_human(real[0]), *_human(real[1]))
 
 
 def test_a_small_rename_does_not_lead_a_diff_whose_largest_move_is_elsewhere(run_cli):

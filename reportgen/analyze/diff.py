@@ -69,6 +69,7 @@ class DiffResult:
     target_duration: int = 0
     renames: list = field(default_factory=list)  # of Rename
     heap_sites: list = field(default_factory=list)  # analyze.leaks.HeapSite, inuse_space growth
+    target_raw_total: int | None = None   # the target's own total, before normalizing
 
     @property
     def per_unit(self) -> tuple[float, float] | None:
@@ -155,7 +156,8 @@ def compare(base, target, base_name: str, target_name: str, sample_index=None,
         table=table, movers=movers, base_count=base_count, target_count=target_count,
         base_duration=base.duration_nanos, target_duration=target.duration_nanos,
         renames=find_renames(movers, base_graph, target_graph, base_total, target_total),
-        heap_sites=_heap_sites(base, target, table.sample_index, normalize))
+        heap_sites=_heap_sites(base, target, table.sample_index, normalize),
+        target_raw_total=int(target.values[:, target_part.sample_index].sum()))
 
 
 def _heap_sites(base, target, sample_index: str, normalize: bool) -> list:

@@ -34,6 +34,14 @@ def diff_answer(diff) -> Answer:
     elif diff.same_duration and not diff.normalize:
         lead.append(f"Same duration ({units.human(diff.target_duration, 'nanoseconds')}), "
                     f"so compare shares:")
+    elif diff.normalize and diff.target_raw_total is not None:
+        # pprof -normalize scales the target to the base's total: equal by
+        # construction, so the real totals are said and the moves are shares.
+        raw = diff.target_raw_total
+        lead.append(f"Normalized (pprof -normalize): {diff.target} is scaled to the same total "
+                    f"as {diff.base}, so what follows compares shares; the real totals were "
+                    f"{units.human(b_tot, unit)} → {units.human(raw, unit)} "
+                    f"({units.signed_percent_change(raw, b_tot)}).")
     else:
         lead.append(f"Total {what}: {units.human(b_tot, unit)} → {units.human(t_tot, unit)} "
                     f"({total_change}).")
