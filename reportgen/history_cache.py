@@ -31,7 +31,7 @@ from pathlib import Path
 import reportgen
 
 CACHE_DIR = "data/history"
-CACHE_VERSION = 4   # of the entry format and of what a run's numbers hold: bump on change
+CACHE_VERSION = 5   # of the entry format and of what a run's numbers hold: bump on change
 
 
 def digest(*parts: str) -> str:

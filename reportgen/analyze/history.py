@@ -22,9 +22,10 @@ out. The method, whose defaults are in HistoryOptions:
 - Profile shares: per profile kind, each function's cum share of the total
   against the median share over the window (the previous `baseline` runs
   with that profile). A share that grew by `share_points` (5 points) or more
-  is a regression; for CPU profiles (samples of equal weight) the growth
-  must also pass a two-proportion z-test at alpha divided by the number of
-  functions compared (Bonferroni), since a short profile's shares are noisy.
+  is a regression; the growth must also pass a two-proportion z-test at
+  alpha divided by the number of functions compared (Bonferroni), since a
+  short profile's shares are noisy (CPU profiles count samples; heap and
+  allocs profiles have an effective count, run_metrics.heap_effective_samples).
 - Goroutines: a group of identical stacks that grew at every run over the
   window and the run (baseline + 1 runs in a row), by at least
   `min_goroutines` in all.

@@ -20,6 +20,8 @@ pause, allocation rate), which the history charts like the others.
 
 from __future__ import annotations
 
+import numpy as np
+
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import top
 
@@ -65,8 +67,8 @@ def profile_key(profile_type: str, file: str, seen: dict) -> str:
 # B/op and allocs/op measure; in-use bytes depend on when the snapshot fell.
 _SHARE_TYPE = {"heap": "alloc_space", "allocs": "alloc_space"}
 # CPU profiles count samples of equal weight (one period each): a function's share
-# of them is a binomial proportion, testable as such
-# (reportgen.analyze.history).
+# of them is a binomial proportion, testable as such (reportgen.analyze.history);
+# heap and allocs profiles get an effective count (heap_effective_samples).
 _COUNTED = ("samples",)
 
 
@@ -79,12 +81,39 @@ def share_index(profile) -> int:
 
 
 def sample_count(profile) -> int | None:
-    """How many samples the profile counted (CPU: samples/count), or None when no
-    sample type holds raw counts (heap profiles hold scaled estimates)."""
+    """How many samples the profile counted (CPU: samples/count); for heap and
+    allocs profiles the effective count of their byte-weighted samples
+    (heap_effective_samples); else None."""
     for i, t in enumerate(profile.sample_types):
         if t.type in _COUNTED and t.unit == "count":
             return int(abs(profile.values[:, i]).sum())
+    if profile.profile_type in _SHARE_TYPE:
+        return heap_effective_samples(profile)
     return None
+
+
+def heap_effective_samples(profile) -> int | None:
+    """The number of equally weighted samples an allocation profile's alloc_space
+    shares are as certain as (Kish's effective sample size, (sum w)^2 / sum w^2).
+
+    The runtime samples about one allocation per `period` bytes (MemProfileRate)
+    and scales each record up: count / (1 - exp(-size/period)) with size the
+    record's bytes per object (runtime/pprof scaleHeapSample). Undoing that
+    gives each record's raw sample count r; its samples weigh bytes/r each.
+    A few large allocations weigh more than many small ones, so the count is
+    below the raw one. None without alloc_objects/alloc_space or a period."""
+    names = [t.type for t in profile.sample_types]
+    if "alloc_objects" not in names or "alloc_space" not in names or profile.period <= 0:
+        return None
+    objects = np.abs(profile.values[:, names.index("alloc_objects")]).astype(float)
+    space = np.abs(profile.values[:, names.index("alloc_space")]).astype(float)
+    keep = (objects > 0) & (space > 0)
+    objects, space = objects[keep], space[keep]
+    if not len(space):
+        return None
+    raw = objects * -np.expm1(-(space / objects) / profile.period)
+    weight_sq = float((space * space / np.maximum(raw, 1e-12)).sum())
+    return int(space.sum() ** 2 / weight_sq) if weight_sq > 0 else None
 
 
 def profile_metrics(evidence: list) -> dict:
@@ -106,7 +135,8 @@ def profile_metrics(evidence: list) -> dict:
         key = profile_key(p.profile_type, ev.name, seen)
         out.append({"key": key, "file": ev.name, "type": p.profile_type,
                     "sample_type": result.sample_index, "unit": result.unit, "total": int(total),
-                    "samples": sample_count(p) if p.profile_type == "cpu" else None,
+                    "samples": sample_count(p) if p.profile_type in ("cpu", *_SHARE_TYPE)
+                    else None,
                     "duration_nanos": int(p.duration_nanos),
                     "functions": functions})
         for i, t in enumerate(p.sample_types):
