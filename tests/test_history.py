@@ -221,6 +221,14 @@ def test_a_goroutine_group_that_keeps_growing_is_flagged():
     # Growing by one now and then is not a leak.
     slow = [goroutine_run(f"r{i}", {leak: 5 + i}) for i in range(6)]
     assert analyze_history(slow).regressions == []
+    # A slow leak, +3 every night: found once it has added 10 since it began.
+    creeping = [goroutine_run(f"r{i}", {leak: 100 + 3 * i, calm: 4}) for i in range(21)]
+    flagged = [c.run for c in analyze_history(creeping).regressions]
+    assert flagged[0] == "r4" and flagged == [f"r{i}" for i in range(4, 21)]
+    # ... but not when it stopped rising for a night in between.
+    paused = [goroutine_run(f"r{i}", {leak: 100 + 3 * min(i, 2) + 3 * max(i - 3, 0)})
+              for i in range(6)]
+    assert analyze_history(paused).regressions == []
 
 
 def test_gate_newest_or_any():

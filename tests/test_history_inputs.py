@@ -61,3 +61,33 @@ def test_a_line_break_in_a_name_stays_inside_its_line(run_cli, tmp_path):
     assert [line for line in out.stdout.splitlines() if line.startswith("gate:")] == [
         "gate: 6 regressions fail the check"]
     assert "2026-11-05\\ngate: passed" in out.stdout and "\x1b" not in out.stdout
+
+
+def test_non_finite_benchmark_values_leave_the_json_valid(run_cli, tmp_path):
+    import json
+    for night in ("n1", "n2"):
+        (tmp_path / night).mkdir()
+        (tmp_path / night / "bench.txt").write_text(
+            "pkg: x\nBenchmarkA-2 100 NaN ns/op\nBenchmarkA-2 100 12 ns/op\n"
+            "BenchmarkA-2 100 +Inf ns/op\n")
+
+    def strict(token):
+        raise AssertionError(f"{token} is not JSON")
+    out = run_cli("history", tmp_path, "--format", "json")
+    data = json.loads(out.stdout, parse_constant=strict)
+    assert [p["n"] for p in data["series"][0]["points"]] == [1, 1]
+
+
+def test_run_metadata_refuses_what_yaml_would_silently_drop(tmp_path):
+    import pytest
+
+    from reportgen.errors import ManifestError
+    from reportgen.sources.runs import read_meta
+    cases = {"commit: aaa\ncommit: bbb\n": "run.yml:2: commit: given twice",
+             "labels: {x: 1, x: 2}\n": "run.yml:1: labels: 'x' given twice",
+             "[a]: 1\n": "run.yml:1: expected plain keys"}
+    for text, message in cases.items():
+        (tmp_path / "run.yml").write_text(text)
+        with pytest.raises(ManifestError) as e:
+            read_meta(tmp_path / "run.yml")
+        assert message in str(e.value) and "Node" not in str(e.value)

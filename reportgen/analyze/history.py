@@ -27,8 +27,8 @@ out. The method, whose defaults are in HistoryOptions:
   short profile's shares are noisy (CPU profiles count samples; heap and
   allocs profiles have an effective count, run_metrics.heap_effective_samples).
 - Goroutines: a group of identical stacks that grew at every run over the
-  window and the run (baseline + 1 runs in a row), by at least
-  `min_goroutines` in all.
+  window and the run (baseline + 1 runs in a row, or more), by at least
+  `min_goroutines` since the rise began.
 - Shares add up to the total: when some functions shrink, every other one's
   share grows without its cost changing. A share's growth therefore counts
   only beyond that: after - before / (1 - moved), where `moved` is the sum
@@ -631,8 +631,12 @@ def _detect_goroutines(runs, groups: dict, opts, out, first: int = 0):
             seq = counts[i - span + 1:i + 1]
             if any(c is None for c in seq):
                 continue
-            rising = all(b > a for a, b in zip(seq, seq[1:]))
-            if rising and seq[-1] - seq[0] >= opts.min_goroutines:
+            # Where the rise that ends here began: a slow leak (+3 a night) reaches
+            # min_goroutines over more nights than the window holds.
+            rise = i
+            while rise > 0 and counts[rise - 1] is not None and counts[rise] > counts[rise - 1]:
+                rise -= 1
+            if i - rise >= span - 1 and counts[i] - counts[rise] >= opts.min_goroutines:
                 before = median([float(c) for c in seq[:-1]])   # the window's, as for the others
                 out["regressions"].append(Change(
                     ids[i], "goroutines", f"goroutines: {signature}", "goroutines",

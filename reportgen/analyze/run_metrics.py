@@ -20,6 +20,8 @@ pause, allocation rate), which the history charts like the others.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from reportgen.analyze.graph import Part
@@ -46,7 +48,7 @@ def bench_metrics(evidence: list) -> dict:
             for value in r.values:
                 unit = value.orig_unit or value.unit
                 v = value.value if value.orig_value is None else value.orig_value
-                if unit in seen:
+                if unit in seen or not math.isfinite(v):   # NaN/Inf: no median, no JSON
                     continue
                 seen.add(unit)
                 key = (r.pkg, name, unit)

@@ -164,17 +164,28 @@ def read_meta(path: Path) -> RunMeta:
     if not isinstance(root, MappingNode):
         raise ManifestError(display, "expected a mapping of commit, date, branch, title, "
                                      "labels", root.start_mark.line + 1)
+    seen: set = set()
     for knode, vnode in root.value:
-        key, line = getattr(knode, "value", "?"), knode.start_mark.line + 1
+        line = knode.start_mark.line + 1
+        if not isinstance(knode, ScalarNode):
+            raise ManifestError(display, "expected plain keys (commit, date, branch, title, "
+                                         "labels)", line)
+        key = knode.value
         if key not in _META_KEYS:
             raise ManifestError(display, f"unknown key {key!r} (allowed: "
                                          f"{', '.join(_META_KEYS)})", line)
+        if key in seen:   # YAML keeps the last silently; the manifest refuses it too
+            raise ManifestError(display, f"{key}: given twice", line)
+        seen.add(key)
         if key == "labels":
             if not isinstance(vnode, MappingNode):
                 raise ManifestError(display, "labels: expected a mapping of key: value", line)
             for k, v in vnode.value:
                 if not (isinstance(k, ScalarNode) and isinstance(v, ScalarNode)):
                     raise ManifestError(display, "labels: expected plain key: value pairs",
+                                        k.start_mark.line + 1)
+                if k.value in meta.labels:
+                    raise ManifestError(display, f"labels: {k.value!r} given twice",
                                         k.start_mark.line + 1)
                 meta.labels[k.value] = v.value
         elif isinstance(vnode, ScalarNode):
