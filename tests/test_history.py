@@ -512,3 +512,19 @@ def test_heap_share_noise_is_tested_as_cpu_sampling_noise_is():
                 runs.append(bench_run(f"r{i:02d}", {}, [p]))
             flagged[kind] += len(analyze_history(runs).regressions)
     assert flagged["heap"] == flagged["cpu"] <= 3   # 3 in 200 nights of a 3-second profile
+
+
+def test_an_improvement_back_to_a_later_spikes_level_is_no_fix():
+    """100 x4, a slower step to 150, a one-night spike to 300, back to 150: the
+    spike was fixed, the step was not."""
+    from types import SimpleNamespace
+
+    from reportgen.render.history_pages import answer
+    runs = step_runs([1, 1, 1, 1, 1.5, 1.5, 3, 1.5, 1.5])
+    result = analyze_history(runs)
+    assert [c.run for c in result.regressions] == ["r04", "r06"]
+    history = SimpleNamespace(result=result, runs=[SimpleNamespace(id=r["id"], meta={})
+                                                   for r in runs])
+    said = answer(history)
+    assert said[1].endswith("Improved again in run r07.") and "r06" in said[1]
+    assert said[2].startswith("Run r04") and "Improved again" not in said[2]

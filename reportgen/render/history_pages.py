@@ -13,7 +13,7 @@ import json
 import math
 import sys
 
-from reportgen.analyze.history import is_time_unit
+from reportgen.analyze.history import is_time_unit, lower_is_better
 from reportgen.render.bench_pages import fmt_value
 from reportgen.render.charts import chart_class, clean_svg, shorten
 from reportgen.render.names import one_line
@@ -150,11 +150,13 @@ def _recovery(result, run_id: str, runs: dict) -> str:
     """" Improved again in run X." once a later run improved every benchmark unit
     that regressed in run_id; while only some have, which did and which not
     (allocs/op back, ns/op still slow is no fix)."""
-    regressed = {c.series: c.metric for c in result.of_run(run_id) if c.kind == "bench"}
+    changes = {c.series: c for c in result.of_run(run_id) if c.kind == "bench"}
+    regressed = {k: c.metric for k, c in changes.items()}
     at = result.runs.index(run_id)
-    fixed: dict[str, str] = {}   # series -> the first later run that improved it
+    fixed: dict[str, str] = {}   # series -> the first later run that brought it back
     for c in result.improvements:
-        if c.series in regressed and result.runs.index(c.run) > at:
+        if (c.series in regressed and result.runs.index(c.run) > at
+                and _back(changes[c.series], c.after, result.options.min_change)):
             fixed.setdefault(c.series, c.run)
     if not fixed:
         return ""
@@ -165,6 +167,17 @@ def _recovery(result, run_id: str, runs: dict) -> str:
     still = [regressed[k] for k in regressed if k not in fixed]
     return (f" {_listed(back)} improved again by run {run_label(runs[last])}; "
             f"{_listed(still)} did not.")
+
+
+def _back(regression, value: float, tolerance: float) -> bool:
+    """Whether `value` is back at the regression's before level (within
+    `tolerance` percent, or better): an improvement from a later spike back to
+    the slow level is no fix of the first step."""
+    lower = lower_is_better(regression.unit)
+    if lower is None:
+        return True
+    limit = regression.before * (1 + (tolerance if lower else -tolerance) / 100)
+    return value <= limit if lower else value >= limit
 
 
 def _listed(metrics: list) -> str:
