@@ -48,23 +48,26 @@ class ParsedTrace:
 class _Cursor:
     """One thread's events in a generation, decoded up front (batchcursor.go's walk).
 
-    The columns (numpy: type, time in ns, the four arguments zero-padded)
-    hold every event of the thread; typs/times/argl are Python lists of one
-    chunk of them (CHUNK events from `base`), made as the ordering reaches
-    it, so a generation's events are never all Python objects twice over.
-    Each argument list is fresh: the ordering may rewrite it.
+    The thread's events are kept as numpy columns (type, time in ns, the
+    four arguments zero-padded) cut into chunks of CHUNK events, each its
+    own arrays; typs/times/argl are Python lists of the current chunk, made
+    when the ordering reaches it, and a chunk's arrays are dropped then. So
+    a generation's events are never held twice (as columns and as the
+    Event objects made of them). Each argument list is fresh: the ordering
+    may rewrite it.
     """
-    __slots__ = ("m", "typ_col", "time_col", "arg_col", "base", "typs", "times", "argl", "k",
-                 "typ", "time", "args", "n")
+    __slots__ = ("m", "chunks", "next_chunk", "typs", "times", "argl", "k", "typ", "time",
+                 "args", "n")
 
     CHUNK = 4096
 
     def __init__(self, m, typ_col, time_col, arg_col):
         self.m = m
-        self.typ_col = typ_col
-        self.time_col = time_col
-        self.arg_col = arg_col
-        self.base = 0
+        step = self.CHUNK
+        # copies, so each chunk's memory goes when it is used up
+        self.chunks = [(typ_col[i:i + step].copy(), time_col[i:i + step].copy(),
+                        arg_col[i:i + step].copy()) for i in range(0, len(typ_col), step)]
+        self.next_chunk = 0
         self.n = 0
         self.typs = self.times = self.argl = ()
         self.k = -1
@@ -75,15 +78,16 @@ class _Cursor:
 
     def refill(self) -> bool:
         """Make the next chunk the current one (k = -1); False when no event is left."""
-        base = self.base + self.n
-        end = min(base + self.CHUNK, len(self.typ_col))
-        if base >= end:
+        i = self.next_chunk
+        if i >= len(self.chunks):
             return False
-        self.base = base
-        self.n = end - base
-        self.typs = self.typ_col[base:end].tolist()
-        self.times = self.time_col[base:end].tolist()
-        self.argl = self.arg_col[base:end].tolist()
+        typs, times, args = self.chunks[i]
+        self.chunks[i] = None
+        self.next_chunk = i + 1
+        self.n = len(typs)
+        self.typs = typs.tolist()
+        self.times = times.tolist()
+        self.argl = args.tolist()
         self.k = -1
         return True
 
