@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from reportgen.sources.trace import spec as S
-from reportgen.sources.trace.reader import _Cursor, decode_cursors, read_trace
+from reportgen.sources.trace.reader import _Cursor, decode_cursors, decode_varints, read_trace
 from reportgen.sources.trace.wire import GenerationReader, TraceFormatError, read_header, uvarint
 from tests.test_trace_reader import TRACES, goroot_tests
 from tests.trace.textformat import read_test
@@ -170,3 +170,56 @@ def test_cursor_chunks_are_fresh_lists():
     while c.next_event():
         seen.append(c.args)
     assert len(seen) == 5 and len({id(a) for a in seen}) == 5
+
+
+def test_repeated_transitions_are_one_object():
+    """A goroutine's GoStarts in a generation share one Transition: a tuple per event
+    held is what a large generation's memory was made of."""
+    parsed = read_trace(next(d for n, d in TRACE_DATA if n == "channels.trace"))
+    first: dict = {}
+    shared = 0
+    for e in parsed.events:
+        if e.typ == S.EV_GO_START and e.st is not None:   # made by the inline path
+            key = (id(e.table), e.st)
+            if key in first:
+                assert first[key] is e.st
+                shared += 1
+            else:
+                first[key] = e.st
+    assert shared > len(first)
+
+
+def _varints_one_by_one(buf: bytes):
+    values, ends, pos = [], [], 0
+    while pos < len(buf):
+        v, pos = uvarint(buf, pos)
+        if pos - 1 - (ends[-1] if ends else -1) > 10:   # Go's Uvarint: at most 10 bytes
+            raise TraceFormatError("longer")
+        values.append(v)
+        ends.append(pos - 1)
+    return values, ends
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_varints_decode_as_one_by_one(seed):
+    rnd = random.Random(seed)
+    parts = []
+    for _ in range(rnd.randrange(1, 300)):   # valid: up to 10 bytes, the 10th at most 1
+        n = rnd.choice((1, 1, 1, 2, 3, 5, 9, 10))
+        last = rnd.randrange(2) if n == 10 else rnd.randrange(128)
+        parts.append(bytes([0x80 | rnd.randrange(128) for _ in range(n - 1)] + [last]))
+    if seed % 2:   # one bad varint somewhere: 11 or 12 bytes, or 10 past 64 bits
+        n = rnd.choice((10, 11, 12))
+        bad = bytes([0x80 | rnd.randrange(128) for _ in range(n - 1)] + [rnd.randrange(2, 128)])
+        parts.insert(rnd.randrange(len(parts) + 1), bad)
+    buf = b"".join(parts)
+    try:
+        want = _varints_one_by_one(buf)
+    except TraceFormatError:
+        want = None
+    try:
+        values, ends = decode_varints(np.frombuffer(buf, dtype=np.uint8))
+        got = (values.tolist(), ends.tolist())
+    except TraceFormatError:
+        got = None
+    assert got == want and (want is None) == bool(seed % 2)

@@ -20,7 +20,6 @@ from reportgen.sources.trace import spec as S
 from reportgen.sources.trace import events as E
 from reportgen.sources.trace.events import Event, Transition
 from reportgen.sources.trace.order import Ordering
-from reportgen.sources.pprof import decode_varints
 from reportgen.sources.trace.wire import (HEADER_SIZE, GenerationReader, TraceFormatError,
                                           read_header)
 
@@ -112,13 +111,36 @@ _STEP = np.array([n + 2 if n >= 0 else 0 for n in S.NARGS], dtype=np.uint8)
 LOCKSTEP_BATCHES = 24
 
 
-def _check_varints(b: np.ndarray, ends: np.ndarray):
-    """Go's Uvarint refuses varints longer than 10 bytes or past 64 bits."""
-    if not len(ends):
-        return
-    lengths = np.diff(ends, prepend=-1)
-    if lengths.max() > 10 or (b[ends[lengths == 10]] > 1).any():
+def decode_varints(raw: np.ndarray):
+    """(values as uint64, index of each varint's last byte) of the varints in `raw` (uint8),
+    as encoding/binary.Uvarint reads them one after another.
+
+    Vectorised from each varint's last byte back, one step per byte of the
+    longest: most trace varints are one byte. The caller has checked that
+    `raw` ends on a varint's last byte. Raises TraceFormatError for a
+    varint longer than 10 bytes or past 64 bits (Go's Uvarint refuses both).
+    """
+    more = raw >= 0x80
+    ends = np.flatnonzero(~more)
+    values = raw[ends].astype(np.uint64)
+    after_more = np.zeros(len(raw), dtype=bool)  # the byte before is not a varint's last
+    after_more[1:] = more[:-1]
+    idx = np.flatnonzero(after_more[ends])
+    seven = np.uint64(7)
+    back = 1
+    ten = None
+    while idx.size:
+        if back == 10:
+            raise TraceFormatError("found invalid uvarint (varint longer than 10 bytes)")
+        at = ends[idx] - back
+        values[idx] = (values[idx] << seven) | (raw[at] & 0x7F)
+        if back == 9:
+            ten = idx
+        idx = idx[after_more[at]]
+        back += 1
+    if ten is not None and (raw[ends[ten]] > 1).any():
         raise TraceFormatError("found invalid uvarint (overflows 64 bits)")
+    return values, ends
 
 
 def _walk_scalar(step, values, t0s, t1s) -> np.ndarray:
@@ -189,12 +211,9 @@ def decode_cursors(gen, lockstep: bool | None = None) -> list:
     raw = np.frombuffer(buf, dtype=np.uint8)
     if (raw[bends[sizes > 0] - 1] >= 0x80).any():
         raise TraceFormatError("found invalid uvarint (a batch ends inside one)")
-    try:
-        values, ends = decode_varints(buf)
-    except ValueError as e:
-        raise TraceFormatError(f"found invalid uvarint ({e})") from None
-    _check_varints(raw, ends)
-    del raw, buf, blobs
+    del buf, blobs
+    values, ends = decode_varints(raw)
+    del raw
     # per token: how many tokens an event that starts there takes (0: it cannot start one)
     step = _STEP[np.minimum(values, 255).astype(np.intp)]
     t1s = np.searchsorted(ends, bends - 1, side="right")  # token end of each batch
@@ -333,7 +352,9 @@ class _Reader:
         self.done = False
         self.pending_error = None
         self.checked = False  # references_valid for the current generation
-        self.reused = ({}, {}, {}, {}, {}, {})  # drain's transitions to reuse, per generation
+        # drain's transitions to reuse (made anew per generation, so they stay as few as the
+        # generation's goroutines)
+        self.reused = ({}, {}, {}, {}, {}, {})
 
     def _sync(self, table, ts):
         self.syncs += 1
@@ -515,23 +536,23 @@ class _Reader:
                                         why = "" if why == 0 else strings_get(why)
                                         if typ == GO_STOP:
                                             s.status = W_RUNNABLE
-                                            st = stopped_get(cg)
-                                            if (st is None or st[4] != why
-                                                    or st[5] != args[1]) and why is not None:
-                                                st = stopped[cg] = new_tuple(
-                                                    TR, (RG, cg, G_RUNNING, G_RUNNABLE, why,
-                                                         args[1]))
                                             if why is not None:
+                                                st = stopped_get(cg)
+                                                if (st is None or st[4] != why
+                                                        or st[5] != args[1]):
+                                                    st = stopped[cg] = new_tuple(
+                                                        TR, (RG, cg, G_RUNNING, G_RUNNABLE, why,
+                                                             args[1]))
                                                 e.st = st
                                         else:
                                             s.status = W_WAITING
-                                            st = blocked_get(cg)
-                                            if (st is None or st[4] != why
-                                                    or st[5] != args[1]) and why is not None:
-                                                st = blocked[cg] = new_tuple(
-                                                    TR, (RG, cg, G_RUNNING, G_WAITING, why,
-                                                         args[1]))
                                             if why is not None:
+                                                st = blocked_get(cg)
+                                                if (st is None or st[4] != why
+                                                        or st[5] != args[1]):
+                                                    st = blocked[cg] = new_tuple(
+                                                        TR, (RG, cg, G_RUNNING, G_WAITING, why,
+                                                             args[1]))
                                                 e.st = st
                                     ms.g = NO
                             elif typ == GO_UNBLOCK:  # _go_unblock
