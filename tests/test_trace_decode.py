@@ -187,6 +187,17 @@ def test_repeated_transitions_are_one_object():
             else:
                 first[key] = e.st
     assert shared > len(first)
+    # a goroutine's blocks where it blocked last time share that event's argument list
+    last: dict = {}
+    same_args = 0
+    for e in parsed.events:
+        if e.typ == S.EV_GO_BLOCK and e.st is not None:
+            before = last.get((id(e.table), e.g))
+            if before is not None and before[:2] == e.args[:2]:
+                assert before is e.args
+                same_args += 1
+            last[(id(e.table), e.g)] = e.args
+    assert same_args
 
 
 def _varints_one_by_one(buf: bytes):

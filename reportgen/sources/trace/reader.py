@@ -352,9 +352,6 @@ class _Reader:
         self.done = False
         self.pending_error = None
         self.checked = False  # references_valid for the current generation
-        # drain's transitions to reuse (made anew per generation, so they stay as few as the
-        # generation's goroutines)
-        self.reused = ({}, {}, {}, {}, {}, {})
 
     def _sync(self, table, ts):
         self.syncs += 1
@@ -370,7 +367,6 @@ class _Reader:
         self.cpu_i = 0
         cursors = decode_cursors(gen)
         self.checked = references_valid(gen, gen.values, cursors)
-        self.reused = ({}, {}, {}, {}, {}, {})
         gen.values = gen.starts = None
         for c in cursors:
             if c.next_event():
@@ -468,12 +464,13 @@ class _Reader:
         SWEEP_RANGE = (S.EV_GC_SWEEP_BEGIN, 0)  # order._range_type(GCSweepBegin)
         HALF, FULL = 1 << 63, 1 << 64
         # Transitions are tuples, so equal ones can be one object: per goroutine, the last
-        # made for each inline type is reused while its reason and stack stay the same
-        # (most events of a busy trace repeat one; this saves a tuple per event of the
-        # generation held). A goroutine's key: its ID as the transition names it.
-        started, stopped, blocked, unblocked, entered, left = self.reused
-        started_get, stopped_get, blocked_get = started.get, stopped.get, blocked.get
-        unblocked_get, entered_get, left_get = unblocked.get, entered.get, left.get
+        # made for each inline type is reused while it stays the same (most events of a
+        # busy trace repeat one), and a GoStop/GoBlock where the goroutine's last one was
+        # shares that event's argument list too. This saves a tuple (and a list) per event
+        # of the generation held. Keys: the goroutine's ID; one generation per call.
+        started, stopped, blocked, unblocked, entered, left = {}, {}, {}, {}, {}, {}
+        started_get, unblocked_get = started.get, unblocked.get
+        entered_get, left_get = entered.get, left.get
         # the inline paths need the first generation known (Ordering.advance sets it)
         inline = self.inline
         fast = inline and order.initial_gen != 0
@@ -526,34 +523,34 @@ class _Reader:
                                 cg = ms.g  # _go_stop_exec
                                 s = gs_get(cg)
                                 if cg != NO and s is not None and s.status == W_RUNNING:
-                                    e = Event(typ, ctime, cg, p, m, args, gen)
                                     if typ == GO_DESTROY:
+                                        e = Event(typ, ctime, cg, p, m, args, gen)
                                         del order.gs[cg]
                                         e.st = new_tuple(TR, (RG, cg, G_RUNNING, G_NOT_EXIST,
                                                               "", 0))
                                     else:
-                                        why = args[0]
-                                        why = "" if why == 0 else strings_get(why)
                                         if typ == GO_STOP:
                                             s.status = W_RUNNABLE
-                                            if why is not None:
-                                                st = stopped_get(cg)
-                                                if (st is None or st[4] != why
-                                                        or st[5] != args[1]):
-                                                    st = stopped[cg] = new_tuple(
-                                                        TR, (RG, cg, G_RUNNING, G_RUNNABLE, why,
-                                                             args[1]))
-                                                e.st = st
+                                            prev, new = stopped, G_RUNNABLE
                                         else:
                                             s.status = W_WAITING
+                                            prev, new = blocked, G_WAITING
+                                        hit = prev.get(cg)
+                                        if (hit is not None and hit[0][0] == args[0]
+                                                and hit[0][1] == args[1]):
+                                            # where it stopped last time: that event's
+                                            # arguments and transition (the same values)
+                                            args, st = hit
+                                            e = Event(typ, ctime, cg, p, m, args, gen)
+                                            e.st = st
+                                        else:
+                                            e = Event(typ, ctime, cg, p, m, args, gen)
+                                            why = args[0]
+                                            why = "" if why == 0 else strings_get(why)
                                             if why is not None:
-                                                st = blocked_get(cg)
-                                                if (st is None or st[4] != why
-                                                        or st[5] != args[1]):
-                                                    st = blocked[cg] = new_tuple(
-                                                        TR, (RG, cg, G_RUNNING, G_WAITING, why,
-                                                             args[1]))
-                                                e.st = st
+                                                st = e.st = new_tuple(
+                                                    TR, (RG, cg, G_RUNNING, new, why, args[1]))
+                                                prev[cg] = (args, st)
                                     ms.g = NO
                             elif typ == GO_UNBLOCK:  # _go_unblock
                                 gid = args[0]
