@@ -42,6 +42,12 @@ RESOURCE_NONE, RESOURCE_GOROUTINE, RESOURCE_PROC = range(3)
 
 
 class Event:
+    """One event: wire type, time (ns), goroutine/P/thread (-1: none), args (the four
+    arguments as a list), table (its Generation), st (its Transition once made).
+
+    Read-only for consumers: events may share one args list or Transition (the reader
+    reuses equal ones of a goroutine to save memory in large generations).
+    """
     __slots__ = ("typ", "time", "g", "p", "m", "args", "table", "st")
 
     def __init__(self, typ, time, g, p, m, args, table):

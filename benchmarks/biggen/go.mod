@@ -1,0 +1,3 @@
+module biggen
+
+go 1.22
