@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.analyze.history import HistoryOptions
-from reportgen.history_site import build_history, write_history_site
+from reportgen.history_site import build_history, diff_href, diff_slug, write_history_site
 from reportgen.manifest import THEMES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,13 +197,14 @@ def test_history_index_answers_first_and_links_reports_and_diffs(nightly_site):
     for night in NIGHTS[1:5]:
         assert f'href="runs/{night}/index.html"' in html
         assert (nightly_site / "runs" / night / "index.html").is_file()
-    diff = f"diffs/{BAD}-vs-window-cpu/pages/01-diff.html"
+    diff = diff_href(BAD, "cpu")
+    assert diff.startswith(f"diffs/{BAD}-vs-window-cpu-")
     assert f'href="{diff}"' in html
     page = (nightly_site / diff).read_text()
     assert "main.canonicalSKU" in page and "<svg" in page
     # The heap regression is in alloc_space (what B/op moves): its diff compares that,
     # not the profile's default inuse_space, where nothing moved.
-    heap = nightly_site / "diffs" / f"{BAD}-vs-window-heap"
+    heap = nightly_site / "diffs" / diff_slug(BAD, "heap")
     assert json.loads((heap / "data" / "01-diff.json").read_text())["sample_index"] == \
         "alloc_space"
     lead = (heap / "index.html").read_text()
