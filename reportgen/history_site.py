@@ -206,11 +206,12 @@ def _old_files(target: Path, prefix: str, hashes) -> dict | None:
     if not isinstance(hashes, dict):
         return None
     out = {}
+    real_dirs: dict = {}
     for name, sha in hashes.items():
         if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
             return None
         rel = f"{prefix}/{name}" if prefix else name
-        path = regular_file(target, rel)
+        path = regular_file(target, rel, real_dirs)
         if path is None or not isinstance(sha, str) or _file_sha(path) != sha:
             return None
         out[rel] = path
@@ -340,7 +341,8 @@ def _earlier_detection(cache: EntryCache | None, runs: list, options: HistoryOpt
     """The earlier site's Detection when the runs it covered are the first runs
     now, with the same options (its key says so); else None (all runs are
     tested)."""
-    if cache is None or cache.earlier is None:
+    if cache is None or cache.earlier is None \
+            or regular_file(cache.earlier, cache.path(DETECTION_ENTRY)) is None:
         return None
     entry = read_entry(cache.earlier / cache.path(DETECTION_ENTRY))
     if entry is None:
