@@ -18,10 +18,15 @@ the payload costs one hash of its bytes, not a parse, so an unchanged entry
 is hard-linked into the new site as it is (byte for byte what a full build
 writes, since the payload is a deterministic function of the key's inputs).
 
+The files an entry stands for (a run's report, a diff's pages, the index)
+are reused only when they are regular files inside the site whose sha256
+is the one the entry recorded (reportgen.history_site._old_files).
+
 Entries:
-    runs/ID.json        a run's numbers (reportgen.history_site.RunInfo.cache_dict)
+    runs/ID.json        a run's numbers and its report files' sha256
+                        (reportgen.history_site.RunInfo.cache_dict)
     charts/KEY.svg      a trend chart (reportgen.render.history_pages.trend_chart)
-    diffs.json          the flagged runs' diff pages and their keys
+    diffs.json          the flagged runs' diff pages: their keys and files' sha256
     detection/runs.json the changes found so far and the state the rules carry on
                         (reportgen.analyze.history.Detection)
     pages/index.json    what the index, data/history.json and the assets were made of

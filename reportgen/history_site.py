@@ -12,8 +12,8 @@ are regular files with those hashes (a file emptied, cut short or replaced
 by a symlink is not trusted: the run is analysed again); only new or
 changed runs are analysed. Diff pages of flagged runs are kept the same
 way, keyed by both runs' ids and keys and everything the page shows, and
-trend charts by what they draw (reportgen.render.history_pages). The detection of the runs
-so far (reportgen.analyze.history.Detection) is kept in
+trend charts by what they draw (reportgen.render.history_pages). The
+detection of the runs so far (reportgen.analyze.history.Detection) is kept in
 data/history/detection/runs.json, keyed by the options and every run's id
 and key in order: a build whose runs begin with those runs tests only the
 runs after them.
@@ -394,7 +394,7 @@ def _profile_file(run: RunInfo, key: str) -> str:
 
 def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
                max_decompressed: int, max_samples: int = DEFAULT_MAX_SAMPLES):
-    """diffs/RUN-vs-window-KIND/: the diff page and diff flame graph of the flagged
+    """diffs/RUN-vs-window-KIND-HASH/ (diff_slug): the diff page and diff flame graph of the flagged
     run's profile against the window's newest one, scaled to the same total
     (pprof -normalize: the runs' profiles may differ in length), in the sample
     type the history compares (run_metrics: alloc_space for heap profiles)."""
