@@ -44,7 +44,7 @@ from pathlib import Path
 import reportgen
 
 CACHE_DIR = "data/history"
-CACHE_VERSION = 6   # of the entry format and of what a run's numbers hold: bump on change
+CACHE_VERSION = 6   # of the entry format (a change of the code is in code_fingerprint)
 
 # The libraries whose output lands in a site's files (pages, charts, notes):
 # another version of one may write other bytes.

@@ -383,6 +383,11 @@ def test_a_name_that_is_not_utf8_is_one_line_and_exit_2(run_cli, tmp_path, where
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and shown in lines[0], out.stderr
     assert not (tmp_path / "site").exists()
+    # A file beside the runs is no run's: such a name is only warned about.
+    calm = copy_runs(tmp_path / "calm", NIGHTS[:2])
+    (calm / os.fsdecode(b"note-\xff.txt")).write_text("stray\n")
+    out = run_cli("history", calm)
+    assert out.returncode == 0 and "note-\\xff.txt" in out.stderr, out.stderr
 
 
 def test_max_samples_is_applied(run_cli, tmp_path):

@@ -75,12 +75,12 @@ class Run:
 
 # ---- finding runs ------------------------------------------------------------
 
-def evidence_files(directory: Path) -> list[Path]:
+def evidence_files(directory: Path, check: bool = True) -> list[Path]:
     """The regular, non-hidden files of a run directory, by name. Raises
-    UsageError for one whose name is not UTF-8."""
+    UsageError for one whose name is not UTF-8 (unless not `check`)."""
     files = sorted((p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")),
                    key=lambda p: p.name)
-    for f in files:
+    for f in files if check else ():
         check_utf8_name(f, "file")
     return files
 
@@ -150,10 +150,10 @@ def _run_dirs(parent: Path) -> list[Path]:
 
 def stray_files(paths: list) -> list[str]:
     """Names of the files beside the runs when one directory of runs is given
-    (find_runs ignores them): for a warning."""
+    (find_runs ignores them): for a warning, bytes that are not UTF-8 as \\xNN."""
     if len(paths) != 1 or not Path(paths[0]).is_dir() or not _run_dirs(Path(paths[0])):
         return []
-    return [f.name for f in evidence_files(Path(paths[0]))]
+    return [shown_path(f.name) for f in evidence_files(Path(paths[0]), check=False)]
 
 
 def run_key(directory: Path, salt: str = "") -> str:
