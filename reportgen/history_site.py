@@ -332,7 +332,7 @@ DETECTION_ENTRY = "runs"
 
 def _detection_key(runs: list, count: int, options: HistoryOptions) -> str:
     """The key of the detection of the first `count` runs: the options and those
-    runs' ids and keys (their files, reportgen's version), in order."""
+    runs' ids and keys (their files, reportgen's code), in order."""
     return digest("detection", json.dumps(options.as_dict(), sort_keys=True), str(count),
                   *[f"{r.id}\0{r.key}" for r in runs[:count]])
 

@@ -157,7 +157,8 @@ def stray_files(paths: list) -> list[str]:
 
 
 def run_key(directory: Path, salt: str = "") -> str:
-    """sha256 of the run's file names and bytes, reportgen's version and `salt`.
+    """sha256 of the run's file names and bytes, reportgen's version and `salt`
+    (the history's: the code fingerprint, theme and input limits).
 
     Equal keys mean the run's analysis would come out the same: the key of
     the incremental cache.
