@@ -164,9 +164,10 @@ def build_from_args(inputs: list[str], output: str | None, max_decompressed: int
     if len(inputs) == 1 and inputs[0].endswith((".yml", ".yaml")):
         manifest = load_manifest(inputs[0])
         limit = manifest.max_decompressed
-        if any(a.kind == "history" for a in manifest.analyses):  # a site of its own
-            return lazy("reportgen.history_site:build_from_manifest")(manifest, output)
         max_samples = manifest.max_samples or max_samples
+        if any(a.kind == "history" for a in manifest.analyses):  # a site of its own
+            return lazy("reportgen.history_site:build_from_manifest")(manifest, output, jobs,
+                                                                      max_samples)
     else:
         manifest = default_manifest(inputs, output, counts)
         limit = max_decompressed
@@ -240,6 +241,7 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
 
     writer = SiteWriter(Path(manifest.theme_dir), manifest.title, manifest.base_dir)
     writer.flame_files = flame_files
+    writer.up = manifest.up
     planned = []
     links = {name: [] for name in profiles}   # each profile's card: the pages about it
     for i, analysis in enumerate(manifest.analyses):

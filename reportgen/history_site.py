@@ -3,13 +3,17 @@ process pool) -> reportgen.analyze.history -> the history site.
 
 Incremental: the site keeps each run's numbers in data/history/runs/ID.json
 (a reportgen.history_cache entry) under a key, the sha256 of the run's
-files, reportgen's version and the theme (reportgen.sources.runs.run_key).
-The next build re-reads that entry, and hard-links it and the run's own
-report (runs/ID/) from the earlier site, for every run whose key is
-unchanged; only new or changed runs are analysed. Diff pages of flagged
-runs are kept the same way, keyed by both runs' keys, and trend charts by
-what they draw (reportgen.render.history_pages). The detection of the runs
-so far (reportgen.analyze.history.Detection) is kept in
+files, reportgen's code (history_cache.code_fingerprint), the theme and the
+input limits (reportgen.sources.runs.run_key). The entry also holds the
+sha256 of each file of the run's own report (runs/ID/). The next build
+re-reads that entry, and hard-links it and the run's report from the
+earlier site, for every run whose key is unchanged and whose report files
+are regular files with those hashes (a file emptied, cut short or replaced
+by a symlink is not trusted: the run is analysed again); only new or
+changed runs are analysed. Diff pages of flagged runs are kept the same
+way, keyed by both runs' ids and keys and everything the page shows, and
+trend charts by what they draw (reportgen.render.history_pages). The
+detection of the runs so far (reportgen.analyze.history.Detection) is kept in
 data/history/detection/runs.json, keyed by the options and every run's id
 and key in order: a build whose runs begin with those runs tests only the
 runs after them.
@@ -27,11 +31,15 @@ from pathlib import Path
 
 from reportgen.analyze.history import Detection, HistoryOptions, HistoryResult, \
     analyze_history
-from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, digest, entry_text, \
-    read_entry
+from reportgen.history_cache import CACHE_DIR, CACHE_VERSION, EntryCache, code_fingerprint, \
+    digest, entry_text, read_entry, regular_file, sha256_text
 from reportgen.parallel import cpu_count, make_executor
-from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED
-from reportgen.sources.runs import find_runs, run_key, stray_files
+from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES
+from reportgen.sources.runs import find_runs, run_id_of, run_key, stray_files
+
+# Run reports and diff pages sit two directories below the history index
+# (runs/ID/, diffs/SLUG/): their header links back to it, relatively (file://).
+UP_LINK = {"href": "../../index.html", "title": "History"}
 
 
 @dataclass
@@ -44,7 +52,7 @@ class RunInfo:
     notes: list
     evidence: list          # [{"kind", "file"}]
     metrics: dict
-    report: list = field(default_factory=list)  # files of its own report, under runs/ID/
+    report: dict = field(default_factory=dict)  # its own report's files: name -> sha256
 
     def as_dict(self) -> dict:
         return {"id": self.id, "meta": self.meta, "notes": self.notes,
@@ -116,7 +124,8 @@ def _report_notes(run, metrics):
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
+def _run_report(run, metrics, max_decompressed: int, theme_dir: Path,
+                max_samples: int = DEFAULT_MAX_SAMPLES) -> dict:
     """The run's own full report (today's default report of its profiles), as files."""
     from reportgen.build import compose_site
     from reportgen.manifest import default_manifest
@@ -126,12 +135,13 @@ def _run_report(run, metrics, max_decompressed: int, theme_dir: Path) -> dict:
     manifest.notes = _report_notes(run, metrics)
     manifest.theme_dir = theme_dir
     manifest.base_dir = Path(run.path).absolute()   # files named as in the run, wherever it is
-    writer = compose_site(manifest, max_decompressed)
+    manifest.up = UP_LINK
+    writer = compose_site(manifest, max_decompressed, max_samples=max_samples)
     return writer.files
 
 
 def analyse_run(path: str, key: str, max_decompressed: int, theme_dir: str,
-                with_report: bool) -> dict:
+                with_report: bool, max_samples: int = DEFAULT_MAX_SAMPLES) -> dict:
     """Read one run, extract its numbers and (optionally) build its report.
 
     Returns a plain dict (it crosses process boundaries): RunInfo fields plus
@@ -140,12 +150,19 @@ def analyse_run(path: str, key: str, max_decompressed: int, theme_dir: str,
     """
     from reportgen.analyze.run_metrics import run_metrics
     from reportgen.sources.runs import read_run
-    run = read_run(path, max_decompressed)
+    run = read_run(path, max_decompressed, max_samples)
     metrics = run_metrics(run.evidence)
-    files = _run_report(run, metrics, max_decompressed, Path(theme_dir)) if with_report else {}
+    files = (_run_report(run, metrics, max_decompressed, Path(theme_dir), max_samples)
+             if with_report else {})
     return {"id": run.id, "key": key, "meta": run.meta.as_dict(), "notes": run.notes,
             "evidence": [{"kind": ev.kind, "file": ev.name} for ev in run.evidence],
-            "metrics": metrics, "report": sorted(files), "files": files}
+            "metrics": metrics, "report": file_hashes(files), "files": files}
+
+
+def file_hashes(files: dict) -> dict:
+    """{name: sha256 of the file as written}, by name: what a cache entry keeps of
+    the files it stands for, to check them before they are reused."""
+    return {name: sha256_text(files[name]) for name in sorted(files)}
 
 
 def _star(args):
@@ -173,26 +190,39 @@ def _cached_run(cache: EntryCache, run_id: str, key: str) -> dict | None:
     except ValueError:
         return None
     if not (isinstance(data, dict) and data.get("id") == run_id
-            and isinstance(data.get("report"), list)):
+            and isinstance(data.get("report"), dict)):
         return None
     return {**data, "key": key}
 
 
-def _old_files(target: Path, prefix: str, names: list) -> dict | None:
-    """prefix/name -> its path in the earlier site, for each name; None if any is gone
-    (or is not a plain relative path).
+def _old_files(target: Path, prefix: str, hashes) -> dict | None:
+    """prefix/name -> its path in the earlier site, for each name of `hashes`
+    ({name: sha256}); None if any is gone, is not a plain relative path, is
+    not a regular file inside the site (history_cache.regular_file: never a
+    symlink) or does not hash to what the build that wrote it recorded.
 
-    The new site hard-links them: a reused run's report is neither read nor
-    written again."""
+    The new site hard-links them: a reused run's report is read once (to
+    hash it), never rendered or written again."""
+    if not isinstance(hashes, dict):
+        return None
     out = {}
-    for name in names:
+    real_dirs: dict = {}
+    for name, sha in hashes.items():
         if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
             return None
-        path = target / prefix / name
-        if not path.is_file():
+        rel = f"{prefix}/{name}" if prefix else name
+        path = regular_file(target, rel, real_dirs)
+        if path is None or not isinstance(sha, str) or _file_sha(path) != sha:
             return None
-        out[f"{prefix}/{name}" if prefix else name] = path
+        out[rel] = path
     return out
+
+
+def _file_sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 # ---- the pipeline ------------------------------------------------------------
@@ -205,13 +235,23 @@ def _theme_salt(theme_dir: Path) -> str:
     return h.hexdigest()
 
 
+def _run_salt(theme_dir: Path, max_decompressed: int, max_samples: int,
+              with_reports: bool) -> str:
+    """What a run's numbers and report depend on besides its files: the cache
+    format, reportgen's code, the theme and the input limits (a build with
+    another --max-samples may refuse a file this one reads)."""
+    return (f"{CACHE_VERSION}:{code_fingerprint()}:{max_decompressed}:{max_samples}:"
+            + (_theme_salt(theme_dir) if with_reports else "no-report"))
+
+
 def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
-                 max_decompressed: int = DEFAULT_MAX_DECOMPRESSED, with_reports: bool = True):
+                 max_decompressed: int = DEFAULT_MAX_DECOMPRESSED, with_reports: bool = True,
+                 max_samples: int = DEFAULT_MAX_SAMPLES):
     """RunInfo per run in order, reusing the earlier site's numbers where the key
     matches; returns (runs, analysed ids, reused ids, files of new run reports,
     links to the reused ones, the runs' cache entries)."""
     dirs = find_runs(paths)
-    salt = f"{CACHE_VERSION}:" + (_theme_salt(theme_dir) if with_reports else "no-report")
+    salt = _run_salt(theme_dir, max_decompressed, max_samples, with_reports)
     keys = [run_key(d, salt) for d in dirs]
     cache = EntryCache(target, "runs", ".json")
     results: dict[int, dict] = {}
@@ -219,7 +259,7 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
     links: dict[str, Path] = {}
     todo = []
     for i, (d, key) in enumerate(zip(dirs, keys)):
-        run_id = d.resolve().name
+        run_id = run_id_of(d)
         hit = _cached_run(cache, run_id, key)
         if hit:
             old = _old_files(target, f"runs/{run_id}", hit["report"])
@@ -229,8 +269,8 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
                 cache.keep(run_id)
                 continue
         todo.append(i)
-    args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports)
-            for i in todo]
+    args = [(str(dirs[i]), keys[i], max_decompressed, str(theme_dir), with_reports,
+             max_samples) for i in todo]
     # the same executors as `build --jobs` (reportgen.parallel): results in input order
     with make_executor(min(jobs, max(len(args), 1))) as executor:
         if executor.inherits:   # forked workers start with the run readers imported
@@ -243,7 +283,7 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
             files[f"runs/{res['id']}/{name}"] = text
         results[i] = res
     runs = [RunInfo(r["id"], str(dirs[i]), r["key"], r["meta"], r["notes"], r["evidence"],
-                    r["metrics"], r.get("report") or [])
+                    r["metrics"], r.get("report") or {})
             for i, r in sorted(results.items())]
     for i in todo if with_reports else ():   # a site to write: it keeps the new numbers
         cache.put(runs[i].id, runs[i].key, runs[i].cache_text())
@@ -254,7 +294,8 @@ def collect_runs(paths: list, target: Path | None, jobs: int, theme_dir: Path,
 
 def build_history(paths: list, target: Path | None, options: HistoryOptions,
                   jobs: int | None = None, theme_dir: Path | None = None,
-                  max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> History:
+                  max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+                  max_samples: int = DEFAULT_MAX_SAMPLES) -> History:
     """Analyse the runs (incrementally when `target` holds an earlier history
     site) and, with a target, compose the run reports and diff pages."""
     from reportgen.manifest import THEMES_DIR
@@ -267,7 +308,7 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
               f"part of any run: {shown}", file=sys.stderr)
     existing = target if target is not None and target.is_dir() else None
     runs, analysed, reused, files, links, cache = collect_runs(
-        paths, existing, jobs, theme_dir, max_decompressed, target is not None)
+        paths, existing, jobs, theme_dir, max_decompressed, target is not None, max_samples)
     detections = EntryCache(existing, "detection", ".json") if target is not None else None
     earlier = _earlier_detection(detections, runs, options)
     result = analyze_history([{"id": r.id, "metrics": r.metrics} for r in runs], options,
@@ -282,7 +323,7 @@ def build_history(paths: list, target: Path | None, options: HistoryOptions,
     history = History(runs, result, analysed, reused, files, links, run_cache=cache,
                       detection_cache=detections)
     if target is not None:
-        _add_diffs(history, existing, theme_dir, max_decompressed)
+        _add_diffs(history, existing, theme_dir, max_decompressed, max_samples)
     return history
 
 
@@ -291,7 +332,7 @@ DETECTION_ENTRY = "runs"
 
 def _detection_key(runs: list, count: int, options: HistoryOptions) -> str:
     """The key of the detection of the first `count` runs: the options and those
-    runs' ids and keys (their files, reportgen's version), in order."""
+    runs' ids and keys (their files, reportgen's code), in order."""
     return digest("detection", json.dumps(options.as_dict(), sort_keys=True), str(count),
                   *[f"{r.id}\0{r.key}" for r in runs[:count]])
 
@@ -300,7 +341,8 @@ def _earlier_detection(cache: EntryCache | None, runs: list, options: HistoryOpt
     """The earlier site's Detection when the runs it covered are the first runs
     now, with the same options (its key says so); else None (all runs are
     tested)."""
-    if cache is None or cache.earlier is None:
+    if cache is None or cache.earlier is None \
+            or regular_file(cache.earlier, cache.path(DETECTION_ENTRY)) is None:
         return None
     entry = read_entry(cache.earlier / cache.path(DETECTION_ENTRY))
     if entry is None:
@@ -317,7 +359,12 @@ def _earlier_detection(cache: EntryCache | None, runs: list, options: HistoryOpt
 # ---- diffs of flagged runs ---------------------------------------------------
 
 def diff_slug(run: str, profile: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{run}-vs-window-{profile}").strip("-")
+    """The directory of a flagged run's diff: readable (the run id and profile
+    key, other characters as -) and unique (a short hash of both: "bad x" and
+    "bad-x" read the same but are two runs)."""
+    tag = hashlib.sha256(f"{run}\0{profile}".encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{run}-vs-window-{profile}").strip("-.")
+    return f"{readable[:80]}-{tag}"
 
 
 def flagged_diffs(history: History) -> list:
@@ -346,8 +393,8 @@ def _profile_file(run: RunInfo, key: str) -> str:
 
 
 def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
-               max_decompressed: int):
-    """diffs/RUN-vs-window-KIND/: the diff page and diff flame graph of the flagged
+               max_decompressed: int, max_samples: int = DEFAULT_MAX_SAMPLES):
+    """diffs/RUN-vs-window-KIND-HASH/ (diff_slug): the diff page and diff flame graph of the flagged
     run's profile against the window's newest one, scaled to the same total
     (pprof -normalize: the runs' profiles may differ in length), in the sample
     type the history compares (run_metrics: alloc_space for heap profiles)."""
@@ -362,16 +409,21 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
         except ValueError:
             old = {}
     kept = {}
+    theme = _theme_salt(theme_dir)
     for run_id, base_id, key in flagged_diffs(history):
         run, base = by_id[run_id], by_id[base_id]
         slug = diff_slug(run_id, key)
         # The sample type the history compares (heap: alloc_space, what B/op moves),
         # not the profile's default (inuse_space).
         sample_type = _profile_meta(run, key)["sample_type"]
-        dkey = digest(base.key, run.key, key, sample_type)
+        # Everything the pages show or are made of: both runs (ids, files), the
+        # profile, the sample type, the theme, the limits, the link back.
+        dkey = digest("diff", run_id, base_id, base.key, run.key, key, sample_type,
+                      _profile_file(base, key), _profile_file(run, key), theme,
+                      str(max_decompressed), str(max_samples), json.dumps(UP_LINK))
         entry = old.get(slug) if isinstance(old, dict) else None
-        if entry and entry.get("key") == dkey:
-            files = _old_files(existing, f"diffs/{slug}", entry.get("files") or [])
+        if isinstance(entry, dict) and entry.get("key") == dkey:
+            files = _old_files(existing, f"diffs/{slug}", entry.get("files"))
             if files is not None:
                 history.links.update(files)
                 kept[slug] = entry
@@ -387,10 +439,11 @@ def _add_diffs(history: History, existing: Path | None, theme_dir: Path,
                                                        normalize=True, sample_index=sample_type)])
         # A manifest path marks it as not bare files: build adds no default diffs.
         manifest.path = Path("history")
-        files = compose_site(manifest, max_decompressed).files
+        manifest.up = UP_LINK
+        files = compose_site(manifest, max_decompressed, max_samples=max_samples).files
         for name, text in files.items():
             history.files[f"diffs/{slug}/{name}"] = text
-        kept[slug] = {"key": dkey, "files": sorted(files)}
+        kept[slug] = {"key": dkey, "files": file_hashes(files)}
     history.diff_cache = kept
 
 
@@ -412,10 +465,6 @@ def _index_key(history: History, title: str, notes: str | None, theme_dir: Path)
                   *[f"{r.id}\0{r.key}" for r in history.runs])
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _kept_index(pages: EntryCache, key: str, charts: EntryCache) -> dict | None:
     """The earlier site's index files ({path: earlier file}) when it was made of
     the same (`key`), its files are as that build wrote them and its charts
@@ -428,8 +477,8 @@ def _kept_index(pages: EntryCache, key: str, charts: EntryCache) -> dict | None:
         files, chart_keys = dict(data["files"]), list(data["charts"])
     except (ValueError, KeyError, TypeError):
         return None
-    out = _old_files(pages.earlier, "", list(files))
-    if out is None or any(_sha(out[rel].read_bytes()) != sha for rel, sha in files.items()):
+    out = _old_files(pages.earlier, "", files)
+    if out is None:
         return None
     if any(not isinstance(k, str) or charts.get(k, k) is None for k in chart_keys):
         return None
@@ -466,7 +515,7 @@ def write_history_site(history: History, target: Path, title: str, theme_dir: Pa
         history_pages(writer, history, notes, charts)
         files.update(writer.files)
         pages.put("index", key, json.dumps(
-            {"files": {rel: _sha(text.encode()) for rel, text in writer.files.items()},
+            {"files": file_hashes(writer.files),
              "charts": sorted(charts.made + charts.reused)}, indent=1, sort_keys=True) + "\n")
     for cache in (charts, pages):
         files.update(cache.files)
@@ -494,11 +543,13 @@ def manifest_history(manifest):
                                      share_points=o["share_points"], alpha=o["alpha"]), o["gate"]
 
 
-def build_from_manifest(manifest, output: str | None = None, jobs: int | None = None) -> Path:
-    """`reportgen build site.yml` for a history manifest."""
+def build_from_manifest(manifest, output: str | None = None, jobs: int | None = None,
+                        max_samples: int = DEFAULT_MAX_SAMPLES) -> Path:
+    """`reportgen build site.yml` for a history manifest (max_samples: the
+    manifest's, else --max-samples)."""
     runs, options, _gate = manifest_history(manifest)
     target = Path(output) if output else Path(manifest.output)
     history = build_history([runs], target, options, jobs, Path(manifest.theme_dir),
-                            manifest.max_decompressed)
+                            manifest.max_decompressed, max_samples)
     return write_history_site(history, target, manifest.title, Path(manifest.theme_dir),
                               manifest.notes)

@@ -196,6 +196,9 @@ class Manifest:
     # "compiler_log"), and options for the pages chosen for them (counts).
     bare: dict = field(default_factory=dict)
     max_samples: int | None = None  # None: the command line's --max-samples
+    # A link in every page's header to the site this report is part of ({"href",
+    # "title"}, href relative to the report's root): a history site's run reports.
+    up: dict | None = None
 
 
 _T = "tag:yaml.org,2002:"
@@ -555,7 +558,9 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
     goroutine dumps, benchmark output, compiler logs); build.py's compose step
     chooses the pages. `counts` is (base, target) units of work for the diffs."""
     from reportgen.sources import sniff_input
+    from reportgen.sources.runs import check_utf8_name
     for given in profile_paths:
+        check_utf8_name(Path(given), "file", str(given))   # shown in the pages
         problem = input_problem(Path(given))
         if problem and problem != "is a directory":  # a directory is left to the loader
             raise ProfileError(given, "no such file" if problem == "does not exist" else problem)

@@ -242,3 +242,144 @@ def test_a_killed_incremental_build_loses_nothing(sites, tmp_path, step):
     after = build(more, site)
     assert after.analysed == ([NIGHTS[6]] if step == "written" else [])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "site"]
+
+
+def _no_symlinks(site: Path) -> list:
+    return [p for p in site.rglob("*") if p.is_symlink()]
+
+
+def test_renaming_a_run_rebuilds_the_diff_pages_that_name_it(sites, tmp_path):
+    """The flagged night's window night renamed (same files, same key): its diff
+    page names the new id, as a full build's does."""
+    runs, full, _incremental, added = sites
+    base = next(c.window[-1] for c in added.result.regressions if c.run == BAD)
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    renamed = tmp_path / "runs"
+    shutil.copytree(runs, renamed)
+    (renamed / base).rename(renamed / f"{base}b")   # still sorts before the flagged night
+    again = build(renamed, site)
+    assert again.analysed == [f"{base}b"]   # its entry is under its id
+    fresh = tmp_path / "fresh"
+    build(renamed, fresh)
+    assert tree(site) == tree(fresh)
+    pages = [p for p in tree(site) if p.startswith(f"diffs/{BAD}-vs-window-")
+             and p.endswith("/index.html")]
+    assert pages and all(f"<h1>{BAD} against {base}b: " in (site / p).read_text() for p in pages)
+
+
+def test_damaged_or_symlinked_report_files_are_not_reused(sites, tmp_path):
+    """Run reports, diff pages and cache entries of the earlier site are carried
+    over only when they are regular files inside the site, as written: one
+    emptied, cut short, or replaced by a symlink (even to an exact copy) is
+    made again and the new site holds no symlink."""
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (site / "runs" / NIGHTS[2] / "index.html").write_text("")           # emptied
+    diff_page = sorted(site.glob(f"diffs/{BAD}-vs-window-cpu-*/pages/01-diff.html"))[0]
+    diff_page.write_bytes(diff_page.read_bytes()[:100])                   # cut short
+    report = site / "runs" / NIGHTS[3] / "index.html"                    # a symlink to a copy
+    shutil.copyfile(report, outside / "index.html")
+    report.unlink()
+    report.symlink_to(outside / "index.html")
+    night = site / "runs" / NIGHTS[5]                                    # a directory symlink
+    shutil.move(night, outside / NIGHTS[5])
+    night.symlink_to(outside / NIGHTS[5], target_is_directory=True)
+    chart = sorted((site / CACHE_DIR / "charts").iterdir())[0]           # a valid entry, linked
+    shutil.copyfile(chart, outside / chart.name)
+    chart.unlink()
+    chart.symlink_to(outside / chart.name)
+    again = build(runs, site)
+    assert again.analysed == [NIGHTS[2], NIGHTS[3], NIGHTS[5]]
+    assert any(p.endswith("/pages/01-diff.html") for p in again.files)
+    assert again.chart_cache.made == [chart.name.removesuffix(".svg")]
+    assert _no_symlinks(site) == []
+    assert tree(site) == tree(full)
+    # Nothing of the new site is a hard link to a file outside it.
+    inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
+    assert not any(p.stat().st_ino in inodes for p in site.rglob("*") if p.is_file())
+
+
+def test_read_entry_refuses_a_symlink(tmp_path):
+    real = tmp_path / "real"
+    real.write_text(entry_text("k1", "payload\n"))
+    (tmp_path / "link").symlink_to(real)
+    assert read_entry(real, "k1") is not None
+    assert read_entry(tmp_path / "link", "k1") is None
+
+
+@pytest.fixture
+def code_copy(tmp_path, monkeypatch):
+    """A copy of reportgen's package and built-in theme, made the code that
+    code_fingerprint hashes (reportgen.__file__ pointed at it)."""
+    from reportgen import history_cache
+    copy = tmp_path / "code"
+    shutil.copytree(ROOT / "reportgen", copy / "reportgen",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(THEME, copy / "themes" / "default")
+    history_cache.code_fingerprint.cache_clear()
+    monkeypatch.setattr(reportgen, "__file__", str(copy / "reportgen" / "__init__.py"))
+    yield copy
+    history_cache.code_fingerprint.cache_clear()
+
+
+def test_the_code_fingerprint_tells_builds_of_one_version_apart(code_copy, monkeypatch):
+    from reportgen import history_cache
+    fingerprint = history_cache.code_fingerprint
+    first = fingerprint()
+    assert fingerprint() == first
+    seen = {first}
+    for changed in (code_copy / "reportgen" / "analyze" / "history.py",
+                    code_copy / "themes" / "default" / "style.css"):
+        with open(changed, "a") as f:
+            f.write("\n")
+        fingerprint.cache_clear()
+        seen.add(fingerprint())
+    versions = dict(history_cache._library_versions(), pygal="0.0.1")
+    monkeypatch.setattr(history_cache, "_library_versions", lambda: versions)
+    fingerprint.cache_clear()
+    seen.add(fingerprint())
+    assert len(seen) == 4
+    assert history_cache._library_versions()["jinja2"] != "none"
+
+
+def test_another_commit_with_the_same_version_rebuilds_everything(sites, tmp_path, code_copy):
+    """__version__ unchanged, one source file of reportgen changed: nothing of
+    the earlier site is trusted (runs, detection, diffs, charts, index)."""
+    from reportgen import history_cache
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    with open(code_copy / "reportgen" / "render" / "charts.py", "a") as f:
+        f.write("# another commit\n")
+    history_cache.code_fingerprint.cache_clear()
+    again = build(runs, site)
+    assert again.analysed == NIGHTS[2:6] and again.reused == []
+    assert again.chart_cache.reused == [] and again.page_cache.reused == []
+    assert again.detection_cache.reused == []
+    assert any(p.startswith(f"diffs/{BAD}-vs-window-") for p in again.files)
+    assert not any(p.startswith("diffs/") for p in again.links)
+
+
+def test_diff_directories_of_runs_that_read_alike_differ():
+    from reportgen.history_site import diff_slug
+    a, b = diff_slug("bad x", "cpu"), diff_slug("bad-x", "cpu")
+    assert a != b and a.startswith("bad-x-vs-window-cpu-") and b.startswith("bad-x-vs-window-cpu-")
+    assert diff_slug("bad x", "cpu") == a and diff_slug("bad x", "heap") != a
+    assert all(c.isalnum() or c in "-_." for c in diff_slug("../é x/\u202e", "cpu"))
+
+
+def test_input_limits_are_part_of_the_run_key(sites, tmp_path):
+    """A site built with the default limits, rebuilt with a --max-decompressed or
+    --max-samples the runs exceed: refused, as a full build with them is."""
+    from reportgen.errors import ProfileError
+    runs, full, _incremental, _added = sites
+    site = tmp_path / "site"
+    shutil.copytree(full, site)
+    for limits in ({"max_decompressed": 10000}, {"max_samples": 10}):
+        with pytest.raises(ProfileError, match="--max-"):
+            build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME,
+                          **limits)

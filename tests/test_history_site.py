@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.analyze.history import HistoryOptions
-from reportgen.history_site import build_history, write_history_site
+from reportgen.history_site import build_history, diff_href, diff_slug, write_history_site
 from reportgen.manifest import THEMES_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,13 +197,14 @@ def test_history_index_answers_first_and_links_reports_and_diffs(nightly_site):
     for night in NIGHTS[1:5]:
         assert f'href="runs/{night}/index.html"' in html
         assert (nightly_site / "runs" / night / "index.html").is_file()
-    diff = f"diffs/{BAD}-vs-window-cpu/pages/01-diff.html"
+    diff = diff_href(BAD, "cpu")
+    assert diff.startswith(f"diffs/{BAD}-vs-window-cpu-")
     assert f'href="{diff}"' in html
     page = (nightly_site / diff).read_text()
     assert "main.canonicalSKU" in page and "<svg" in page
     # The heap regression is in alloc_space (what B/op moves): its diff compares that,
     # not the profile's default inuse_space, where nothing moved.
-    heap = nightly_site / "diffs" / f"{BAD}-vs-window-heap"
+    heap = nightly_site / "diffs" / diff_slug(BAD, "heap")
     assert json.loads((heap / "data" / "01-diff.json").read_text())["sample_index"] == \
         "alloc_space"
     lead = (heap / "index.html").read_text()
@@ -363,3 +364,69 @@ def test_text_output_shows_bidi_controls(run_cli, tmp_path):
     out = run_cli("history", runs)
     assert out.returncode == 0
     assert "\u202e" not in out.stdout and "ab\\u202ecd" in out.stdout
+
+
+@pytest.mark.parametrize("where", ["run", "file"])
+def test_a_name_that_is_not_utf8_is_one_line_and_exit_2(run_cli, tmp_path, where):
+    """Not exit 1 (the gate's "regression") and no traceback: the name, bytes as \\xNN."""
+    import os
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:2])
+    if where == "run":
+        (runs / NIGHTS[1]).rename(runs / os.fsdecode(NIGHTS[1].encode() + b"-\xff\xfe"))
+        shown = f"{NIGHTS[1]}-\\xff\\xfe: the run directory name is not valid UTF-8"
+    else:
+        (runs / NIGHTS[1] / "cpu.pb.gz").rename(runs / NIGHTS[1] / os.fsdecode(b"cpu-\xff.pb.gz"))
+        shown = "cpu-\\xff.pb.gz: the file name is not valid UTF-8"
+    for extra in ([], ["-o", tmp_path / "site"]):
+        out = run_cli("history", runs, "--fail-on-regression", *extra)
+        assert out.returncode == 2, out.stderr
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and shown in lines[0], out.stderr
+    assert not (tmp_path / "site").exists()
+    # A file beside the runs is no run's: such a name is only warned about.
+    calm = copy_runs(tmp_path / "calm", NIGHTS[:2])
+    (calm / os.fsdecode(b"note-\xff.txt")).write_text("stray\n")
+    out = run_cli("history", calm)
+    assert out.returncode == 0 and "note-\\xff.txt" in out.stderr, out.stderr
+
+
+def test_max_samples_is_applied(run_cli, tmp_path):
+    """As `top` takes it: a profile with more samples is refused, naming the file."""
+    runs = copy_runs(tmp_path / "runs", NIGHTS[:1])
+    out = run_cli("history", runs, "--max-samples", "10")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cpu.pb.gz: more than 10 samples" in lines[0]
+
+
+def test_a_symlinked_run_is_named_by_the_link(tmp_path):
+    """runs/2026-11-0N -> ../store/<hash>: the ids are the links' names, and the
+    site is the one the same runs as plain directories make."""
+    store, linked, plain = tmp_path / "store", tmp_path / "linked", tmp_path / "plain"
+    copy_runs(plain, NIGHTS[:2])
+    linked.mkdir()
+    for i, night in enumerate(NIGHTS[:2]):
+        shutil.copytree(RUNS / night, store / f"blob{i}")
+        (linked / night).symlink_to(store / f"blob{i}", target_is_directory=True)
+    sites = []
+    for runs in (linked, plain):
+        site = tmp_path / f"site-{runs.name}"
+        history = build_history([str(runs)], site, HistoryOptions(), jobs=1, theme_dir=THEME)
+        assert [r.id for r in history.runs] == NIGHTS[:2]
+        write_history_site(history, site, "N", THEME)
+        sites.append(tree(site))
+    assert sites[0] == sites[1]
+    assert sorted(p.name for p in (tmp_path / "site-linked" / "runs").iterdir()) == NIGHTS[:2]
+
+
+def test_run_reports_and_diff_pages_link_back_to_the_index(nightly_site):
+    import re
+    pages = [p for p in nightly_site.rglob("*.html")
+             if p.relative_to(nightly_site).parts[0] in ("runs", "diffs")]
+    assert any(p.parts[-3] == "diffs" or "diffs" in p.parts for p in pages)
+    for page in pages:
+        hrefs = re.findall(r'<a class="up" href="([^"]+)">', page.read_text())
+        assert len(hrefs) == 1, page
+        assert (page.parent / hrefs[0]).resolve() == (nightly_site / "index.html").resolve()
+    # The history index itself has none.
+    assert 'class="up"' not in (nightly_site / "index.html").read_text()

@@ -304,3 +304,23 @@ def test_real_builds_killed_at_random_moments(tmp_path):
         assert snapshot(target) in refs, delay
         subprocess.run(cmd(a, target), cwd=tmp_path, check=True, capture_output=True, env=env)
         assert snapshot(target) == refs[0] and leftovers(work) == []
+
+
+def test_links_are_regular_files_only(tmp_path):
+    """A file to reuse that is a symlink (to a file outside the report) is neither
+    linked nor copied: one line, the earlier report left as it was."""
+    target = tmp_path / "site"
+    write_report(target, OLD)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("outside\n")
+    (tmp_path / "kept.html").write_text("kept\n")
+    write_report(target, NEW, {"pages/kept.html": tmp_path / "kept.html"})
+    assert (target / "pages" / "kept.html").read_text() == "kept\n"
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    link = tmp_path / "link.html"
+    link.symlink_to(outside)
+    with pytest.raises(UsageError, match="not a regular file"):
+        write_report(target, OLD, {"pages/kept.html": link})
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert leftovers(tmp_path) == []
+    assert not any(p.is_symlink() for p in target.rglob("*"))

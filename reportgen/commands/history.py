@@ -68,6 +68,7 @@ def run(args) -> int:
 
     paths, title, notes, theme = args.runs, args.title, None, THEMES_DIR / "default"
     output, limit, which = args.output, args.max_decompressed, "newest"
+    max_samples = args.max_samples
     options = HistoryOptions()
     if len(paths) == 1 and paths[0].endswith((".yml", ".yaml")) and Path(paths[0]).is_file():
         manifest = load_manifest(paths[0])
@@ -76,13 +77,14 @@ def run(args) -> int:
         title = title or manifest.title
         output = output or str(manifest.output)
         limit = manifest.max_decompressed
+        max_samples = manifest.max_samples or max_samples   # as `build` takes it
     given = {k: v for k, v in (("baseline", args.baseline), ("min_change", args.min_change),
                                ("share_points", args.share_points), ("alpha", args.alpha))
              if v is not None}
     options = HistoryOptions(**{**options.as_dict(), **given})
     which = args.gate or which
     target = Path(output) if output else None
-    history = build_history(paths, target, options, args.jobs, theme, limit)
+    history = build_history(paths, target, options, args.jobs, theme, limit, max_samples)
     if target is not None:
         out = write_history_site(history, target, title or "Performance history", theme, notes)
         print(f"reportgen: wrote {out} (analysed {len(history.analysed)} run(s), reused "

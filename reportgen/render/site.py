@@ -253,6 +253,7 @@ class SiteWriter:
         self.files: dict[str, str] = {}
         self.nav: list[dict] = []
         self.flame_files = False  # standalone flame graph SVGs under flame/ too
+        self.up: dict | None = None   # the enclosing site's link ({"href", "title"}), if any
         # The theme's CSS and JS once per site, every page links them.
         read = lambda name: (theme_dir / name).read_text(encoding="utf-8")  # noqa: E731
         self.files[ASSET_CSS] = read("style.css") + read("flame.css")
@@ -292,7 +293,8 @@ class SiteWriter:
         root = "../" * path.count("/")
         try:
             html = self.env.get_template(template).render(
-                site={"title": self.title, "pages": self.nav}, page_title=page_title,
+                site={"title": self.title, "pages": self.nav, "up": self.up},
+                page_title=page_title,
                 root=root, version=__version__, **context)
         except (jinja2.TemplateSyntaxError, jinja2.UndefinedError, SecurityError) as e:
             if self.theme_dir.resolve() == DEFAULT_THEME:

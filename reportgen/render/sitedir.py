@@ -26,6 +26,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -207,11 +208,15 @@ def _swap_in(real: Path, files: dict[str, str], shown: Path, links: dict | None 
             with open(place(rel), "w", encoding="utf-8") as f:
                 f.write(text)
         for rel, source in sorted((links or {}).items()):
+            # Only a regular file is linked or copied: a symlink (to a file outside
+            # the report) never is, whatever the caller checked before.
+            if not stat.S_ISREG(os.lstat(source).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", str(source))
             path = place(rel)
             try:
-                os.link(source, path)
+                os.link(source, path, follow_symlinks=False)
             except OSError:
-                shutil.copyfile(source, path)
+                shutil.copyfile(source, path, follow_symlinks=False)
         checkpoint("written")
         (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")  # last: complete when present
         checkpoint("marked")

@@ -9,8 +9,11 @@ commit, a release), told apart file by file by content, as `build` does.
       gctrace.log     GODEBUG=gctrace=1 output (and scavtrace, schedtrace)
       notes.txt       anything else is skipped with a note naming the file
 
-A run's id is its directory name. Files are read from the directory itself
-(not its subdirectories); hidden files are ignored.
+A run's id is its directory name as given (a symlink's own name, not its
+target's). Files are read from the directory itself (not its
+subdirectories); hidden files are ignored. A run directory or file whose
+name is not valid UTF-8 is refused (UsageError naming it, bytes shown as
+\\xNN): ids and file names appear in pages, JSON and CI logs, which are UTF-8.
 
 READERS is the hook for new evidence: a reader is (kind, detect, load); the
 first whose `detect(head)` says yes loads the file. A kind with no loader
@@ -21,6 +24,7 @@ note says why its file was not used.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +36,7 @@ from yaml.nodes import MappingNode, ScalarNode
 import reportgen
 from reportgen.errors import ManifestError, ProfileError, UsageError
 from reportgen.sources.files import read_bytes
-from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, is_gzip
+from reportgen.sources.pprof import DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_SAMPLES, is_gzip
 
 METADATA = ("run.yml", "run.yaml")
 _META_KEYS = ("commit", "date", "branch", "title", "labels")
@@ -71,10 +75,36 @@ class Run:
 
 # ---- finding runs ------------------------------------------------------------
 
-def evidence_files(directory: Path) -> list[Path]:
-    """The regular, non-hidden files of a run directory, by name."""
-    return sorted((p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")),
-                  key=lambda p: p.name)
+def evidence_files(directory: Path, check: bool = True) -> list[Path]:
+    """The regular, non-hidden files of a run directory, by name. Raises
+    UsageError for one whose name is not UTF-8 (unless not `check`)."""
+    files = sorted((p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")),
+                   key=lambda p: p.name)
+    for f in files if check else ():
+        check_utf8_name(f, "file")
+    return files
+
+
+def shown_path(path) -> str:
+    """A path as an error line shows it: bytes that are not UTF-8 as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def check_utf8_name(path: Path, what: str, name: str | None = None):
+    """Refuse a name (default: path's) that is not UTF-8 (Linux allows any bytes
+    but / and NUL): it could not be written into the UTF-8 pages and JSON."""
+    try:
+        (path.name if name is None else name).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(shown_path(path), f"the {what} name is not valid UTF-8; rename it "
+                                           "(names are shown in UTF-8 pages)") \
+            from None
+
+
+def run_id_of(directory) -> str:
+    """A run's id: its directory's name as given (lexically absolute, so "." and
+    "runs/x/" name the directory; a symlink keeps its own name)."""
+    return Path(os.path.abspath(directory)).name
 
 
 def find_runs(paths: list) -> list[Path]:
@@ -100,7 +130,9 @@ def find_runs(paths: list) -> list[Path]:
         subdirs = _run_dirs(dirs[0])
         if subdirs:
             dirs = subdirs
-    ids = [d.resolve().name for d in dirs]
+    for d in dirs:
+        check_utf8_name(d, "run directory", run_id_of(d))
+    ids = [run_id_of(d) for d in dirs]
     for i, run_id in enumerate(ids):
         if run_id in ids[:i]:
             raise UsageError(dirs[i], f"a second run named {run_id!r} (a run's id is its "
@@ -118,14 +150,15 @@ def _run_dirs(parent: Path) -> list[Path]:
 
 def stray_files(paths: list) -> list[str]:
     """Names of the files beside the runs when one directory of runs is given
-    (find_runs ignores them): for a warning."""
+    (find_runs ignores them): for a warning, bytes that are not UTF-8 as \\xNN."""
     if len(paths) != 1 or not Path(paths[0]).is_dir() or not _run_dirs(Path(paths[0])):
         return []
-    return [f.name for f in evidence_files(Path(paths[0]))]
+    return [shown_path(f.name) for f in evidence_files(Path(paths[0]), check=False)]
 
 
 def run_key(directory: Path, salt: str = "") -> str:
-    """sha256 of the run's file names and bytes, reportgen's version and `salt`.
+    """sha256 of the run's file names and bytes, reportgen's version and `salt`
+    (the history's: the code fingerprint, theme and input limits).
 
     Equal keys mean the run's analysis would come out the same: the key of
     the incremental cache.
@@ -227,12 +260,12 @@ def _utf8(head: bytes) -> bool:
 _TRACE_HEADER = re.compile(rb"^go 1\.\d+ trace\x00")
 
 
-def _load_profile(path: Path, data: bytes, limit: int):
+def _load_profile(path: Path, data: bytes, limits: tuple):
     from reportgen.sources.pprof import parse_pprof
-    return parse_pprof(path, data, limit)
+    return parse_pprof(path, data, *limits)
 
 
-def _load_goroutines(path: Path, data: bytes, limit: int):
+def _load_goroutines(path: Path, data: bytes, limits: tuple):
     from reportgen.sources.goroutines import load_goroutines
     return load_goroutines(path, data)
 
@@ -242,7 +275,7 @@ _BENCH_FAILED = re.compile(
     rb"^(?:Benchmark\S*\s+)?(?:panic: |--- FAIL: |FAIL\s|\*\*\* Test killed)", re.M)
 
 
-def _load_bench(path: Path, data: bytes, limit: int):
+def _load_bench(path: Path, data: bytes, limits: tuple):
     """Benchmark output; one that ends in a failure (a panic, a timeout, b.Fatal)
     is a broken capture: its results are partial and a trend would take them as
     the night's, so it fails with the line, as a broken profile does."""
@@ -257,7 +290,7 @@ def _load_bench(path: Path, data: bytes, limit: int):
     return parse_bench(data.decode("utf-8", errors="replace"), str(path))
 
 
-def _load_gctrace(path: Path, data: bytes, limit: int):
+def _load_gctrace(path: Path, data: bytes, limits: tuple):
     from reportgen.sources.gctrace import load_gctrace
     return load_gctrace(path, data)
 
@@ -276,7 +309,7 @@ def _detect_goroutines(head: bytes) -> bool:
 class Reader:
     kind: str
     detect: Callable[[bytes], bool]               # on the first 64 KiB
-    load: Callable | None                          # (path, data, max_decompressed) -> data
+    load: Callable | None   # (path, data, (max_decompressed, max_samples)) -> data
     skipped: str = ""                              # the note when there is no loader
 
 
@@ -293,7 +326,8 @@ READERS: list[Reader] = [
 ]
 
 
-def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run:
+def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
+             max_samples: int = DEFAULT_MAX_SAMPLES) -> Run:
     """Every piece of evidence in one run directory, with a note for each file skipped.
 
     A file that looks like a profile, dump or benchmark output but does not
@@ -303,7 +337,7 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
     """
     d = Path(directory)
     meta_file = next((d / m for m in METADATA if (d / m).is_file()), None)
-    run = Run(d.resolve().name, d, read_meta(meta_file) if meta_file else RunMeta())
+    run = Run(run_id_of(d), d, read_meta(meta_file) if meta_file else RunMeta())
     for f in evidence_files(d):
         if f.name in METADATA:
             continue
@@ -325,7 +359,7 @@ def read_run(directory, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED) -> Run
             run.notes.append(f"{f.name}: skipped, {reader.skipped}")
             continue
         try:
-            loaded = reader.load(f, data, max_decompressed)
+            loaded = reader.load(f, data, (max_decompressed, max_samples))
         except ProfileError as e:
             # Binary data that is not pprof is skipped, unless its name says it is a
             # profile: then the capture broke, and that must fail the job.
