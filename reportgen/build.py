@@ -256,7 +256,7 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
     try:
         page_list, leads = [], []
         for slug, title, analysis in planned:
-            result = _run(analysis, profiles, defaults)
+            result = _run(analysis, profiles, defaults, max_decompressed)
             summary = PAGE_BUILDERS[analysis.kind](writer, slug, title, result, profiles,
                                                    manifest, analysis)
             page_list.append({"href": f"pages/{slug}.html", "title": title, "summary": summary})
@@ -280,10 +280,13 @@ def compose_site(manifest, max_decompressed: int, flame_files: bool = False,
     return writer
 
 
-def _run(analysis, profiles, defaults):
+def _run(analysis, profiles, defaults, max_decompressed=None):
     if analysis.kind == "bench":  # benchmark files are read here, before anything is written
         o = analysis.options
         return compare_bench(load_bench(o["base"]), load_bench(o["target"]), alpha=o["alpha"])
+    if analysis.kind == "trace":  # a trace file is read here (gzip input: the same limit)
+        return lazy("reportgen.analyze.trace_report:run_trace")(
+            analysis.options, profiles, defaults, max_decompressed)
     return run_analysis(analysis.kind, analysis.options, profiles, defaults)
 
 

@@ -574,8 +574,10 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
             bare[kind].append(Path(os.path.normpath(Path(given).absolute())))
     profile_paths = kept
     paths = [Path(p) for p in profile_paths]
+    from reportgen.analyze.trace_report import is_gzipped_trace
     from reportgen.sources.trace import is_trace_file
-    traces = [p for p in paths if is_trace_file(p)]  # told by content: execution traces
+    # told by content: execution traces, gzip-compressed or not
+    traces = [p for p in paths if is_trace_file(p) or is_gzipped_trace(p)]
     paths = [p for p in paths if p not in traces]
     # GC/scheduler trace logs are pages of their own, not profiles.
     logs = [p for p in paths if _is_gc_log(p)]

@@ -70,6 +70,9 @@ class RegionSummary:
     end_ns: int | None  # None: still open at the end
     goroutine: int
     stats: ExecStats
+    # the stand-in a goroutine created inside a region gets for the creator's task
+    # (summary.go's fake region description), not a region of the program's own
+    inherited: bool = False
 
 
 @dataclass(slots=True)
@@ -246,7 +249,7 @@ class Summarizer:
                         if creator is not None and creator._active_regions:
                             r = creator._active_regions[-1]
                             g._active_regions = [RegionSummary(r.task, "", t, None, gid,
-                                                               ExecStats())]
+                                                               ExecStats(), True)]
                         gs[gid] = g
                     elif old == _GO_UNDETERMINED:
                         g = GoroutineSummary(gid, creation_ns=sync_ts)

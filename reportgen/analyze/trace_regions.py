@@ -13,6 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+EMPTY_NAME = "(empty name)"  # how a region or task type "" is shown (the JSON keeps "")
+
+
+def type_label(name: str) -> str:
+    """A region or task type as shown on the page and in text: "" is made visible."""
+    return name if name else EMPTY_NAME
+
 
 @dataclass
 class RegionType:
@@ -41,7 +48,7 @@ def region_types(summary, start_ns: int, end_ns: int) -> list:
     by: dict = {}
     for g in summary.goroutines.values():
         for r in g.regions:
-            if not r.name:
+            if r.inherited:
                 continue  # the task-inheriting stub of a goroutine created in a region
             s = r.start_ns if r.start_ns is not None else start_ns
             e = r.end_ns if r.end_ns is not None else end_ns

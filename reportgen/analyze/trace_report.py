@@ -233,8 +233,10 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
     lanes = trace_timeline.SegmentRecorder(stacks, reasons) if timeline else None
     start = end = None
     n_events = 0
+    kept = _Kept(meta)
     for events, complete in segments:
         summarizer.feed(events)
+        kept.add(events, complete)
         if not complete or not events:
             continue
         if start is None:
@@ -271,16 +273,73 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
                           if delay > running else ""))
     if gc.duration_ns:
         answers.append(_gc_sentence(gc))
-    truncated = ""
-    if meta.error:
-        lost = meta.size - meta.valid_bytes
-        truncated = (f"the trace breaks off: {meta.error}; kept {meta.generations} complete "
-                     f"generation(s), dropped {lost} of {meta.size} bytes after them")
     return TraceReport(meta.version, gc.duration_ns, groups, summary, profiles, totals, gc,
-                       regions, tasks, summary.logs, verdicts, answers, truncated,
-                       meta.generations, n_events,
+                       regions, tasks, summary.logs, verdicts, answers, kept.note(meta),
+                       kept.generations, n_events,
                        lanes.timeline(groups, start, end) if lanes is not None and n_events
                        else None)
+
+
+class _Kept:
+    """What of a trace the analyses kept, counted from the segments they are fed.
+
+    A complete segment ends with a sync event (the one after its generation, or the
+    closing one), so the complete generations are the syncs seen in complete segments,
+    less one. The events of a generation cut short by an error come in a segment that
+    is not complete: only the goroutine summary reads them (as go tool trace's does).
+    The bytes kept are the reader's `valid_bytes` as it stood when it handed out the
+    sync that opened the last complete generation (the reader reads a generation whole
+    before that sync), so a generation that breaks off mid-way is counted as dropped
+    even though its bytes were read. `meta` is a TraceStream read as the segments come,
+    or a ParsedTrace, whose `valid_bytes` is final: when the reader counted more
+    generations than were complete, that figure covers the broken one too and is
+    not used.
+    """
+
+    def __init__(self, meta):
+        self.meta = meta
+        self.syncs = 0
+        self.events = 0
+        self.read_after = 0  # events of the broken generation, read before the error
+        self._bytes_at = []  # (syncs so far, meta.valid_bytes) after each complete segment
+
+    def add(self, events, complete: bool):
+        if not complete:
+            self.read_after += len(events)
+            return
+        self.syncs += sum(1 for e in events if e.typ == S.EV_SYNC_EVENT)
+        self.events += len(events)
+        self._bytes_at.append((self.syncs, self.meta.valid_bytes))
+
+    @property
+    def generations(self) -> int:
+        return max(0, self.syncs - 1)
+
+    def kept_bytes(self) -> int | None:
+        """How many bytes of the file the complete generations take (None: not known)."""
+        from reportgen.sources.trace.wire import HEADER_SIZE
+
+        k = self.generations
+        if k == 0:
+            return HEADER_SIZE
+        if not hasattr(self.meta, "segments") and self.meta.generations != k:
+            return None  # a ParsedTrace's final figure, covering the broken generation
+        return min(next(b for n, b in self._bytes_at if n >= k), self.meta.size)
+
+    def note(self, meta) -> str:
+        """"" for a complete trace, else what was kept and dropped, and why."""
+        if not meta.error:
+            return ""
+        kept = self.kept_bytes()
+        text = (f"the trace breaks off: {meta.error}; kept {self.generations} complete "
+                f"generation(s) ({self.events} events")
+        text += (f", the first {kept} of {meta.size} bytes), dropped the remaining "
+                 f"{meta.size - kept} bytes" if kept is not None else
+                 f"), dropped what follows them of its {meta.size} bytes")
+        if self.read_after:
+            text += (f", of which {self.read_after} events were read before the error (only "
+                     f"the goroutine breakdown counts them, as go tool trace's does)")
+        return text
 
 
 def _gc_sentence(gc) -> str:
@@ -315,13 +374,54 @@ def _dur(ns: int) -> str:
     return f"{ns} ns"
 
 
-def run_trace(options: dict, profiles: dict, defaults: dict) -> TraceReport:
+def run_trace(options: dict, profiles: dict, defaults: dict,
+              max_decompressed: int | None = None) -> TraceReport:
     """The manifest's `trace` kind: read options["path"] and analyze it."""
-    return analyze_trace_file(options["path"], timeline=options.get("timeline", True))
+    return analyze_trace_file(options["path"], timeline=options.get("timeline", True),
+                              max_decompressed=max_decompressed)
 
 
-def analyze_trace_file(path, timeline: bool = True) -> TraceReport:
-    """analyze_trace of the file at `path`, read a generation at a time (bounded memory).
+def read_trace_bytes(path, max_decompressed: int | None = None) -> bytes:
+    """The bytes of the trace file at `path`, inflated first when it is gzip-compressed
+    (people save `trace.out.gz`), as profiles are: refused past `max_decompressed`
+    bytes (default: --max-decompressed's). Raises TraceError naming the file."""
+    from reportgen.errors import ProfileError
+    from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED, read_bytes
+    from reportgen.sources.pprof import gunzip, is_gzip
+    from reportgen.sources.trace import TraceError, is_trace
+
+    data = read_bytes(path, TraceError, "an execution trace")
+    if not is_gzip(data):
+        return data
+    try:
+        data = gunzip(path, data, max_decompressed or DEFAULT_MAX_DECOMPRESSED)
+    except ProfileError as e:
+        raise TraceError(path, e.reason) from None
+    if not is_trace(data[:32]):
+        raise TraceError(path, "gzip-compressed, and what it holds is not a Go execution trace")
+    return data
+
+
+def is_gzipped_trace(path) -> bool:
+    """True when the file is gzip-compressed and starts, inflated, with a trace header."""
+    import zlib
+
+    from reportgen.sources.pprof import is_gzip
+    from reportgen.sources.trace import is_trace
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        # wbits 31: a gzip stream; only the first bytes are inflated
+        return is_gzip(head) and is_trace(zlib.decompressobj(31).decompress(head, 32))
+    except (OSError, zlib.error):
+        return False
+
+
+def analyze_trace_file(path, timeline: bool = True,
+                       max_decompressed: int | None = None) -> TraceReport:
+    """analyze_trace of the file at `path` (gzip-compressed or not: read_trace_bytes),
+    read a generation at a time (bounded memory).
 
     The cyclic garbage collector is paused meanwhile: the analyses make
     millions of short-lived, acyclic objects, and its full scans of them cost
@@ -329,9 +429,9 @@ def analyze_trace_file(path, timeline: bool = True) -> TraceReport:
     """
     import gc as _gc
 
-    from reportgen.sources.trace import open_trace
+    from reportgen.sources.trace import stream_trace
 
-    stream = open_trace(path)
+    stream = stream_trace(path, read_trace_bytes(path, max_decompressed))
     was = _gc.isenabled()
     _gc.disable()
     try:

@@ -26,7 +26,8 @@ def register(sub, common):
 def run(args) -> int:
     from reportgen.analyze.trace_report import analyze_trace_file
 
-    report = analyze_trace_file(args.trace, timeline=False)
+    report = analyze_trace_file(args.trace, timeline=False,
+                                max_decompressed=args.max_decompressed)
     if args.write_profiles:
         write_profiles(report, Path(args.write_profiles))
     if report.truncated:
@@ -56,6 +57,8 @@ def _ms(ns: int) -> str:
 
 def format_text(report) -> str:
     from reportgen.analyze.trace_profiles import TITLES
+    from reportgen.analyze.trace_regions import type_label
+    from reportgen.render.names import one_line as shown
 
     out = list(report.answers)
     if report.truncated:
@@ -70,7 +73,7 @@ def format_text(report) -> str:
         bl = sum(sum(x.stats.block_ns.values()) + x.stats.syscall_block_ns for x in g.goroutines)
         sc = sum(x.stats.syscall_ns for x in g.goroutines)
         out.append(f"{g.count:>6} {_ms(g.execution_ns):>14} {_ms(sw):>14} {_ms(bl):>14} "
-                   f"{_ms(sc):>14}  {g.start or '(Inactive, no stack trace sampled)'}")
+                   f"{_ms(sc):>14}  {shown(g.start) or '(Inactive, no stack trace sampled)'}")
     out += ["", "Blocking profiles (go tool trace -pprof=KIND):"]
     for kind, (n, d) in report.profile_totals.items():
         out.append(f"  {kind:<8} {n:>8} waits {_ms(d):>14}  ({TITLES[kind]})")
@@ -83,11 +86,11 @@ def format_text(report) -> str:
         out += ["", "User regions:"]
         for r in report.regions:
             d = r.as_dict()
-            out.append(f"  {r.count:>6} x {r.name}: total {_ms(r.total_ns)}, mean "
+            out.append(f"  {r.count:>6} x {shown(type_label(r.name))}: total {_ms(r.total_ns)}, mean "
                        f"{_ms(d['mean_ns'])}, p99 {_ms(d['p99_ns'])}")
     if report.tasks:
         out += ["", "User tasks:"]
         for t in report.tasks:
-            out.append(f"  {t['count']:>6} x {t['type']}: total {_ms(t['total_ns'])}, "
+            out.append(f"  {t['count']:>6} x {shown(type_label(t['type']))}: total {_ms(t['total_ns'])}, "
                        f"{t['logs']} logs")
     return "\n".join(out) + "\n"

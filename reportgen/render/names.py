@@ -25,14 +25,17 @@ def show_controls(text: str) -> str:
     return BIDI_CONTROLS.sub(lambda m: "\\u%04x" % ord(m[0]), text)
 
 
-# C0 controls but tab, and DEL: a line break inside a name would start a line of
-# its own in a log ("gate: passed" from a run's name), the others are invisible.
-_LINE_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+# C0 controls but tab, DEL and C1 controls: a line break inside a name would start a
+# line of its own in a log ("gate: passed" from a run's name), the others are
+# invisible, or change what follows them in a terminal (ESC), or are lost in a page (NUL).
+_LINE_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def one_line(text: str) -> str:
-    """`text` as one line of a log: line breaks and other C0 controls written as
-    visible escapes (\\n, \\x1b), bidi controls as show_controls does."""
+    """`text` as one line of a log or a table cell: line breaks and other control
+    characters written as visible escapes (\\n, \\x1b, \\x85), bidi controls as
+    show_controls does. For strings from the input (run names; a traced program's logs,
+    region and task names)."""
     return show_controls(_LINE_CONTROLS.sub(
         lambda m: {"\n": "\\n", "\r": "\\r"}.get(m[0], "\\x%02x" % ord(m[0])), text))
 

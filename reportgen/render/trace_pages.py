@@ -16,8 +16,11 @@ from reportgen.analyze.answer import profile_answer
 from reportgen.analyze.graph import Part
 from reportgen.analyze.top import resolve_sample_index
 from reportgen.analyze.trace_profiles import TITLES, profile_model
+from reportgen.analyze.trace_regions import type_label
 from reportgen.render import profile_pages
 from reportgen.render.charts import _style, chart_class, clean_svg
+# strings the traced program wrote (names, logs): control characters made visible
+from reportgen.render.names import one_line as shown
 from reportgen.render.site import anchor
 
 GOROUTINES_PER_GROUP = 50  # rows per group on the page (the JSON has them all)
@@ -72,6 +75,15 @@ def heap_chart(chart_id: str, gc) -> Markup | None:
     return clean_svg(chart.render(is_unicode=True), chart.uuid, chart_id)
 
 
+NO_REASON = "Block time (no reason recorded)"
+
+
+def column_label(name: str) -> str:
+    """A breakdown column as shown: the empty wait reason (a goroutine already waiting
+    when the trace began, or created blocked) is named, not shown as "()"."""
+    return NO_REASON if name == "Block time ()" else name
+
+
 def _group_rows(report) -> list:
     rows = []
     for i, g in enumerate(report.groups):
@@ -87,11 +99,12 @@ def _group_rows(report) -> list:
         members = [{"id": x.id, "total": x.stats.total_ns,
                     "cells": [b.get(c, 0) for c in columns]}
                    for x, b in zip(g.goroutines[:GOROUTINES_PER_GROUP], breakdown)]
-        rows.append({"start": g.start or "(Inactive, no stack trace sampled)",
+        rows.append({"start": shown(g.start) or "(Inactive, no stack trace sampled)",
                      "id": f"g-{i + 1}-{anchor(g.start or 'inactive')}", "count": g.count,
                      "execution": g.execution_ns, "total": total,
-                     "parts": [(k, v, v / total if total else 0.0) for v, k in top],
-                     "columns": columns, "members": members,
+                     "parts": [(column_label(k), v, v / total if total else 0.0)
+                               for v, k in top],
+                     "columns": [column_label(c) for c in columns], "members": members,
                      "omitted": g.count - len(members)})
     return rows
 
@@ -124,7 +137,8 @@ def trace_page(writer, slug: str, title: str, result, manifest=None) -> str:
     report = result
     data = writer.add_data(f"{slug}.json", {"kind": "trace", **report.as_dict()})
     gc = report.gc
-    pauses = sorted(gc.pauses, key=lambda p: -p.duration_ns)[:PAUSES_SHOWN]
+    pauses = [{"start_ns": p.start_ns, "duration_ns": p.duration_ns, "kind": shown(p.kind)}
+              for p in sorted(gc.pauses, key=lambda p: -p.duration_ns)[:PAUSES_SHOWN]]
     info = [("format", f"go 1.{report.version} trace"), ("duration", _ms(report.duration_ns)),
             ("events", str(report.events)), ("generations", str(report.generations)),
             ("goroutines", str(sum(g.count for g in report.groups)))]
@@ -135,7 +149,14 @@ def trace_page(writer, slug: str, title: str, result, manifest=None) -> str:
                     gc=gc, gc_dict=gc.as_dict(), pauses=pauses,
                     mmu=mmu_chart(f"mmu-{anchor(slug)}", gc.mmu),
                     heap=heap_chart(f"heap-{anchor(slug)}", gc),
-                    regions=[r.as_dict() for r in report.regions], tasks=report.tasks,
-                    logs=report.logs[:LOGS_SHOWN], logs_total=len(report.logs),
-                    timeline=timeline, data=data, ms=_ms)
-    return report.answers[0] if report.answers else f"{len(report.groups)} goroutine groups."
+                    regions=[{**r.as_dict(), "type": shown(type_label(r.name))}
+                             for r in report.regions],
+                    tasks=[{**t, "type": shown(type_label(t["type"]))} for t in report.tasks],
+                    logs=[(t, g, k, shown(c), shown(m))
+                          for t, g, k, c, m in report.logs[:LOGS_SHOWN]],
+                    logs_total=len(report.logs), timeline=timeline, data=data, ms=_ms)
+    summary = report.answers[0] if report.answers else f"{len(report.groups)} goroutine groups."
+    if report.truncated:  # the index says so too, not only the page
+        summary = (f"Truncated trace: {report.generations} complete generation(s) kept, the "
+                   f"rest dropped (see the page). {summary}")
+    return summary

@@ -189,6 +189,18 @@ func עבודה(ctx context.Context, wg *sync.WaitGroup) {
 	})
 }
 
+// Strings a report must show readably: control characters (NUL, ESC, a C1
+// control) in a user log, a region and a task with an empty name.
+func oddNames() {
+	ctx, task := trace.NewTask(context.Background(), "")
+	trace.WithRegion(ctx, "", func() {
+		time.Sleep(time.Millisecond)
+		trace.Log(ctx, "cat\x00egory", "nul \x00 esc \x1b[31m c1 \u0085 tab \t end")
+	})
+	trace.WithRegion(ctx, "named", func() { time.Sleep(time.Millisecond) })
+	task.End()
+}
+
 // A quiet program that runs past the runtime's one-second generation
 // boundary, so its trace has more than one generation.
 func generations() {
@@ -224,6 +236,8 @@ func main() {
 		tasksRegions()
 	case "hostile":
 		hostile()
+	case "oddnames":
+		oddNames()
 	case "generations":
 		generations()
 	default:
