@@ -200,6 +200,7 @@ def test_transitions_of_events_are_the_goroutine_transitions():
     assert [reasons.names[r] for r in tr.reason.tolist()] == [t.reason for _, t in want]
     assert [stacks.frames[s] for s in tr.stack.tolist()] == \
         [tuple(ev.stack()) for ev, _ in want]
+    assert [parsed.all_events[i] for i in tr.at.tolist()] == [ev for ev, _ in want]
 
 
 # -- the helpers -----------------------------------------------------------------------------
@@ -246,3 +247,38 @@ def test_a_sweep_on_a_proc_never_seen_is_a_format_error():
         order.ms[1] = _M(p=7)   # thread 1 runs on P 7, whose state the trace never gave
         with pytest.raises(TraceFormatError, match="unknown proc 7"):
             order.advance(typ, 20, [0, 0, 0, 0], None, 1, 1)
+
+
+# -- the GC analysis: only the events that can change it, against every event ----------------
+
+def _gc_state(a) -> tuple:
+    t, u = a.utilization()
+    rep = a.report()
+    return (t.tolist(), u.tolist(), rep.as_dict(), rep.heap, rep.heap_goal, a.states)
+
+
+# the `gc` scenario of tests/trace/scenarios (26 GC cycles, mark assists, workers): kept
+# apart from data/trace, whose every trace the reader tests cut at every batch
+GC_TRACE = DATA.parent / "tracegc" / "gcpressure.trace"
+
+
+@pytest.mark.parametrize("path", TRACES + [GC_TRACE], ids=lambda p: p.name)
+def test_gc_fed_columns_equals_every_event(path):
+    from reportgen.analyze.trace_gc import GCAnalysis
+    from reportgen.analyze.trace_transitions import event_types
+
+    rnd = random.Random(path.name)
+    for data in _variants(path.read_bytes(), rnd, 6):
+        try:
+            segments = [seg for seg, complete in TraceStream(data).segments() if complete]
+        except TraceFormatError:
+            continue
+        fast, plain = GCAnalysis(), GCAnalysis()
+        stacks, reasons = StackTable(), Reasons()
+        for seg in segments:
+            typs = event_types(seg)
+            fast.feed(seg, typs, Transitions.of_events(seg, stacks, reasons, typs))
+            plain.feed(seg)
+        assert _gc_state(fast) == _gc_state(plain)
+        if data is not None and path == GC_TRACE and len(segments) > 2:
+            assert len(plain.report().cycles) > 0

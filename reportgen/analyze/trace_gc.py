@@ -37,6 +37,7 @@ readings):
 from __future__ import annotations
 
 from array import array
+from operator import attrgetter, itemgetter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +103,30 @@ _TABLE_TYPES = frozenset((S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END, S.EV_STW_B
                           S.EV_STW_END, S.EV_HEAP_ALLOC, S.EV_HEAP_GOAL))
 
 
+# the event types that can change what GCAnalysis records, besides goroutine transitions
+# and HeapAlloc (sweeping, logs, regions, P transitions ... cannot)
+_GC_EVENT = np.zeros(256, dtype=bool)
+_GC_EVENT[[S.EV_GC_BEGIN, S.EV_GC_ACTIVE, S.EV_GC_END, S.EV_STW_BEGIN, S.EV_STW_END,
+           S.EV_HEAP_GOAL, S.EV_PROCS_CHANGE, S.EV_SYNC_EVENT, S.EV_GC_MARK_ASSIST_BEGIN,
+           S.EV_GC_MARK_ASSIST_END, S.EV_GC_MARK_ASSIST_ACTIVE, S.EV_GO_LABEL]] = True
+# ... and those that can make a goroutine a GC goroutine (ev.g; an active assist's args[0])
+_MAYBE_GC = [t in (S.EV_GC_MARK_ASSIST_BEGIN, S.EV_GC_MARK_ASSIST_END,
+                   S.EV_GC_MARK_ASSIST_ACTIVE, S.EV_GO_LABEL) for t in range(256)]
+
+
+_time, _args, _first = attrgetter("time"), attrgetter("args"), itemgetter(0)
+
+
+def _fits(ids: np.ndarray) -> bool:
+    """Whether goroutine IDs can be keyed with an event index in one int64 (real ones can)."""
+    return not len(ids) or (int(ids.min()) >= -1 and int(ids.max()) < 1 << 31)
+
+
+def _ids(goroutines) -> np.ndarray:
+    """Goroutine IDs as int64 (an ID past int64, only in a hostile trace, matches none)."""
+    return np.array([g for g in goroutines if -1 << 63 <= g < 1 << 63], dtype=np.int64)
+
+
 def _is_gc_stw(name: str) -> bool:
     return name.startswith("stop-the-world") and "GC" in name
 
@@ -144,7 +169,102 @@ class GCAnalysis:
         self._open_stw: dict = {}  # goroutine -> (begin ns, name)
         self._gc_start = None
 
-    def feed(self, events):
+    def feed(self, events, typs=None, transitions=None):
+        """Take the next events in trace order (a generation, or all of them).
+
+        With typs (trace_transitions.event_types(events)) and transitions (their
+        Transitions.of_events, with `at`), only the events that can change what is
+        recorded go through the loop below: the GC's own events (cycles, pauses,
+        assists, labels, GOMAXPROCS, syncs, heap goal) and the transitions of
+        goroutines that are, or in this feed may become, GC goroutines (mark assists,
+        labelled workers). Every other event leaves the Ps' GC counts, the
+        stop-the-world depth and so the utilization as they were, and after each
+        event the last point of the utilization is its current value, so skipping
+        them adds no point. The heap series is cut out by type, and the state each
+        goroutine was last seen in (read at a GC event for an assist already running)
+        is brought up to date from the columns at the end.
+        """
+        if not events:
+            return
+        if self.first is None:
+            self.first = events[0].time
+        if typs is None or transitions is None or transitions.at is None:
+            self._loop(events)
+        else:
+            self._feed_columns(events, typs, transitions)
+        self.last = events[-1].time
+
+    def _feed_columns(self, events, typs, tr):
+        rows = np.flatnonzero(_GC_EVENT[typs])
+        picked = list(map(events.__getitem__, rows.tolist()))
+        heap = list(map(events.__getitem__, np.flatnonzero(typs == S.EV_HEAP_ALLOC).tolist()))
+        self.heap.extend(zip(map(_time, heap), map(_first, map(_args, heap))))
+        if tr.n:
+            mine = self._gc_transitions(picked, rows, tr)
+            if len(mine):
+                rows = np.union1d(rows, mine)
+                picked = list(map(events.__getitem__, rows.tolist()))
+        was = bool(self.ps)
+        toggles = self._loop(picked, heap=False)
+        if not tr.n:
+            return
+        # each goroutine's last state, from its transitions made while some P existed
+        seen = np.full(tr.n, was)
+        for t, now in toggles:
+            if now != was:  # GOMAXPROCS changes often; whether a P exists, hardly ever
+                seen[tr.time > t] = was = now
+        by = tr.by_gid()  # by goroutine, in trace order within one (shared with the recorders)
+        if not seen.all():
+            by = by[seen[by]]
+        if len(by):
+            g = tr.gid[by]
+            last = by[np.flatnonzero(np.append(g[1:] != g[:-1], True))]
+            self.states.update(zip(tr.gid[last].tolist(), tr.state[last].tolist()))
+
+    def _gc_transitions(self, picked, rows, tr) -> np.ndarray:
+        """Event indices of the transitions that may change a P's GC count: those of a
+        goroutine inside a mark assist (from its begin to its end, or since before this
+        feed), and every transition of a goroutine labelled here or a worker already,
+        or named by an assist already running (whose state the loop reads)."""
+        whole = set(self.bg_mark)
+        assist_at, assist_g, assist_open = [], [], []
+        for i, ev in zip(rows.tolist(), picked):
+            typ = ev.typ
+            if typ == S.EV_GO_LABEL:
+                whole.add(ev.g)
+            elif typ == S.EV_GC_MARK_ASSIST_ACTIVE:
+                whole.add(ev.g)
+                whole.add(ev.args[0])
+            elif typ == S.EV_GC_MARK_ASSIST_BEGIN or typ == S.EV_GC_MARK_ASSIST_END:
+                assist_at.append(i)
+                assist_g.append(ev.g)
+                assist_open.append(typ == S.EV_GC_MARK_ASSIST_BEGIN)
+        out = [tr.at[np.isin(tr.gid, _ids(whole))]]
+        carried = _ids(self.in_gc)
+        g = np.concatenate((_ids(assist_g), carried))
+        if len(g) != len(assist_g) + len(self.in_gc) or not _fits(g) or not _fits(tr.gid):
+            # IDs past 2^31 (a hostile trace): every transition of an assisting goroutine
+            out.append(tr.at[np.isin(tr.gid, g)])
+        elif len(g):
+            # each transition is in if its goroutine's last assist event before it began one
+            # (one still assisting when this feed began: as if it began before it); keyed
+            # (goroutine, event index + 1) in one int64, carried assists at index 0
+            at = np.concatenate((np.array(assist_at, dtype=np.int64) + 1,
+                                 np.zeros(len(carried), dtype=np.int64)))
+            opens = np.concatenate((np.array(assist_open, dtype=bool),
+                                    np.ones(len(carried), dtype=bool)))
+            keys = (g << 32) | at
+            order = np.argsort(keys, kind="stable")
+            keys, g, opens = keys[order], g[order], opens[order]
+            i = np.searchsorted(keys, (tr.gid << 32) | (tr.at + 1), side="right") - 1
+            j = np.maximum(i, 0)
+            inside = (i >= 0) & (g[j] == tr.gid) & opens[j]
+            out.append(tr.at[inside])
+        return np.concatenate(out)
+
+    def _loop(self, events, heap: bool = True) -> list:
+        """The definition: every event in turn. Returns [(time, whether a P exists)] at
+        each GOMAXPROCS change."""
         transition, range_name = E.transition, E.range_name
         # module constants as locals: the loop below runs once per event
         (_KIND, _KIND_LABEL, _KIND_RANGE_ACTIVE, _KIND_RANGE_BEGIN, _KIND_RANGE_END,
@@ -155,11 +275,8 @@ class GCAnalysis:
          E.KIND_STATE_TRANSITION, E.KIND_SYNC, E.RESOURCE_GOROUTINE, S.EV_GC_ACTIVE,
          S.EV_GC_BEGIN, S.EV_GC_END, S.EV_HEAP_ALLOC, S.EV_HEAP_GOAL, S.EV_PROCS_CHANGE,
          S.EV_STW_BEGIN, S.EV_STW_END, S.GO_RUNNING, S.GO_SYSCALL, S.GO_UNDETERMINED)
-        if not events:
-            return
-        if self.first is None:
-            self.first = events[0].time
         out_t, out_u = self.out_t, self.out_u
+        toggles = []
         ps = self.ps
         in_gc, bg_mark, counted, states, procs = (self.in_gc, self.bg_mark, self.counted,
                                                   self.states, self.procs)
@@ -215,7 +332,8 @@ class GCAnalysis:
                     if b is not None:
                         self.pauses.append((b[0], ev.time, b[1]))
                 elif typ == _EV_HEAP_ALLOC:
-                    self.heap.append((ev.time, ev.args[0]))
+                    if heap:
+                        self.heap.append((ev.time, ev.args[0]))
                 elif typ == _EV_HEAP_GOAL:
                     self.heap_goal.append((ev.time, ev.args[0]))
                 # mutator utilization
@@ -235,6 +353,7 @@ class GCAnalysis:
                     busy = sum(1 for c in ps if c > 0)
                     if not procs or procs[-1][1] != n:
                         procs.append((ev.time, n))
+                    toggles.append((ev.time, bool(ps)))
                 if not ps:
                     continue
                 if kind == _KIND_RANGE_ACTIVE or kind == _KIND_RANGE_BEGIN:
@@ -290,9 +409,9 @@ class GCAnalysis:
                     continue
             out_t.append(ev.time)
             out_u.append(u)
-        self.last = events[-1].time
         self.stw, self.n_sync, self.busy = stw, n_sync, busy
         self._gc_start = gc_start
+        return toggles
 
     def utilization(self) -> tuple:
         """(times ns, utilization) of everything fed (mutator_utilization)."""

@@ -18,7 +18,7 @@ from reportgen import gocode
 from reportgen.analyze import (trace_gc, trace_goroutines, trace_profiles, trace_regions,
                                trace_timeline)
 from reportgen.analyze.trace_stacks import StackTable
-from reportgen.analyze.trace_transitions import (Grouped, Reasons, Transitions,
+from reportgen.analyze.trace_transitions import (Grouped, Reasons, Transitions, event_types,
                                                  first_per_run, unique_rows)
 from reportgen.sources.trace import spec as S
 
@@ -236,17 +236,19 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
     kept = _Kept(meta)
     for events, complete in segments:
         summarizer.feed(events)
-        kept.add(events, complete)
         if not complete or not events:
+            kept.add(events, complete)
             continue
+        typs = event_types(events)  # one pass over the events, shared
+        kept.add(events, complete, typs)
         if start is None:
             start = events[0].time
         end = events[-1].time
         n_events += len(events)
-        transitions = Transitions.of_events(events, stacks, reasons)
+        transitions = Transitions.of_events(events, stacks, reasons, typs)
         blocking.feed(transitions)
         waits.feed(transitions)
-        gc_acc.feed(events)
+        gc_acc.feed(events, typs, transitions)
         if lanes is not None:
             lanes.feed(transitions)
         del transitions, events
@@ -303,11 +305,13 @@ class _Kept:
         self.read_after = 0  # events of the broken generation, read before the error
         self._bytes_at = []  # (syncs so far, meta.valid_bytes) after each complete segment
 
-    def add(self, events, complete: bool):
+    def add(self, events, complete: bool, typs=None):
         if not complete:
             self.read_after += len(events)
             return
-        self.syncs += sum(1 for e in events if e.typ == S.EV_SYNC_EVENT)
+        if typs is None:
+            typs = event_types(events)
+        self.syncs += int(np.count_nonzero(typs == S.EV_SYNC_EVENT))
         self.events += len(events)
         self._bytes_at.append((self.syncs, self.meta.valid_bytes))
 

@@ -32,6 +32,19 @@ _id, _new, _reason = itemgetter(1), itemgetter(3), itemgetter(4)  # Transition f
 # per wire type: where its own stack is among the args (0 when it has none), and whether none
 _STACK_AT = np.array([max(i, 0) for i in S.STACK_ARG], dtype=np.int64)
 _NO_STACK = np.array([i < 0 for i in S.STACK_ARG], dtype=bool)
+# per wire type: a goroutine's state transition (the resource is told by the type: the
+# Proc* events are the P's), and the types whose transition can carry a reason
+IS_GOROUTINE_TRANSITION = np.array(
+    [E.KIND[t] == E.KIND_STATE_TRANSITION and t not in (S.EV_PROC_START, S.EV_PROC_STOP,
+                                                        S.EV_PROC_STEAL, S.EV_PROC_STATUS)
+     for t in range(256)], dtype=bool)
+_HAS_REASON = np.zeros(256, dtype=bool)
+_HAS_REASON[[S.EV_GO_STOP, S.EV_GO_BLOCK]] = True
+
+
+def event_types(events) -> np.ndarray:
+    """The wire type of each event, as an int64 column (one pass the analyses share)."""
+    return np.fromiter(map(_typ, events), dtype=np.int64, count=len(events))
 
 
 class Reasons:
@@ -59,12 +72,13 @@ class Transitions:
     charged to).
     """
 
-    __slots__ = COLUMNS + ("n", "_by_gid")
+    __slots__ = COLUMNS + ("n", "_by_gid", "at")
 
-    def __init__(self, gid, time, state, reason, stack):
+    def __init__(self, gid, time, state, reason, stack, at=None):
         self.gid, self.time, self.state, self.reason, self.stack = gid, time, state, reason, stack
         self.n = len(gid)
         self._by_gid = None
+        self.at = at  # of_events: each transition's index in the event list it came from
 
     def by_gid(self) -> np.ndarray:
         """Row indices sorted by goroutine, trace order within one (computed once: every
@@ -78,23 +92,34 @@ class Transitions:
         return cls(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY)
 
     @classmethod
-    def of_events(cls, events, stacks: StackTable, reasons: Reasons) -> "Transitions":
-        """The goroutine transitions among `events` (any generations), in order."""
-        KIND = E.KIND
-        ST = E.KIND_STATE_TRANSITION
-        RG = E.RESOURCE_GOROUTINE
-        transition = E.transition
-        evs = [ev for ev in events
-               if KIND[ev.typ] == ST and (ev.st or transition(ev))[0] == RG]
-        n = len(evs)
+    def of_events(cls, events, stacks: StackTable, reasons: Reasons,
+                  typs: np.ndarray | None = None) -> "Transitions":
+        """The goroutine transitions among `events` (any generations), in order.
+
+        typs: event_types(events), if already made. The goroutine transitions are
+        picked by wire type; only the columns that vary are read from the events (a
+        reason only where the type can carry one, a stack only where it has one).
+        """
+        if typs is None:
+            typs = event_types(events)
+        at = np.flatnonzero(IS_GOROUTINE_TRANSITION[typs])
+        n = len(at)
         if not n:
             return cls.empty()
+        evs = list(map(events.__getitem__, at.tolist()))
         sts = list(map(_st, evs))
-        typs = np.fromiter(map(_typ, evs), dtype=np.int64, count=n)
+        if None in sts:  # not made by the reader's fast path: made (and cached) here
+            transition = E.transition
+            sts = [st or transition(ev) for st, ev in zip(sts, evs)]
+        typs = typs[at]
         # the event's own stack argument (0 for types without one); args are uint64
-        local = np.fromiter(map(getitem, map(_args, evs), _STACK_AT[typs].tolist()),
-                            dtype=np.uint64, count=n)
-        local[_NO_STACK[typs]] = 0
+        local = np.zeros(n, dtype=np.uint64)
+        rows = np.flatnonzero(~_NO_STACK[typs])
+        if len(rows):
+            local[rows] = np.fromiter(map(getitem, map(_args, map(evs.__getitem__,
+                                                                   rows.tolist())),
+                                          _STACK_AT[typs[rows]].tolist()),
+                                      dtype=np.uint64, count=len(rows))
         first, last = evs[0].table, evs[-1].table
         if first is last:  # one generation (events come a generation after another)
             uniq, inv = np.unique(local, return_inverse=True)
@@ -104,10 +129,16 @@ class Transitions:
         else:
             stack = np.fromiter(map(stacks.id_for, map(_table, evs), local.tolist()),
                                 dtype=np.int64, count=n)
+        # only GoStop and GoBlock carry a reason: the rest are "" (code 0)
+        reason = np.zeros(n, dtype=np.int64)
+        rows = np.flatnonzero(_HAS_REASON[typs])
+        if len(rows):
+            reason[rows] = reasons.codes(list(map(_reason, map(sts.__getitem__,
+                                                               rows.tolist()))))
         return cls(np.fromiter(map(_id, sts), dtype=np.int64, count=n),
                    np.fromiter(map(_time, evs), dtype=np.int64, count=n),
                    np.fromiter(map(_new, sts), dtype=np.int64, count=n),
-                   reasons.codes(list(map(_reason, sts))), stack)
+                   reason, stack, at)
 
     def take(self, idx) -> "Transitions":
         return Transitions(*(getattr(self, c)[idx] for c in COLUMNS))
