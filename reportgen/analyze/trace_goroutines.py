@@ -410,9 +410,12 @@ def group_goroutines(summary: Summary) -> list:
 def goroutine_dict(g: GoroutineSummary) -> dict:
     """The JSON shape of one goroutine (nanosecond integers)."""
     s = g.stats
-    block = dict(sorted(s.block_ns.items()))
+    block, ranges = s.block_ns, s.range_ns
+    known = s.exec_ns + s.sched_wait_ns + s.syscall_ns + s.syscall_block_ns + sum(block.values())
     return {"id": g.id, "total_ns": s.total_ns, "execution_ns": s.exec_ns,
             "sched_wait_ns": s.sched_wait_ns, "syscall_ns": s.syscall_ns,
-            "syscall_block_ns": s.syscall_block_ns, "block_ns": block,
-            "unknown_ns": s.unknown_ns, "range_ns": dict(sorted(s.range_ns.items())),
+            "syscall_block_ns": s.syscall_block_ns,
+            "block_ns": dict(sorted(block.items())) if len(block) > 1 else dict(block),
+            "unknown_ns": s.total_ns - known if known < s.total_ns else 0,  # unknown_ns
+            "range_ns": dict(sorted(ranges.items())) if len(ranges) > 1 else dict(ranges),
             "creation_ns": g.creation_ns, "start_ns": g.start_ns, "end_ns": g.end_ns}

@@ -10,6 +10,7 @@ the result says how many were merged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -105,51 +106,91 @@ class SegmentRecorder:
         c = self._carry
         open_kinds = self._kind_of(c.state, c.reason, c.stack).tolist()
         kinds = list(self._kinds)
-        raw: dict = {gid: [] for gid in shown}
-        if self._rows:
-            rows = np.concatenate(self._rows)
-            rows = rows[np.isin(rows[:, 0], np.fromiter(shown, dtype=np.int64,
-                                                         count=len(shown)))]
-            for gid, s, e, k in rows.tolist():
-                raw[gid].append((s, e, k))
-        for gid, t, k in zip(c.gid.tolist(), c.time.tolist(), open_kinds):
-            if gid in raw:
-                raw[gid].append((t, end, k))
+        ids = np.fromiter(shown, dtype=np.int64, count=len(shown))
+        rows = np.concatenate(self._rows) if self._rows else np.zeros((0, 4), np.int64)
+        rows = rows[np.isin(rows[:, 0], ids)]
+        # the segments still open at the end run to it; each goroutine's come last
+        keep = np.isin(c.gid, ids)
+        rows = np.concatenate((rows, np.stack((c.gid[keep], c.time[keep],
+                                               np.full(int(keep.sum()), end, dtype=np.int64),
+                                               np.array(open_kinds, dtype=np.int64)[keep]),
+                                              axis=1).reshape(-1, 4)))
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]  # by lane, in time order within
+        bounds = np.searchsorted(rows[:, 0], ids), np.searchsorted(rows[:, 0], ids, "right")
+        # per kind: its drawn state's column among _CODES (a merged stretch shows the state
+        # with the most time, ties to the later name: _CODES runs in reverse name order)
+        code_of = np.array([_CODES.index(STATE_CODES[st]) for st, _, _ in kinds] or [0],
+                           dtype=np.int64)
         frames = self.stacks.frames
+        texts: dict = {}
         reasons: dict = {"": 0}
         stacks: dict = {"": 0}
         bins = max(400, budget // max(1, len(shown)))
         step = max(1, (end - start) // bins)
         lanes, drawn, merged = [], 0, 0
-        for gid, x in shown.items():
+        for (gid, x), lo, hi in zip(shown.items(), bounds[0].tolist(), bounds[1].tolist()):
             segs = []
-            pending = None  # [start, end, {state: ns}]
-            for s, e, k in raw[gid]:
-                state, reason, sid = kinds[k]
-                if e - s >= step:
-                    if pending:
-                        segs.append(_flush(pending, start))
-                        pending = None
-                    text = "\n".join(f"{f[1]} {f[2]}:{f[3]}" for f in frames[sid][:8])
-                    segs.append([s - start, e - start, STATE_CODES[state],
+            S, E, K = rows[lo:hi, 1], rows[lo:hi, 2], rows[lo:hi, 3]
+            short = (E - S) < step
+            merged += int(short.sum())
+            for i in np.flatnonzero(~short).tolist():  # a segment of its own
+                state, reason, sid = kinds[K[i]]
+                text = texts.get(sid)
+                if text is None:
+                    text = texts[sid] = "\n".join(f"{f[1]} {f[2]}:{f[3]}"
+                                                   for f in frames[sid][:8])
+                segs.append((i, [int(S[i]) - start, int(E[i]) - start, STATE_CODES[state],
                                  reasons.setdefault(reason, len(reasons)),
-                                 stacks.setdefault(text, len(stacks))])
-                    continue
-                merged += 1
-                if pending is None or s - pending[0] >= step:
-                    if pending:
-                        segs.append(_flush(pending, start))
-                    pending = [s, e, {}]
-                pending[1] = e
-                code = STATE_CODES[state]
-                pending[2][code] = pending[2].get(code, 0) + e - s
-            if pending:
-                segs.append(_flush(pending, start))
-            segs = _join_merged(segs)
+                                 stacks.setdefault(text, len(stacks))]))
+            segs += _merged_stretches(S, E, code_of[K], short, step, start)
+            segs.sort(key=_first)
+            segs = _join_merged([seg for _, seg in segs])
             drawn += len(segs)
             lanes.append({"id": gid, "label": f"G{gid} {x.name}", "segs": segs})
         return Timeline(0, end - start, lanes, list(reasons), list(stacks), drawn, merged,
                         len(gs), step)
+
+
+_CODES = sorted(set(STATE_CODES.values()), reverse=True)
+_first = itemgetter(0)
+
+
+def _merged_stretches(S, E, code, short, step: int, start: int) -> list:
+    """[(index of its first segment, [start, end, "~" + dominant state, 0, 0])] for a lane's
+    short segments (S, E: their times; code: their state's column in _CODES).
+
+    A stretch begins at a short segment and takes the short ones after it that begin
+    less than `step` after it, up to the next segment of its own; its state is the one
+    with the most time in it.
+    """
+    idx = np.flatnonzero(short)
+    if not len(idx):
+        return []
+    starts = S[idx]
+    # where each run of consecutive short segments ends (a long one comes between)
+    run_end = np.flatnonzero(np.diff(idx) != 1) + 1
+    run_end = np.append(run_end, len(idx))
+    first = []
+    i, r = 0, 0
+    n = len(idx)
+    ends = run_end.tolist()
+    while i < n:
+        while ends[r] <= i:
+            r += 1
+        first.append(i)
+        i = min(int(np.searchsorted(starts, starts[i] + step, "left")), ends[r])
+    first = np.array(first, dtype=np.int64)
+    last = np.append(first[1:], n) - 1
+    group = np.zeros(n, dtype=np.int64)
+    group[first[1:]] = 1
+    group = np.cumsum(group)
+    ns = np.zeros((len(first), len(_CODES)), dtype=np.int64)
+    np.add.at(ns, (group, code[idx]), E[idx] - S[idx])
+    seen = np.zeros((len(first), len(_CODES)), dtype=bool)
+    seen[group, code[idx]] = True
+    dominant = np.argmax(np.where(seen, ns, -1), axis=1)
+    return [(int(idx[a]), [int(S[idx[a]]) - start, int(E[idx[b]]) - start, "~" + _CODES[c], 0, 0])
+            for a, b, c in zip(first.tolist(), last.tolist(), dominant.tolist())]
 
 
 def _join_merged(segs: list) -> list:
@@ -162,9 +203,3 @@ def _join_merged(segs: list) -> list:
         else:
             out.append(seg)
     return out
-
-
-def _flush(p, start) -> list:
-    """A merged stretch: its dominant state, marked with "~" (detail merged here)."""
-    state = max(p[2].items(), key=lambda kv: (kv[1], kv[0]))[0]
-    return [p[0] - start, p[1] - start, "~" + state, 0, 0]

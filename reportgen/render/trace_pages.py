@@ -84,21 +84,33 @@ def column_label(name: str) -> str:
     return NO_REASON if name == "Block time ()" else name
 
 
+def _group_parts(stats: list) -> dict:
+    """The sum of the goroutines' non_overlapping() breakdowns (every column any of them
+    has), added up field by field rather than through a dict per goroutine."""
+    parts = {"Execution time": sum(s.exec_ns for s in stats),
+             "Sched wait time": sum(s.sched_wait_ns for s in stats),
+             "Syscall execution time": sum(s.syscall_ns for s in stats),
+             "Block time (syscall)": sum(s.syscall_block_ns for s in stats),
+             "Unknown time": sum(s.unknown_ns for s in stats)}
+    for s in stats:
+        for reason, dt in s.block_ns.items():
+            key = "Block time (" + reason + ")"
+            parts[key] = parts.get(key, 0) + dt
+    return parts
+
+
 def _group_rows(report) -> list:
     rows = []
     for i, g in enumerate(report.groups):
-        parts: dict = {}
-        breakdown = [x.stats.non_overlapping() for x in g.goroutines]
-        for b in breakdown:
-            for k, v in b.items():
-                parts[k] = parts.get(k, 0) + v
+        parts = _group_parts([x.stats for x in g.goroutines])
         total = sum(x.stats.total_ns for x in g.goroutines)
         top = sorted(((v, k) for k, v in parts.items() if v), reverse=True)[:3]
-        columns = sorted({k for b in breakdown for k in b},
-                         key=lambda k: (k != "Execution time", k))
+        columns = sorted(parts, key=lambda k: (k != "Execution time", k))
+        shown_members = g.goroutines[:GOROUTINES_PER_GROUP]
         members = [{"id": x.id, "total": x.stats.total_ns,
                     "cells": [b.get(c, 0) for c in columns]}
-                   for x, b in zip(g.goroutines[:GOROUTINES_PER_GROUP], breakdown)]
+                   for x, b in zip(shown_members,
+                                   (x.stats.non_overlapping() for x in shown_members))]
         rows.append({"start": shown(g.start) or "(Inactive, no stack trace sampled)",
                      "id": f"g-{i + 1}-{anchor(g.start or 'inactive')}", "count": g.count,
                      "execution": g.execution_ns, "total": total,
