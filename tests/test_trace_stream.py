@@ -70,3 +70,15 @@ def test_garbage_collector_is_restored(tmp_path):
     with pytest.raises(TraceError, match="bad.trace"):
         analyze_trace_file(bad)
     assert gc.isenabled()
+
+
+def test_trace_command_skips_only_what_it_does_not_show():
+    """`reportgen trace` makes no timeline and no heap series (only the page shows them);
+    everything it prints or writes is the same."""
+    path = DATA.parent / "tracegc" / "gcpressure.trace"
+    full = analyze_trace_file(path)
+    lean = analyze_trace_file(path, timeline=False, heap=False)
+    assert full.gc.heap and lean.gc.heap == [] and lean.gc.heap_goal == []
+    assert lean.timeline is None
+    assert json.dumps(lean.as_dict()) == json.dumps(full.as_dict())
+    assert lean.profiles == full.profiles

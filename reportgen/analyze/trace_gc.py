@@ -148,7 +148,8 @@ class GCAnalysis:
     generation's events at a time; report() -> GCReport. The utilization step function
     is kept as two compact arrays, the rest as per-P and per-goroutine state."""
 
-    def __init__(self):
+    def __init__(self, heap: bool = True):
+        self.keep_heap = heap  # the heap series (HeapAlloc/HeapGoal): only the page charts it
         self.out_t = array("q")
         self.out_u = array("d")
         self.stw = 0
@@ -197,8 +198,10 @@ class GCAnalysis:
     def _feed_columns(self, events, typs, tr):
         rows = np.flatnonzero(_GC_EVENT[typs])
         picked = list(map(events.__getitem__, rows.tolist()))
-        heap = list(map(events.__getitem__, np.flatnonzero(typs == S.EV_HEAP_ALLOC).tolist()))
-        self.heap.extend(zip(map(_time, heap), map(_first, map(_args, heap))))
+        if self.keep_heap:
+            heap = list(map(events.__getitem__,
+                            np.flatnonzero(typs == S.EV_HEAP_ALLOC).tolist()))
+            self.heap.extend(zip(map(_time, heap), map(_first, map(_args, heap))))
         if tr.n:
             mine = self._gc_transitions(picked, rows, tr)
             if len(mine):
@@ -332,10 +335,11 @@ class GCAnalysis:
                     if b is not None:
                         self.pauses.append((b[0], ev.time, b[1]))
                 elif typ == _EV_HEAP_ALLOC:
-                    if heap:
+                    if heap and self.keep_heap:
                         self.heap.append((ev.time, ev.args[0]))
                 elif typ == _EV_HEAP_GOAL:
-                    self.heap_goal.append((ev.time, ev.args[0]))
+                    if self.keep_heap:
+                        self.heap_goal.append((ev.time, ev.args[0]))
                 # mutator utilization
                 if kind == _KIND_SYNC:
                     n_sync = ev.args[0]

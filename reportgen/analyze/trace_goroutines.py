@@ -134,6 +134,11 @@ class GoroutineSummary:
         self._final = True
 
 
+_EV_GC_SWEEP_BEGIN = S.EV_GC_SWEEP_BEGIN
+_SWEEP = frozenset((S.EV_GC_SWEEP_BEGIN, S.EV_GC_SWEEP_END))
+_SWEEP_NAME = "GC incremental sweep"  # range_name of both
+
+
 def is_system_goroutine(entry: str) -> bool:
     """IsSystemGoroutine: runtime.* start functions other than runtime.main."""
     return entry == "" or (entry != "runtime.main" and entry.startswith("runtime."))
@@ -206,15 +211,14 @@ class Summarizer:
         last = self.last
         sync_ts = self.sync_ts
         task = self._task
+        sweep = _SWEEP
         for ev in events:
             t = ev.time
             if sync_ts == 0:
                 sync_ts = t
-            last = t
-            kind = _KIND[ev.typ]
-            if kind == _KIND_SYNC:
-                sync_ts = t
-            elif kind == _KIND_STATE_TRANSITION:
+            typ = ev.typ
+            kind = _KIND[typ]
+            if kind == _KIND_STATE_TRANSITION:  # the most frequent first
                 resource, gid, old, new, reason, stack_id = ev.st or transition(ev)
                 if resource == _RESOURCE_GOROUTINE:
                     if old == new:
@@ -266,7 +270,7 @@ class Summarizer:
                             else:
                                 g.stats.syscall_ns += d
                         gs[gid] = g
-                    if g.name == "" and stack_id:
+                    if stack_id and g.name == "":
                         frames = ev.table.frames(stack_id)
                         if frames:
                             g.pc, g.name = frames[-1][0], frames[-1][1]
@@ -293,6 +297,27 @@ class Summarizer:
                         goid = syscalling_p.pop(gid, None)
                         if goid is not None:
                             gs[goid]._syscall_block = t
+            elif typ in sweep:
+                # GCSweepBegin/End, inline (a busy trace has hundreds of thousands): the
+                # P-scoped range of range_name(ev), the only one, so ranges_p is keyed by
+                # (P, its name) as below
+                if typ == _EV_GC_SWEEP_BEGIN:
+                    g = gs.get(ev.g)
+                    if g is not None:
+                        ranges_p[(ev.p, _SWEEP_NAME)] = ev.g
+                        g._ranges[_SWEEP_NAME] = t
+                else:
+                    goid = ranges_p.pop((ev.p, _SWEEP_NAME), None)
+                    if goid is not None and goid == ev.g:
+                        g = gs.get(goid)
+                        if g is not None:
+                            ts = g._ranges.get(_SWEEP_NAME, 0)
+                            if ts:
+                                rn = g.stats.range_ns
+                                rn[_SWEEP_NAME] = rn.get(_SWEEP_NAME, 0) + t - ts
+                                del g._ranges[_SWEEP_NAME]
+            elif kind == _KIND_SYNC:
+                sync_ts = t
             elif kind == _KIND_RANGE_BEGIN or kind == _KIND_RANGE_ACTIVE:
                 name, scope, sid = range_name(ev)
                 g = None
@@ -371,7 +396,7 @@ class Summarizer:
                 entry = (t, ev.g, a[0], ev.table.string(a[1]), ev.table.string(a[2]))
                 tk.logs.append(entry)
                 logs.append(entry)
-        self.last = last
+        self.last = events[-1].time if events else last
         self.sync_ts = sync_ts
 
     def finish(self) -> Summary:

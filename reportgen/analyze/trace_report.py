@@ -214,7 +214,7 @@ def analyze_trace(parsed, timeline: bool = True) -> TraceReport:
     return analyze_stream(parsed, segments, timeline)
 
 
-def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
+def analyze_stream(meta, segments, timeline: bool = True, heap: bool = True) -> TraceReport:
     """Every analysis of a trace read in segments (TraceStream.segments()).
 
     Each segment is consumed and dropped: the analyses keep per goroutine,
@@ -222,14 +222,15 @@ def analyze_stream(meta, segments, timeline: bool = True) -> TraceReport:
     need as integer arrays, and the results, never the events, so memory
     follows the largest generation rather than the trace. `meta` gives
     version, error, size, valid_bytes, generations (read once the segments
-    are used up).
+    are used up). timeline / heap: make the timeline lanes / the heap series
+    (only the page shows them).
     """
     summarizer = trace_goroutines.Summarizer()
     stacks = StackTable()
     reasons = Reasons()
     blocking = trace_profiles.BlockingRecorder(stacks, reasons)
     waits = WaitRecorder(stacks, reasons)
-    gc_acc = trace_gc.GCAnalysis()
+    gc_acc = trace_gc.GCAnalysis(heap)
     lanes = trace_timeline.SegmentRecorder(stacks, reasons) if timeline else None
     start = end = None
     n_events = 0
@@ -422,8 +423,8 @@ def is_gzipped_trace(path) -> bool:
         return False
 
 
-def analyze_trace_file(path, timeline: bool = True,
-                       max_decompressed: int | None = None) -> TraceReport:
+def analyze_trace_file(path, timeline: bool = True, max_decompressed: int | None = None,
+                       heap: bool = True) -> TraceReport:
     """analyze_trace of the file at `path` (gzip-compressed or not: read_trace_bytes),
     read a generation at a time (bounded memory).
 
@@ -439,7 +440,7 @@ def analyze_trace_file(path, timeline: bool = True,
     was = _gc.isenabled()
     _gc.disable()
     try:
-        return analyze_stream(stream, stream.segments(), timeline)
+        return analyze_stream(stream, stream.segments(), timeline, heap)
     finally:
         if was:
             _gc.enable()

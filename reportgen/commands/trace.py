@@ -26,8 +26,9 @@ def register(sub, common):
 def run(args) -> int:
     from reportgen.analyze.trace_report import analyze_trace_file
 
+    # only what is printed or written: no timeline lanes, no heap series (the page's)
     report = analyze_trace_file(args.trace, timeline=False,
-                                max_decompressed=args.max_decompressed)
+                                max_decompressed=args.max_decompressed, heap=False)
     if args.write_profiles:
         write_profiles(report, Path(args.write_profiles))
     if report.truncated:
