@@ -216,6 +216,24 @@ def test_unique_rows():
     assert [len(u) for u in uniq] == [0, 0] and len(inv) == 0
 
 
+def test_unique_rows_packed_and_lexsorted_agree():
+    """Rows packed into one int64 (small non-negative columns) and the lexsort path (a
+    negative or wide value) give the same distinct rows in the same order."""
+    rng = np.random.default_rng(1)
+    for trial in range(200):
+        n = int(rng.integers(1, 100))
+        cols = [rng.integers(0, int(rng.choice([2, 5, 1000, 2 ** 20])), n).astype(np.int64)
+                for _ in range(int(rng.integers(1, 4)))]
+        if trial % 3 == 0:
+            cols[0][0] = -3
+        if trial % 7 == 0:
+            cols[-1][0] = 2 ** 40
+        uniq, inv = unique_rows(*cols)
+        rows = sorted(set(zip(*(c.tolist() for c in cols))))
+        assert list(zip(*(u.tolist() for u in uniq))) == rows
+        assert [rows[i] for i in inv.tolist()] == list(zip(*(c.tolist() for c in cols)))
+
+
 def test_state_runs_and_first_per_run():
     reasons = Reasons()
     carry = _columns([(7, 1, S.GO_WAITING, "sync", 1)], reasons)

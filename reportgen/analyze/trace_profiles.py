@@ -77,7 +77,8 @@ class BlockingRecorder:
         for kind in self.kinds:
             state, counts = _TRACKED[kind]
             want = np.fromiter(map(counts, names), dtype=bool, count=len(names))
-            rows = np.flatnonzero((G.state == state) & want[G.reason])
+            rows = np.flatnonzero(G.state == state)
+            rows = rows[want[G.take("reason", rows)]]
             if not len(rows):
                 continue
             begin = first_per_run(run, rows)  # the first transition of its run that counts
@@ -85,10 +86,10 @@ class BlockingRecorder:
             done = end >= 0
             still_open.append(begin[~done])
             b, e = begin[done], end[done]
-            by_end = np.argsort(G.order[e], kind="stable")
+            by_end = np.argsort(G.take("order", e), kind="stable")
             b, e = b[by_end], e[by_end]
-            self._rows[kind].append(np.stack((G.gid[b], G.time[b], G.time[e], G.stack[b]),
-                                             axis=1))
+            self._rows[kind].append(np.stack((G.gid[b], G.take("time", b), G.take("time", e),
+                                              G.take("stack", b)), axis=1))
         self._carry = G.rows(np.unique(np.concatenate(still_open)) if still_open else EMPTY)
 
     def records(self, intervals: dict) -> dict:

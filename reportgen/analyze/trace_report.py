@@ -135,16 +135,16 @@ class WaitRecorder:
             return
         run, closer = G.state_runs()
         rows = np.flatnonzero(G.state == S.GO_WAITING)
-        begin = first_per_run(run, rows, G.reason)
+        begin = first_per_run(run, rows, sub_rows=G.take("reason", rows))
         end = closer[run[begin]]
         done = end >= 0
         self._carry = G.rows(begin[~done])
         b, e = begin[done], end[done]
         if not len(b):
             return
-        uniq, inv = unique_rows(G.gid[b], G.reason[b], G.stack[b])
+        uniq, inv = unique_rows(G.gid[b], G.take("reason", b), G.take("stack", b))
         total = np.zeros(len(uniq[0]), dtype=np.int64)
-        np.add.at(total, inv, G.time[e] - G.time[b])
+        np.add.at(total, inv, G.take("time", e) - G.take("time", b))
         ns = self.ns
         names = self.reasons.names
         for gid, r, sid, dt in zip(*(u.tolist() for u in uniq), total.tolist()):

@@ -91,9 +91,10 @@ class SegmentRecorder:
         close = np.flatnonzero(~G.first[1:] & drawn[:-1]) + 1
         begin = close - 1
         if len(close):
-            kind = self._kind_of(G.state[begin], G.reason[begin], G.stack[begin])
-            self._rows.append(np.stack((G.gid[close], G.time[begin], G.time[close], kind),
-                                       axis=1))
+            kind = self._kind_of(G.state[begin], G.take("reason", begin),
+                                 G.take("stack", begin))
+            self._rows.append(np.stack((G.gid[close], G.take("time", begin),
+                                        G.take("time", close), kind), axis=1))
         self._carry = G.rows(np.flatnonzero(G.last & drawn))
 
     def timeline(self, groups, start: int, end: int, max_lanes: int = 120,

@@ -72,12 +72,13 @@ class Transitions:
     charged to).
     """
 
-    __slots__ = COLUMNS + ("n", "_by_gid", "at")
+    __slots__ = COLUMNS + ("n", "_by_gid", "_sorted", "at")
 
     def __init__(self, gid, time, state, reason, stack, at=None):
         self.gid, self.time, self.state, self.reason, self.stack = gid, time, state, reason, stack
         self.n = len(gid)
         self._by_gid = None
+        self._sorted = {}
         self.at = at  # of_events: each transition's index in the event list it came from
 
     def by_gid(self) -> np.ndarray:
@@ -86,6 +87,13 @@ class Transitions:
         if self._by_gid is None:
             self._by_gid = np.argsort(self.gid, kind="stable")
         return self._by_gid
+
+    def sorted(self, column: str) -> np.ndarray:
+        """The column in by_gid() order (computed once, shared by the recorders)."""
+        out = self._sorted.get(column)
+        if out is None:
+            out = self._sorted[column] = getattr(self, column)[self.by_gid()]
+        return out
 
     @classmethod
     def empty(cls) -> "Transitions":
@@ -148,32 +156,53 @@ class Grouped:
     """Carried rows and a batch's transitions sorted by goroutine, each goroutine's carried
     rows first and its transitions in trace order.
 
-    Columns as Transitions, plus `order`: the transition's index in the batch (-1 for a
-    carried row); `first`/`last`: whether a row begins/ends its goroutine's group.
+    gid and state are whole columns in that order; the others (Transitions' columns, and
+    `order`: the transition's index in the batch, -1 for a carried row) are gathered
+    where asked, by take(column, rows) (a recorder needs them only at the rows that begin
+    or end its stretches), or whole as attributes. `first`/`last`: whether a row
+    begins/ends its goroutine's group.
     """
 
     def __init__(self, carry: Transitions, batch: Transitions):
-        cols = {c: np.concatenate((getattr(carry, c), getattr(batch, c))) for c in COLUMNS}
-        order = np.concatenate((np.full(carry.n, -1, dtype=np.int64),
-                                np.arange(batch.n, dtype=np.int64)))
+        self._carry, self._batch = carry, batch
+        self._cols: dict = {}
         by = batch.by_gid() + carry.n
+        gid, state = batch.sorted("gid"), batch.sorted("state")
         if carry.n:  # merge the carried rows in, before their goroutine's transitions
             co = carry.by_gid()
-            by = np.insert(by, np.searchsorted(batch.gid[batch.by_gid()], carry.gid[co]), co)
-        for c in COLUMNS:
-            setattr(self, c, cols[c][by])
-        self.order = order[by]
+            at = np.searchsorted(gid, carry.gid[co])
+            by = np.insert(by, at, co)
+            gid = np.insert(gid, at, carry.gid[co])
+            state = np.insert(state, at, carry.state[co])
+        self._by = by
+        self.gid, self.state = gid, state
         self.n = n = len(by)
-        g = self.gid
         self.first = np.ones(n, dtype=bool)
         self.last = np.ones(n, dtype=bool)
         if n > 1:
-            same = g[1:] == g[:-1]
+            same = gid[1:] == gid[:-1]
             self.first[1:] = ~same
             self.last[:-1] = ~same
 
+    def take(self, column: str, idx=None) -> np.ndarray:
+        """A column at rows `idx` (all rows when None), in this order."""
+        by = self._by if idx is None else self._by[idx]
+        if column == "order":
+            return np.where(by >= self._carry.n, by - self._carry.n, -1)
+        col = self._cols.get(column)
+        if col is None:  # by indexes carried rows, then the batch's
+            carried = getattr(self._carry, column)
+            col = self._cols[column] = (np.concatenate((carried, getattr(self._batch, column)))
+                                        if len(carried) else getattr(self._batch, column))
+        return col[by]
+
+    def __getattr__(self, column):
+        if column in ("time", "reason", "stack", "order"):
+            return self.take(column)
+        raise AttributeError(column)
+
     def rows(self, idx) -> Transitions:
-        return Transitions(*(getattr(self, c)[idx] for c in COLUMNS))
+        return Transitions(*(self.take(c, idx) for c in COLUMNS))
 
     def state_runs(self):
         """Each goroutine's runs: maximal stretches of consecutive rows in the same state.
@@ -199,6 +228,17 @@ def unique_rows(*cols):
     n = len(cols[0])
     if not n:
         return [c[:0] for c in cols], EMPTY
+    widths = [int(c.max()).bit_length() if int(c.min()) >= 0 else 64 for c in cols]
+    if sum(widths) <= 62:  # the usual case: each row packed into one int64, in row order
+        key = np.zeros(n, dtype=np.int64)
+        for c, w in zip(cols, widths):
+            key = (key << w) | c
+        keys, inv = np.unique(key, return_inverse=True)
+        out = []
+        for w in reversed(widths):
+            out.append(keys & ((1 << w) - 1))
+            keys = keys >> w
+        return out[::-1], inv.reshape(-1)
     order = np.lexsort(cols[::-1])
     sc = [c[order] for c in cols]
     starts = np.zeros(n, dtype=bool)
@@ -210,9 +250,13 @@ def unique_rows(*cols):
     return [c[starts] for c in sc], inv
 
 
-def first_per_run(run: np.ndarray, rows: np.ndarray, sub: np.ndarray | None = None) -> np.ndarray:
-    """For each distinct (run, sub) among `rows` (indices with run >= 0), its first row."""
+def first_per_run(run: np.ndarray, rows: np.ndarray, sub: np.ndarray | None = None,
+                  sub_rows: np.ndarray | None = None) -> np.ndarray:
+    """For each distinct (run, sub) among `rows` (indices with run >= 0), its first row.
+    sub_rows: sub[rows] given instead of sub."""
     r = run[rows]
-    key = r if sub is None else r * (int(sub.max(initial=0)) + 1) + sub[rows]
+    if sub is not None:
+        sub_rows = sub[rows]
+    key = r if sub_rows is None else r * (int(sub_rows.max(initial=0)) + 1) + sub_rows
     _, first = np.unique(key, return_index=True)
     return rows[np.sort(first)]
