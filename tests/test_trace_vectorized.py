@@ -300,3 +300,73 @@ def test_gc_fed_columns_equals_every_event(path):
         assert _gc_state(fast) == _gc_state(plain)
         if data is not None and path == GC_TRACE and len(segments) > 2:
             assert len(plain.report().cycles) > 0
+
+
+# -- the timeline's lanes: merged with numpy, against a loop over each lane's segments -----
+
+def lanes_reference(rec, groups, start, end, max_lanes=120, budget=40000) -> tuple:
+    """Each shown lane's segments as a loop states it: a segment at least a bin long is
+    drawn as it is; shorter ones are merged into a stretch that takes those beginning less
+    than a bin after its first (up to the next drawn one), in the state with the most time
+    (ties: the later name); neighbouring merged stretches in the same state are joined.
+    Returns (lanes, how many segments were merged)."""
+    from reportgen.analyze.trace_timeline import _join_merged
+
+    gs = sorted((x for g in groups for x in g.goroutines),
+                key=lambda x: (x.name.startswith("runtime.") and x.name != "runtime.main",
+                               -x.stats.total_ns, x.id))[:max_lanes]
+    c = rec._carry
+    open_kinds = rec._kind_of(c.state, c.reason, c.stack).tolist()
+    kinds = list(rec._kinds)
+    raw = {x.id: [] for x in gs}
+    for gid, s, e, k in (np.concatenate(rec._rows).tolist() if rec._rows else []):
+        if gid in raw:
+            raw[gid].append((s, e, k))
+    for gid, t, k in zip(c.gid.tolist(), c.time.tolist(), open_kinds):
+        if gid in raw:
+            raw[gid].append((t, end, k))
+    step = max(1, (end - start) // max(400, budget // max(1, len(gs))))
+    out, merged = [], 0
+    for x in gs:
+        segs, pending = [], None  # [start, end, {state: ns}]
+        for s, e, k in raw[x.id]:
+            state = STATE_CODES[kinds[k][0]]
+            if e - s >= step:
+                if pending:
+                    segs.append(_flush_reference(pending, start))
+                    pending = None
+                segs.append([s - start, e - start, state])
+                continue
+            merged += 1
+            if pending is None or s - pending[0] >= step:
+                if pending:
+                    segs.append(_flush_reference(pending, start))
+                pending = [s, e, {}]
+            pending[1] = e
+            pending[2][state] = pending[2].get(state, 0) + e - s
+        if pending:
+            segs.append(_flush_reference(pending, start))
+        out.append(_join_merged([seg + [0, 0] for seg in segs]))
+    return out, merged
+
+
+def _flush_reference(p, start) -> list:
+    state = max(p[2].items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return [p[0] - start, p[1] - start, "~" + state]
+
+
+@pytest.mark.parametrize("budget", [1, 5000, 40000])
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name)
+def test_timeline_lanes_equal_the_loop(path, budget):
+    from reportgen.analyze.trace_goroutines import group_goroutines, summarize
+
+    parsed = read_trace(path.read_bytes())
+    groups = group_goroutines(summarize(parsed.all_events))
+    rec = SegmentRecorder(StackTable())
+    rec.feed(Transitions.of_events(parsed.events, rec.stacks, rec.reasons))
+    start, end = parsed.events[0].time, parsed.events[-1].time
+    got = rec.timeline(groups, start, end, budget=budget)
+    want, want_merged = lanes_reference(rec, groups, start, end, budget=budget)
+    assert [[s[:3] for s in lane["segs"]] for lane in got.lanes] == \
+        [[s[:3] for s in lane] for lane in want]
+    assert got.merged == want_merged

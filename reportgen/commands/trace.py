@@ -87,11 +87,11 @@ def format_text(report) -> str:
         out += ["", "User regions:"]
         for r in report.regions:
             d = r.as_dict()
-            out.append(f"  {r.count:>6} x {shown(type_label(r.name))}: total {_ms(r.total_ns)}, mean "
-                       f"{_ms(d['mean_ns'])}, p99 {_ms(d['p99_ns'])}")
+            out.append(f"  {r.count:>6} x {shown(type_label(r.name))}: total "
+                       f"{_ms(r.total_ns)}, mean {_ms(d['mean_ns'])}, p99 {_ms(d['p99_ns'])}")
     if report.tasks:
         out += ["", "User tasks:"]
         for t in report.tasks:
-            out.append(f"  {t['count']:>6} x {shown(type_label(t['type']))}: total {_ms(t['total_ns'])}, "
-                       f"{t['logs']} logs")
+            out.append(f"  {t['count']:>6} x {shown(type_label(t['type']))}: total "
+                       f"{_ms(t['total_ns'])}, {t['logs']} logs")
     return "\n".join(out) + "\n"
