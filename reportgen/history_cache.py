@@ -19,14 +19,14 @@ is hard-linked into the new site as it is (byte for byte what a full build
 writes, since the payload is a deterministic function of the key's inputs).
 
 The files an entry stands for (a run's report, a diff's pages, the index)
-are reused only when they are regular files inside the site whose sha256
-is the one the entry recorded (reportgen.history_site._old_files).
+are reused only when they are regular files inside the site of the size
+the entry recorded (reportgen.history_site._old_files).
 
 Entries:
-    runs/ID.json        a run's numbers and its report files' sha256
+    runs/ID.json        a run's numbers and its report files' sizes
                         (reportgen.history_site.RunInfo.cache_dict)
     charts/KEY.svg      a trend chart (reportgen.render.history_pages.trend_chart)
-    diffs.json          the flagged runs' diff pages: their keys and files' sha256
+    diffs.json          the flagged runs' diff pages: their keys and files' sizes
     detection/runs.json the changes found so far and the state the rules carry on
                         (reportgen.analyze.history.Detection)
     pages/index.json    what the index, data/history.json and the assets were made of
@@ -44,7 +44,7 @@ from pathlib import Path
 import reportgen
 
 CACHE_DIR = "data/history"
-CACHE_VERSION = 6   # of the entry format (a change of the code is in code_fingerprint)
+CACHE_VERSION = 7   # of the entry format (a change of the code is in code_fingerprint)
 
 # The libraries whose output lands in a site's files (pages, charts, notes):
 # another version of one may write other bytes.
@@ -103,10 +103,6 @@ def digest(*parts: str) -> str:
         h.update(b"\0" + p.encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
-
-def sha256_text(text: str) -> str:
-    """The sha256 of a file as the site writer writes `text` (UTF-8)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def regular_file(root: Path, rel: str, real_dirs: dict | None = None) -> Path | None:

@@ -94,6 +94,41 @@ def is_trace_file(path) -> bool:
         return False
 
 
+def read_trace_bytes(path, max_decompressed: int | None = None) -> bytes:
+    """The bytes of the trace file at `path`, inflated first when it is gzip-compressed
+    (people save `trace.out.gz`), as profiles are: refused past `max_decompressed`
+    bytes (default: --max-decompressed's). Raises TraceError naming the file."""
+    from reportgen.errors import ProfileError
+    from reportgen.sources.files import DEFAULT_MAX_DECOMPRESSED
+    from reportgen.sources.pprof import gunzip, is_gzip
+
+    data = read_bytes(path, TraceError, "an execution trace")
+    if not is_gzip(data):
+        return data
+    try:
+        data = gunzip(path, data, max_decompressed or DEFAULT_MAX_DECOMPRESSED)
+    except ProfileError as e:
+        raise TraceError(path, e.reason) from None
+    if not is_trace(data[:32]):
+        raise TraceError(path, "gzip-compressed, and what it holds is not a Go execution trace")
+    return data
+
+
+def is_gzipped_trace(path) -> bool:
+    """True when the file is gzip-compressed and starts, inflated, with a trace header."""
+    import zlib
+
+    from reportgen.sources.pprof import is_gzip
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        # wbits 31: a gzip stream; only the first bytes are inflated
+        return is_gzip(head) and is_trace(zlib.decompressobj(31).decompress(head, 32))
+    except (OSError, zlib.error):
+        return False
+
+
 def load_trace(path):
     return parse_trace(path, read_bytes(path, TraceError, "an execution trace"))
 
