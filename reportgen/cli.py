@@ -90,3 +90,26 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def run() -> None:
+    """The `reportgen` command (and `python -m reportgen`): main(), then exit
+    without Python's teardown.
+
+    By then every file is written and closed and every worker joined; what
+    is left is freeing the heap object by object (the analyses' results,
+    numpy, pygal, jinja2), about 0.15 s of CPU after an incremental history
+    build of 60 runs, which the OS does at once. atexit handlers still run
+    (weakref finalizers, a Dask client's close), and stdout and stderr are
+    flushed first. Tests call main() and keep their interpreter.
+    """
+    import atexit
+    import os
+    code = main()
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:   # a reader that went away (`| head`): as main does
+        pass
+    os._exit(code)
