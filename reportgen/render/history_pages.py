@@ -147,32 +147,37 @@ def answer(history) -> list[str]:
 
 
 def _recovery(result, run_id: str, runs: dict) -> str:
-    """" Improved again in run X." once a later run improved every benchmark unit
-    that regressed in run_id; while only some have, which did and which not
-    (allocs/op back, ns/op still slow is no fix)."""
+    """" Back at the earlier level by run X." once every benchmark unit that regressed in
+    run_id is back at its level before (its median within min_change of the
+    regression's before, or better) in some later run, X the last of them;
+    while only some are, which and which not. By the medians, not by the
+    flagged improvements: a spike's fix is no fix of the step before it, and
+    a unit that came back over several nights never had one improvement."""
     changes = {c.series: c for c in result.of_run(run_id) if c.kind == "bench"}
-    regressed = {k: c.metric for k, c in changes.items()}
+    if not changes:
+        return ""
     at = result.runs.index(run_id)
-    fixed: dict[str, str] = {}   # series -> the first later run that brought it back
-    for c in result.improvements:
-        if (c.series in regressed and result.runs.index(c.run) > at
-                and _back(changes[c.series], c.after, result.options.min_change)):
-            fixed.setdefault(c.series, c.run)
+    fixed: dict[str, str] = {}   # series -> the first later run back at the level
+    for s in result.series:
+        if s.key in changes:
+            back = [p.run for p in s.points if result.runs.index(p.run) > at
+                    and _back(changes[s.key], p.value, result.options.min_change)]
+            if back:
+                fixed[s.key] = back[0]
     if not fixed:
         return ""
     last = max(fixed.values(), key=result.runs.index)
-    if len(fixed) == len(regressed):
-        return f" Improved again in run {run_label(runs[last])}."
-    back = [regressed[k] for k in regressed if k in fixed]
-    still = [regressed[k] for k in regressed if k not in fixed]
-    return (f" {_listed(back)} improved again by run {run_label(runs[last])}; "
-            f"{_listed(still)} did not.")
+    if len(fixed) == len(changes):
+        return f" Back at the earlier level by run {run_label(runs[last])}."
+    came = [c.metric for k, c in changes.items() if k in fixed]
+    still = [c.metric for k, c in changes.items() if k not in fixed]
+    return (f" {_listed(came)} back at the earlier level by run {run_label(runs[last])}; "
+            f"{_listed(still)} not yet.")
 
 
 def _back(regression, value: float, tolerance: float) -> bool:
     """Whether `value` is back at the regression's before level (within
-    `tolerance` percent, or better): an improvement from a later spike back to
-    the slow level is no fix of the first step."""
+    `tolerance` percent, or better)."""
     lower = lower_is_better(regression.unit)
     if lower is None:
         return True
