@@ -172,3 +172,14 @@ def test_gzip_compressed_trace_is_read(run_cli, tmp_path):
     proc = run_cli("trace", other)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "gzip-compressed" in proc.stderr and "not a Go execution trace" in proc.stderr
+
+
+def test_a_profile_command_on_a_gzipped_trace_says_what_it_is(run_cli, tmp_path):
+    """`reportgen top trace.out.gz` names the trace and the command that reads it,
+    as for a plain trace, instead of "not a pprof profile"."""
+    packed = tmp_path / "regions.trace.gz"
+    packed.write_bytes(gzip.compress((DATA / "regions.trace").read_bytes(), mtime=0))
+    for path in (DATA / "regions.trace", packed):
+        proc = run_cli("top", path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "an execution trace, not a profile" in proc.stderr and "reportgen trace" in proc.stderr

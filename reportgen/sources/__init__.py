@@ -38,8 +38,8 @@ def load_profile(path, max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
         data = read_bytes(path)
     if detect_goroutine_text(data):
         return load_goroutines(path, data)
-    from reportgen.sources.trace import is_trace
-    if is_trace(data):
+    from reportgen.sources.trace import gzipped_trace, is_trace
+    if is_trace(data) or gzipped_trace(data):
         raise ProfileError(path, "an execution trace, not a profile: read it with `reportgen "
                                  "trace` (--write-profiles DIR writes its blocking profiles)")
     if data and not is_gzip(data) and looks_like_text(data):

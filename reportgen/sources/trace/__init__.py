@@ -114,18 +114,25 @@ def read_trace_bytes(path, max_decompressed: int | None = None) -> bytes:
     return data
 
 
-def is_gzipped_trace(path) -> bool:
-    """True when the file is gzip-compressed and starts, inflated, with a trace header."""
+def gzipped_trace(head: bytes) -> bool:
+    """True when `head` (a file's first bytes) is a gzip stream that starts,
+    inflated, with a trace header (`trace.out.gz`)."""
     import zlib
 
     from reportgen.sources.pprof import is_gzip
+    try:
+        # wbits 31: a gzip stream; only the first bytes are inflated
+        return is_gzip(head) and is_trace(zlib.decompressobj(31).decompress(head[:4096], 32))
+    except zlib.error:
+        return False
 
+
+def is_gzipped_trace(path) -> bool:
+    """gzipped_trace of the file at `path` (False when it cannot be read)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
-        # wbits 31: a gzip stream; only the first bytes are inflated
-        return is_gzip(head) and is_trace(zlib.decompressobj(31).decompress(head, 32))
-    except (OSError, zlib.error):
+            return gzipped_trace(f.read(4096))
+    except OSError:
         return False
 
 
