@@ -2,7 +2,7 @@
 
 Every entry is one file: a header line, then the payload.
 
-    {"cache": 6, "key": "<sha256 of the inputs>", "reportgen": "0.1.0", "sha256": "..."}
+    {"cache": 7, "key": "<sha256 of the inputs>", "reportgen": "0.1.0", "sha256": "..."}
     <the payload: a run's numbers as JSON, a chart's SVG ...; "sha256" is its hash>
 
 Every key (digest) includes code_fingerprint(): a hash of reportgen's own
@@ -104,12 +104,13 @@ def digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-
-def regular_file(root: Path, rel: str, real_dirs: dict | None = None) -> Path | None:
+def regular_file(root: Path, rel: str, real_dirs: dict | None = None,
+                 size: int | None = None) -> Path | None:
     """root/rel when it is a regular file (lstat) reached without a symlink on
     the way (its directory's real path is root's real path joined with rel's
-    directory); else None. `real_dirs` caches directories' real paths for one
-    build (a run report's ~20 files share 3 directories).
+    directory) and, when `size` is given, of that many bytes; else None.
+    `real_dirs` caches directories' real paths for one build (a run report's
+    ~20 files share 3 directories).
 
     What an incremental build may carry over from the earlier site: a symlink
     (to a file outside the site, or to a directory) is never linked or copied.
@@ -119,7 +120,7 @@ def regular_file(root: Path, rel: str, real_dirs: dict | None = None) -> Path | 
         st = os.lstat(path)
     except (OSError, ValueError):
         return None
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode) or (size is not None and st.st_size != size):
         return None
     real_dirs = {} if real_dirs is None else real_dirs
     parent = os.path.dirname(os.path.normpath(rel))

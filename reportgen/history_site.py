@@ -216,18 +216,11 @@ def _old_files(target: Path, prefix: str, sizes) -> dict | None:
         if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
             return None
         rel = f"{prefix}/{name}" if prefix else name
-        path = regular_file(target, rel, real_dirs)
-        if path is None or type(size) is not int or _file_size(path) != size:
+        path = regular_file(target, rel, real_dirs, size) if type(size) is int else None
+        if path is None:
             return None
         out[rel] = path
     return out
-
-
-def _file_size(path: Path) -> int | None:
-    try:
-        return os.lstat(path).st_size
-    except OSError:
-        return None
 
 
 # ---- the pipeline ------------------------------------------------------------

@@ -574,9 +574,9 @@ def default_manifest(profile_paths: list[str], output: str | None = None,
             bare[kind].append(Path(os.path.normpath(Path(given).absolute())))
     profile_paths = kept
     paths = [Path(p) for p in profile_paths]
-    from reportgen.sources.trace import is_gzipped_trace, is_trace_file
+    from reportgen.sources.trace import is_trace_file
     # told by content: execution traces, gzip-compressed or not
-    traces = [p for p in paths if is_trace_file(p) or is_gzipped_trace(p)]
+    traces = [p for p in paths if is_trace_file(p)]
     paths = [p for p in paths if p not in traces]
     # GC/scheduler trace logs are pages of their own, not profiles.
     logs = [p for p in paths if _is_gc_log(p)]

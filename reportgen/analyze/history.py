@@ -640,7 +640,7 @@ def _detect_goroutines(runs, groups: dict, opts, out, first: int = 0):
                 before = median([float(c) for c in seq[:-1]])   # the window's, as for the others
                 out["regressions"].append(Change(
                     ids[i], "goroutines", f"goroutines: {signature}", "goroutines",
-                    before, float(seq[-1]), change_pct(before, seq[-1]) or 0.0, "%",
+                    before, float(seq[-1]), _pct_or_inf(before, seq[-1]), "%",
                     f"goroutines:{signature}", ids[i - span + 1:i], None, (span - 1, 1),
                     culprits=culprits(runs, i, opts.baseline)))
 

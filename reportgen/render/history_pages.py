@@ -156,17 +156,17 @@ def _recovery(result, run_id: str, runs: dict) -> str:
     changes = {c.series: c for c in result.of_run(run_id) if c.kind == "bench"}
     if not changes:
         return ""
-    at = result.runs.index(run_id)
+    order = {r: i for i, r in enumerate(result.runs)}
     fixed: dict[str, str] = {}   # series -> the first later run back at the level
     for s in result.series:
         if s.key in changes:
-            back = [p.run for p in s.points if result.runs.index(p.run) > at
+            back = [p.run for p in s.points if order[p.run] > order[run_id]
                     and _back(changes[s.key], p.value, result.options.min_change)]
             if back:
                 fixed[s.key] = back[0]
     if not fixed:
         return ""
-    last = max(fixed.values(), key=result.runs.index)
+    last = max(fixed.values(), key=order.__getitem__)
     if len(fixed) == len(changes):
         return f" Back at the earlier level by run {run_label(runs[last])}."
     came = [c.metric for k, c in changes.items() if k in fixed]

@@ -86,12 +86,14 @@ def stream_trace(path, data: bytes):
 
 
 def is_trace_file(path) -> bool:
-    """True when the file starts with a Go execution trace header (any version)."""
+    """True when the file starts with a Go execution trace header (any version),
+    or is gzip-compressed and does once inflated (`trace.out.gz`)."""
     try:
         with open(path, "rb") as f:
-            return is_trace(f.read(32))
+            head = f.read(4096)
     except OSError:
         return False
+    return is_trace(head) or gzipped_trace(head)
 
 
 def read_trace_bytes(path, max_decompressed: int | None = None) -> bytes:
@@ -124,15 +126,6 @@ def gzipped_trace(head: bytes) -> bool:
         # wbits 31: a gzip stream; only the first bytes are inflated
         return is_gzip(head) and is_trace(zlib.decompressobj(31).decompress(head[:4096], 32))
     except zlib.error:
-        return False
-
-
-def is_gzipped_trace(path) -> bool:
-    """gzipped_trace of the file at `path` (False when it cannot be read)."""
-    try:
-        with open(path, "rb") as f:
-            return gzipped_trace(f.read(4096))
-    except OSError:
         return False
 
 
